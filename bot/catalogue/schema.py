@@ -1,0 +1,329 @@
+"""Pydantic models for the files in knowledge/: what a valid catalogue file looks like."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.vocabulary import (
+    NATIONS,
+    PROFESSIONS,
+    REGIONS,
+    ROLES,
+    STAGES,
+    Intent,
+    Nation,
+    Profession,
+    ProgrammeKind,
+    Region,
+    Role,
+    SpecialtyGroup,
+    Stage,
+)
+
+SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+URL = re.compile(r"^https?://\S+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_source(value: str) -> str:
+    if value != "seed" and not URL.match(value):
+        raise ValueError(f"a source must be a URL or 'seed', not {value!r}")
+    return value
+
+
+class Fact(Strict):
+    """One statement with its provenance."""
+
+    text: str = Field(min_length=1)
+    sources: list[str] = Field(min_length=1)
+    uncertain: bool = False
+    note: str | None = None
+    time_sensitive: bool = False
+    as_of: date | None = None
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_are_urls_or_seed(cls, value: list[str]) -> list[str]:
+        return [_check_source(v) for v in value]
+
+    @model_validator(mode="after")
+    def _uncertain_needs_a_note(self) -> Fact:
+        if self.uncertain and not self.note:
+            raise ValueError("an uncertain fact needs a 'note' saying why")
+        return self
+
+    @property
+    def urls(self) -> list[str]:
+        return [s for s in self.sources if s != "seed"]
+
+
+class TopicFact(Fact):
+    topic: str = Field(pattern=r"^[a-z_]+$")
+
+
+class _Criterion(Strict):
+    label: str = Field(min_length=1)
+    check: str | None = None
+
+
+class ProfessionCriterion(_Criterion):
+    kind: Literal["profession"]
+    allowed: list[Profession]
+    unknown: list[Profession] = []
+
+
+class StageCriterion(_Criterion):
+    kind: Literal["stage"]
+    professions: list[Profession] = ["doctor", "dentist"]
+    allowed: list[Stage]
+    unknown: list[Stage] = []
+    later: list[Stage] = []
+
+
+class BandCriterion(_Criterion):
+    kind: Literal["band"]
+    min: int = Field(ge=2, le=9)
+    professions: list[Profession]
+
+
+class SpecialtyCriterion(_Criterion):
+    kind: Literal["specialty"]
+    groups: list[SpecialtyGroup] = Field(min_length=1)
+    professions: list[Profession] = ["doctor"]
+
+
+class EntryPointCriterion(_Criterion):
+    kind: Literal["entry_point"]
+    stage: Stage
+    year: int = Field(ge=1, le=9)
+
+
+class NationCriterion(_Criterion):
+    kind: Literal["nation"]
+    allowed: list[Nation]
+    unknown: list[Nation] = []
+
+
+class ExperienceCriterion(_Criterion):
+    kind: Literal["experience"]
+    min_years: int = Field(ge=1, le=40)
+    of: Literal["digital_leadership", "scientific", "any"]
+
+
+class RegistrationCriterion(_Criterion):
+    kind: Literal["registration"]
+    required: bool
+
+
+class DegreeCriterion(_Criterion):
+    kind: Literal["degree"]
+
+
+class RoleCriterion(_Criterion):
+    kind: Literal["role"]
+    allowed: list[Role] = Field(min_length=1)
+
+
+class EmploymentCriterion(_Criterion):
+    kind: Literal["employment"]
+
+
+class ApprovalCriterion(_Criterion):
+    kind: Literal["approval"]
+    check: str = Field(min_length=1)
+
+
+Criterion = Annotated[
+    ProfessionCriterion
+    | StageCriterion
+    | BandCriterion
+    | SpecialtyCriterion
+    | EntryPointCriterion
+    | NationCriterion
+    | ExperienceCriterion
+    | RegistrationCriterion
+    | DegreeCriterion
+    | RoleCriterion
+    | EmploymentCriterion
+    | ApprovalCriterion,
+    Field(discriminator="kind"),
+]
+
+
+class Routing(Strict):
+    """Which needs an entry serves and for whom: derived guidance, not source facts."""
+
+    intents: dict[Intent, Annotated[int, Field(ge=1, le=5)]] = {}
+    audiences: dict[Profession, Annotated[int, Field(ge=1, le=5)]] = {}
+
+
+class ProgrammeDoc(Strict):
+    """One catalogue entry, as stored in knowledge/programmes/<id>.yaml."""
+
+    id: str
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    kind: ProgrammeKind
+    open_to_individuals: bool = True
+    provider: Fact
+    summary: Fact
+    who_for: Fact
+    status: Fact | None = None
+    time_commitment: Fact
+    duration: Fact
+    qualification: Fact
+    how_to_apply: Fact
+    funding: Fact | None = None
+    facts: list[TopicFact] = []
+    eligibility: list[Criterion]
+    routing: Routing
+    source_urls: list[str]
+    last_reviewed: date
+    review_due: date
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("id must be a lowercase slug (letters, digits, underscores)")
+        return value
+
+    @field_validator("source_urls")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for v in value:
+            if not URL.match(v):
+                raise ValueError(f"not a URL: {v!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ProgrammeDoc:
+        if self.review_due <= self.last_reviewed:
+            raise ValueError("review_due must be after last_reviewed")
+        return self
+
+    def named_facts(self) -> list[tuple[str, Fact]]:
+        """Every fact of the entry with the topic it answers."""
+        pairs: list[tuple[str, Fact]] = [
+            ("provider", self.provider),
+            ("summary", self.summary),
+            ("who_for", self.who_for),
+            ("time_commitment", self.time_commitment),
+            ("duration", self.duration),
+            ("qualification", self.qualification),
+            ("how_to_apply", self.how_to_apply),
+        ]
+        if self.status is not None:
+            pairs.append(("status", self.status))
+        if self.funding is not None:
+            pairs.append(("funding", self.funding))
+        pairs.extend((f.topic, f) for f in self.facts)
+        return pairs
+
+    def all_urls(self) -> list[str]:
+        """Entry-level source URLs first, then any URL a fact cites, without repeats."""
+        seen: dict[str, None] = dict.fromkeys(self.source_urls)
+        for _, fact in self.named_facts():
+            seen.update(dict.fromkeys(fact.urls))
+        return list(seen)
+
+
+class NetworkDoc(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    region: Region | None
+    verified: bool
+    note: str | None = None
+    sources: list[str] = Field(min_length=1)
+
+
+class NetworksFile(Strict):
+    last_reviewed: date
+    review_due: date
+    networks: list[NetworkDoc] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_network_per_region(self) -> NetworksFile:
+        seen: set[str] = set()
+        for n in self.networks:
+            if n.region is None:
+                continue
+            if n.region in seen:
+                raise ValueError(f"two networks serve region {n.region!r}")
+            seen.add(n.region)
+        ids = [n.id for n in self.networks]
+        if len(ids) != len(set(ids)):
+            raise ValueError("network ids must be unique")
+        return self
+
+
+class RegionPlaces(Strict):
+    aliases: list[str] = []
+    counties: list[str] = []
+    cities: list[str] = []
+    trusts: list[str] = []
+    deaneries: list[str] = []
+    ics: list[str] = []
+
+
+class NationPlaces(Strict):
+    aliases: list[str] = []
+    places: list[str] = []
+    bodies: list[str] = []
+
+
+class Reading(Strict):
+    label: str
+    region: Region | None = None
+    nation: Nation | None = None
+    hints: list[str] = []
+
+    @model_validator(mode="after")
+    def _one_of_region_or_nation(self) -> Reading:
+        if (self.region is None) == (self.nation is None):
+            raise ValueError("a reading names exactly one of 'region' or 'nation'")
+        return self
+
+
+class AmbiguousPlace(Strict):
+    name: str
+    readings: list[Reading] = Field(min_length=1)
+
+
+class GazetteerFile(Strict):
+    last_reviewed: date
+    review_due: date
+    sources: list[str] = []
+    capitalised_only: list[str] = []
+    regions: dict[Region, RegionPlaces]
+    nations: dict[Nation, NationPlaces]
+    ambiguous: list[AmbiguousPlace] = []
+
+
+class SourceNote(Strict):
+    title: str
+    note: str | None = None
+    last_reviewed_by_publisher: date | None = None
+
+
+__all__ = [
+    "NATIONS",
+    "PROFESSIONS",
+    "REGIONS",
+    "ROLES",
+    "STAGES",
+    "Criterion",
+    "Fact",
+    "GazetteerFile",
+    "NetworksFile",
+    "ProgrammeDoc",
+    "SourceNote",
+    "TopicFact",
+]

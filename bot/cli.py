@@ -1,0 +1,197 @@
+"""The `pathfinder` command line: ask, chat, catalogue check/load, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.catalogue.loader import (
+    CatalogueError,
+    load_catalogue,
+    overdue,
+    read_catalogue,
+    uncertain_facts,
+)
+from bot.catalogue.snapshot import CatalogueCache
+from bot.catalogue.tables import CatalogueMeta
+from bot.db import create_schema, make_engine
+from bot.evaluation import CaseFileError, format_report, read_cases, run_eval
+from bot.profile import Profile
+from bot.service import Pathfinder
+from bot.settings import Settings
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `pathfinder` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args, settings))
+    except CatalogueError as exc:
+        print(f"pathfinder: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pathfinder",
+        description="Find NHS routes into digital, data and AI work, from a reviewed catalogue.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    ask.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
+    ask.set_defaults(handler=_ask)
+
+    chat = sub.add_parser("chat", help="an interactive session in the terminal")
+    chat.set_defaults(handler=_chat)
+
+    catalogue = sub.add_parser("catalogue", help="check or load the catalogue in knowledge/")
+    csub = catalogue.add_subparsers(dest="action")
+    check = csub.add_parser("check", help="validate the files; list overdue reviews and uncertain facts")
+    check.add_argument("--today", type=date.fromisoformat, default=None, help="date to check review dates against")
+    check.set_defaults(handler=_catalogue_check)
+    load = csub.add_parser("load", help="load the catalogue into the database (idempotent)")
+    load.set_defaults(handler=_catalogue_load)
+
+    ev = sub.add_parser("eval", help="score the advisor on a JSONL file of cases")
+    ev.add_argument("cases", type=Path)
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
+    ev.set_defaults(handler=_eval)
+    return parser
+
+
+def ready_engine(settings: Settings) -> Engine:
+    """The configured database, with the schema created and the catalogue loaded if absent."""
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    with Session(engine) as session:
+        if session.get(CatalogueMeta, "version") is None:
+            bundle = read_catalogue(settings.knowledge_dir)
+            load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
+    return engine
+
+
+def _service(args: argparse.Namespace, settings: Settings) -> Pathfinder:
+    today = getattr(args, "today", None)
+    engine = ready_engine(settings)
+    return Pathfinder(engine, today=(lambda: today) if today else date.today)
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    answer = _service(args, settings).ask(args.question)
+    if args.json:
+        print(answer.model_dump_json(indent=2))
+    else:
+        print(answer.answer)
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    service = _service(args, settings)
+    print("Pathfinder: ask me about NHS routes into digital, data and AI work.")
+    print("Tell me your profession, grade or band, and where you work. Type 'reset' to start again, 'quit' to leave.\n")
+    earlier: Profile | None = None
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            continue
+        if question.lower() in ("quit", "exit", "bye"):
+            return 0
+        if question.lower() == "reset":
+            earlier = None
+            print("pathfinder> Starting again: tell me about yourself.\n")
+            continue
+        answer = service.ask(question, earlier=earlier)
+        if not answer.refused:
+            earlier = answer.profile
+        print(f"pathfinder> {answer.answer}\n")
+
+
+def _catalogue_check(args: argparse.Namespace, settings: Settings) -> int:
+    bundle = read_catalogue(settings.knowledge_dir)
+    today = args.today or date.today()
+    regions = sorted(n.region for n in bundle.networks.networks if n.region)
+    print(
+        f"catalogue OK: {len(bundle.programmes)} programmes, {len(bundle.networks.networks)} networks "
+        f"({len(regions)} with a region), version {bundle.version}"
+    )
+    late = overdue(bundle, today)
+    if late:
+        print(f"past review_due on {today.isoformat()} ({len(late)}):")
+        for name, due in late:
+            print(f"  - {name}: due {due.isoformat()}")
+    else:
+        print(f"past review_due on {today.isoformat()}: none")
+    unsure = uncertain_facts(bundle)
+    print(f"facts marked uncertain ({len(unsure)}):")
+    for pid, topic, why in unsure:
+        print(f"  - {pid}.{topic}: {why}")
+    unverified = [n.id for n in bundle.networks.networks if not n.verified]
+    print(f"networks not verified ({len(unverified)}): {', '.join(unverified)}")
+    return 0
+
+
+def _catalogue_load(args: argparse.Namespace, settings: Settings) -> int:
+    bundle = read_catalogue(settings.knowledge_dir)
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    with Session(engine) as session:
+        report = load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
+    if report.changed:
+        print(
+            f"loaded catalogue {report.version}: {report.programmes} programmes, "
+            f"{report.networks} networks, {report.places} places, {report.removed} removed"
+        )
+    else:
+        print(f"catalogue {report.version} already loaded: nothing to do")
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        cases = read_cases(args.cases)
+    except (OSError, CaseFileError) as exc:
+        print(f"pathfinder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    service = _service(args, settings)
+    catalogue = CatalogueCache(ready_engine(settings)).get()
+    try:
+        report = run_eval(cases, ask=service.ask, catalogue=catalogue)
+    except CaseFileError as exc:
+        print(f"pathfinder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(report.model_dump(), indent=2))
+    else:
+        print(format_report(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The eval harness: run question sets through the advisor and score what it suggests.
+
+Scores: expected-recall in the top 3 (micro: expected programmes found / expected), must-not
+violations (a must-not programme anywhere in the suggestions), refusal accuracy, and region
+accuracy (the network's region equals `expected_isdn`, both null counting as a match).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.catalogue.snapshot import Catalogue
+from bot.places import normalise
+from bot.service import Answer
+
+TOP_K = 3
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    question: str
+    persona: dict[str, Any] = {}
+    expected: list[str] = []
+    acceptable: list[str] = []
+    must_not: list[str] = []
+    expected_isdn: str | None = None
+    should_refuse: bool = False
+    notes: str = ""
+
+
+class Miss(BaseModel):
+    case: str
+    kind: str
+    detail: str
+
+
+class EvalReport(BaseModel):
+    cases: int
+    responder: str
+    expected_total: int
+    expected_found_top3: int
+    expected_recall_top3: float
+    must_not_violations: int
+    refusal_accuracy: float
+    region_accuracy: float
+    latency_ms_p50: float
+    latency_ms_p95: float
+    fallbacks: int
+    misses: list[Miss]
+
+
+class CaseFileError(ValueError):
+    """A line of the cases file is not a valid case."""
+
+
+def read_cases(path: Path) -> list[Case]:
+    """Cases from a JSONL file; a bad line is reported with its number."""
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            cases.append(Case.model_validate(json.loads(line)))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise CaseFileError(f"{path}:{number}: not a valid case: {exc}") from exc
+    return cases
+
+
+def resolver(catalogue: Catalogue) -> Callable[[str], str]:
+    """Map a canonical programme name (or alias, or id) in a case to a catalogue id."""
+    table: dict[str, str] = {}
+    for p in catalogue.programmes:
+        for name in (p.id, p.name, *p.aliases):
+            table[normalise(name)] = p.id
+
+    def resolve(name: str) -> str:
+        key = normalise(name)
+        if key not in table:
+            raise CaseFileError(f"unknown programme in cases: {name!r}")
+        return table[key]
+
+    return resolve
+
+
+def run_eval(cases: Iterable[Case], *, ask: Callable[[str], Answer], catalogue: Catalogue) -> EvalReport:
+    """Ask every case and score the answers."""
+    resolve = resolver(catalogue)
+    misses: list[Miss] = []
+    expected_total = found = violations = refusal_ok = region_ok = fallbacks = 0
+    latencies: list[float] = []
+    responder = ""
+    case_list = list(cases)
+    for case in case_list:
+        answer = ask(case.question)
+        responder = responder or answer.responder
+        fallbacks += answer.responder == "offline-fallback"
+        latencies.append(answer.elapsed_ms)
+        ids = [s.id for s in answer.suggestions]
+        top = ids[:TOP_K]
+        for name in case.expected:
+            pid = resolve(name)
+            expected_total += 1
+            if pid in top:
+                found += 1
+            else:
+                misses.append(Miss(case=case.id, kind="expected_missing", detail=f"{pid} not in top {TOP_K}: {top}"))
+        for name in case.must_not:
+            pid = resolve(name)
+            if pid in ids:
+                violations += 1
+                misses.append(Miss(case=case.id, kind="must_not", detail=f"{pid} suggested at rank {ids.index(pid) + 1}"))
+        if answer.refused == case.should_refuse:
+            refusal_ok += 1
+        else:
+            misses.append(Miss(case=case.id, kind="refusal", detail=f"refused={answer.refused}, expected {case.should_refuse}"))
+        region = answer.network.region if answer.network else None
+        if region == case.expected_isdn:
+            region_ok += 1
+        else:
+            misses.append(Miss(case=case.id, kind="region", detail=f"network region {region!r}, expected {case.expected_isdn!r}"))
+    n = len(case_list) or 1
+    latencies.sort()
+    return EvalReport(
+        cases=len(case_list),
+        responder=responder,
+        expected_total=expected_total,
+        expected_found_top3=found,
+        expected_recall_top3=round(found / expected_total, 4) if expected_total else 1.0,
+        must_not_violations=violations,
+        refusal_accuracy=round(refusal_ok / n, 4),
+        region_accuracy=round(region_ok / n, 4),
+        latency_ms_p50=round(statistics.median(latencies), 2) if latencies else 0.0,
+        latency_ms_p95=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2) if latencies else 0.0,
+        fallbacks=fallbacks,
+        misses=misses,
+    )
+
+
+def format_report(report: EvalReport) -> str:
+    """A readable summary with every miss listed."""
+    lines = [
+        f"cases: {report.cases}   responder: {report.responder}",
+        f"expected-recall@{TOP_K}: {report.expected_recall_top3:.2f} ({report.expected_found_top3}/{report.expected_total})",
+        f"must-not violations: {report.must_not_violations}",
+        f"refusal accuracy: {report.refusal_accuracy:.2f}",
+        f"region accuracy: {report.region_accuracy:.2f}",
+        f"latency p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms; fallbacks: {report.fallbacks}",
+    ]
+    if report.misses:
+        lines.append(f"misses ({len(report.misses)}):")
+        lines.extend(f"  - {m.case}: {m.kind}: {m.detail}" for m in report.misses)
+    else:
+        lines.append("misses: none")
+    return "\n".join(lines)

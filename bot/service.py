@@ -1,0 +1,142 @@
+"""One road through the house: question in, grounded answer out, for every front door.
+
+`Pathfinder.ask` is what the CLI, the eval harness and (later) Slack call. Its `Answer` is the
+public JSON contract of `pathfinder ask --json`: fields may be added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+
+from bot.advisor import Advice, Suggestion, advise
+from bot.catalogue.snapshot import CatalogueCache
+from bot.profile import Profile
+from bot.responder import compose
+
+log = logging.getLogger(__name__)
+
+# Questions longer than this are read only up to it: enough for any real question, and it
+# bounds the work one message can cause.
+MAX_QUESTION_CHARS = 4000
+
+
+class EligibilityOut(BaseModel):
+    criterion: str
+    status: str
+    detail: str
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    verdict: str
+    timing: str
+    why: str
+    eligibility: list[EligibilityOut]
+    source_urls: list[str]
+    last_reviewed: date
+    review_due: date
+    uncertain: bool
+    cautions: list[str]
+    when: str | None = None
+
+
+class NetworkOut(BaseModel):
+    id: str
+    name: str
+    region: str | None
+    verified: bool
+
+
+class Answer(BaseModel):
+    question: str
+    refused: bool
+    refusal_reason: str | None
+    profile: Profile
+    suggestions: list[SuggestionOut]
+    asked_about: list[SuggestionOut]
+    later: list[SuggestionOut]
+    network: NetworkOut | None
+    clarify: bool
+    answer: str
+    responder: str
+    catalogue_version: str
+    elapsed_ms: float
+
+
+def _suggestion_out(s: Suggestion) -> SuggestionOut:
+    p = s.programme
+    why = "; ".join(s.reasons) if s.reasons else p.who_for.text
+    return SuggestionOut(
+        id=p.id,
+        name=p.name,
+        kind=p.kind,
+        verdict=s.verdict,
+        timing=s.timing,
+        why=why[:1].upper() + why[1:],
+        eligibility=[EligibilityOut(**c.as_dict()) for c in s.checks],
+        source_urls=p.all_urls(),
+        last_reviewed=p.last_reviewed,
+        review_due=p.review_due,
+        uncertain=s.uncertain,
+        cautions=s.cautions,
+        when=s.when,
+    )
+
+
+def to_answer(advice: Advice, *, text: str, responder: str, elapsed_ms: float) -> Answer:
+    """The public shape of an answer."""
+    net = advice.network
+    return Answer(
+        question=advice.question,
+        refused=advice.refused,
+        refusal_reason=advice.refusal.reason if advice.refusal else None,
+        profile=advice.profile,
+        suggestions=[_suggestion_out(s) for s in advice.suggestions],
+        asked_about=[_suggestion_out(s) for s in advice.asked_about],
+        later=[_suggestion_out(s) for s in advice.later],
+        network=NetworkOut(id=net.id, name=net.name, region=net.region, verified=net.verified)
+        if net
+        else None,
+        clarify=advice.clarify,
+        answer=text,
+        responder=responder,
+        catalogue_version=advice.catalogue_version,
+        elapsed_ms=round(elapsed_ms, 2),
+    )
+
+
+class Pathfinder:
+    """The advisor service: holds the catalogue cache for one database."""
+
+    def __init__(self, engine: Engine, *, today: Callable[[], date] = date.today) -> None:
+        self._catalogue = CatalogueCache(engine)
+        self._today = today
+
+    def advise(self, question: str, *, earlier: Profile | None = None) -> Advice:
+        """The structured advice (no text) for a question."""
+        return advise(
+            question[:MAX_QUESTION_CHARS],
+            catalogue=self._catalogue.get(),
+            today=self._today(),
+            earlier=earlier,
+        )
+
+    def ask(self, question: str, *, earlier: Profile | None = None) -> Answer:
+        """The answer for a person, composed offline from the catalogue."""
+        started = time.perf_counter()
+        advice = self.advise(question, earlier=earlier)
+        text = compose(advice)
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info(
+            "answered",
+            extra={"refused": advice.refused, "suggestions": len(advice.suggestions), "ms": round(elapsed, 1)},
+        )
+        return to_answer(advice, text=text, responder="offline", elapsed_ms=elapsed)
