@@ -18,11 +18,13 @@ from bot.profile import Profile, read_profile
 MAX_SUGGESTIONS = 5
 MIN_RELEVANCE = 2.0
 UK_NATIONS = ("England", "Wales", "Scotland", "Northern Ireland")
-GENERIC_INTENTS = frozenset({"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship"})
+GENERIC_INTENTS = frozenset(
+    {"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship"}
+)
 
 INTENT_PHRASES = {
     "hands_on_ai": "hands-on work on real AI projects",
-    "ai_interest": "AI",
+    "ai_interest": "a way into AI",
     "protected_time": "protected time",
     "digital_project": "running a digital project",
     "leadership": "digital leadership",
@@ -149,6 +151,9 @@ def advise(
     if profile.nation in ("Wales", "Scotland", "Northern Ireland"):
         advice.uk_wide, advice.england_only = _by_reach(catalogue, profile.nation)
     advice.facts = _facts(catalogue, profile)
+    if advice.facts and profile.is_empty:
+        # A factual question about a named programme: answer about that programme only.
+        advice.suggestions = [s for s in advice.suggestions if s.programme.id in profile.named]
     return advice
 
 
@@ -179,9 +184,9 @@ def _implied_intents(profile: Profile, assessed: dict[str, Suggestion]) -> dict[
 
 def _relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, float]) -> float:
     routing = programme.routing
-    score = sum(routing.intents.get(i, 0) * w for i, w in intents.items())  # type: ignore[call-overload]
+    score = sum(routing.intent(i) * w for i, w in intents.items())
     if profile.profession is not None:
-        score += routing.audiences.get(profile.profession, 0)  # type: ignore[call-overload]
+        score += routing.audience(profile.profession)
     if "fellowship" in intents and programme.kind == "fellowship":
         score += 3
     if programme.id in profile.named:
@@ -220,7 +225,14 @@ def _when(checks: list[Check]) -> str:
 def _future(profile: Profile) -> Profile | None:
     """The same person one career step on, to find doors that open later."""
     if profile.profession == "medical_student":
-        return profile.model_copy(update={"profession": "doctor", "stage": "foundation", "stage_year": 1, "nhs_employee": True})
+        return profile.model_copy(
+            update={
+                "profession": "doctor",
+                "stage": "foundation",
+                "stage_year": 1,
+                "nhs_employee": True,
+            }
+        )
     if profile.stage == "foundation":
         return profile.model_copy(update={"stage": "core", "stage_year": 1})
     if profile.stage == "core":
@@ -244,15 +256,34 @@ def _later_doors(
         if s.programme.id in shown or s.verdict in ("eligible", "possible", "information"):
             continue
         if s.verdict == "later":
-            doors.append(Suggestion(s.programme, s.verdict, s.checks, s.score, s.reasons, "later", _when(s.checks), s.cautions))
+            doors.append(
+                Suggestion(
+                    s.programme,
+                    s.verdict,
+                    s.checks,
+                    s.score,
+                    s.reasons,
+                    "later",
+                    _when(s.checks),
+                    s.cautions,
+                )
+            )
             continue
         if future is None:
             continue
         then = _assess(s.programme, future, today)
         if then.verdict in ("eligible", "possible", "later"):
             when = _step_label(profile)
-            doors.append(Suggestion(s.programme, "later", s.checks, s.score, s.reasons, "later", when, s.cautions))
-    doors = [d for d in doors if d.score >= MIN_RELEVANCE or d.programme.routing.audiences.get(_future_profession(profile), 0)]  # type: ignore[call-overload]
+            doors.append(
+                Suggestion(
+                    s.programme, "later", s.checks, s.score, s.reasons, "later", when, s.cautions
+                )
+            )
+    doors = [
+        d
+        for d in doors
+        if d.score >= MIN_RELEVANCE or d.programme.routing.audience(_future_profession(profile))
+    ]
     doors.sort(key=lambda d: -d.score)
     return doors[:3]
 
@@ -275,7 +306,10 @@ def _network(
     catalogue: Catalogue, profile: Profile, assessed: dict[str, Suggestion]
 ) -> tuple[NetworkDoc | None, str | None]:
     if profile.nation in ("Wales", "Scotland", "Northern Ireland", "Outside the UK"):
-        return None, f"The ISDNs are England's eight regional networks; none covers {profile.nation}."
+        return (
+            None,
+            f"The ISDNs are England's eight regional networks; none covers {profile.nation}.",
+        )
     if profile.nation != "England" or profile.region is None:
         return None, None
     isdn = assessed.get("isdn")
@@ -290,7 +324,11 @@ def _by_reach(catalogue: Catalogue, nation: str) -> tuple[list[ProgrammeDoc], li
     for p in catalogue.programmes:
         rule = next((c for c in p.eligibility if isinstance(c, NationCriterion)), None)
         if rule is None or set(UK_NATIONS) <= set(rule.allowed):
-            if p.open_to_individuals and rule is not None or p.kind in ("professional_body", "accreditation"):
+            if (
+                p.open_to_individuals
+                and rule is not None
+                or p.kind in ("professional_body", "accreditation")
+            ):
                 uk_wide.append(p)
         elif rule.allowed == ["England"] and nation not in rule.unknown:
             england_only.append(p)
@@ -327,7 +365,11 @@ def _reasons(s: Suggestion, profile: Profile, intents: dict[str, float]) -> list
         reasons.append("it offers " + _join(wanted[:3]))
     if profile.profession and profile.profession in routing.audiences:
         reasons.append("it is aimed at people in your profession")
-    met = [c.detail.rstrip(".") for c in s.checks if c.status == "met" and c.kind in ("stage", "band", "nation")]
+    met = [
+        c.detail.rstrip(".")
+        for c in s.checks
+        if c.status == "met" and c.kind in ("stage", "band", "nation")
+    ]
     if met:
         reasons.append(_join([m[0].lower() + m[1:] for m in met[:2]]))
     return reasons
@@ -342,7 +384,9 @@ def _join(items: list[str]) -> str:
 def _cautions(programme: ProgrammeDoc, today: date) -> list[str]:
     cautions = []
     if programme.review_due < today:
-        cautions.append(f"This entry was due for review on {programme.review_due:%-d %B %Y}; details may have changed.")
+        cautions.append(
+            f"This entry was due for review on {programme.review_due:%-d %B %Y}; details may have changed."
+        )
     if programme.status is not None and programme.status.uncertain:
         cautions.append(f"Unconfirmed status: {programme.status.text}")
     for topic, fact in programme.named_facts():

@@ -37,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
@@ -68,8 +70,12 @@ def _parser() -> argparse.ArgumentParser:
 
     catalogue = sub.add_parser("catalogue", help="check or load the catalogue in knowledge/")
     csub = catalogue.add_subparsers(dest="action")
-    check = csub.add_parser("check", help="validate the files; list overdue reviews and uncertain facts")
-    check.add_argument("--today", type=date.fromisoformat, default=None, help="date to check review dates against")
+    check = csub.add_parser(
+        "check", help="validate the files; list overdue reviews and uncertain facts"
+    )
+    check.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="date to check review dates against"
+    )
     check.set_defaults(handler=_catalogue_check)
     load = csub.add_parser("load", help="load the catalogue into the database (idempotent)")
     load.set_defaults(handler=_catalogue_load)
@@ -111,7 +117,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     service = _service(args, settings)
     print("Pathfinder: ask me about NHS routes into digital, data and AI work.")
-    print("Tell me your profession, grade or band, and where you work. Type 'reset' to start again, 'quit' to leave.\n")
+    print(
+        "Tell me your profession, grade or band, and where you work. Type 'reset' to start again, 'quit' to leave.\n"
+    )
     earlier: Profile | None = None
     while True:
         try:

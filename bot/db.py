@@ -23,7 +23,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Build an engine; SQLite gets WAL mode and a busy timeout so readers never block writers."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

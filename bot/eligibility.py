@@ -108,28 +108,49 @@ def _check(c: Criterion, p: Profile) -> Check | None:  # noqa: C901 - one branch
 
 def _profession(c: ProfessionCriterion, p: Profile) -> Check:
     if p.profession is None:
-        return Check(c.label, "unknown", f"Tell me your profession: this is for {c.label[0].lower() + c.label[1:]}.", c.kind)
+        return Check(
+            c.label,
+            "unknown",
+            f"Tell me your profession: this is for {c.label[0].lower() + c.label[1:]}.",
+            c.kind,
+        )
     who = PROFESSION_LABELS[p.profession]
     if p.profession in c.allowed:
         return Check(c.label, "met", f"Open to {_plural(p.profession)}.", c.kind)
     if p.profession in c.unknown:
         detail = c.check or f"Not confirmed whether {_plural(p.profession)} are eligible."
         return Check(c.label, "unknown", detail, c.kind)
-    return Check(c.label, "not_met", f"Not open to {_plural(p.profession)} (you said you're a {who}).", c.kind)
+    return Check(
+        c.label,
+        "not_met",
+        f"Not open to {_plural(p.profession)} (you said you're a {who}).",
+        c.kind,
+    )
 
 
 def _stage(c: StageCriterion, p: Profile) -> Check | None:
     if p.profession not in c.professions:
         return None
     if p.stage is None:
-        return Check(c.label, "unknown", "Tell me your grade (for example FY2, CT1, ST4 or consultant).", c.kind)
+        return Check(
+            c.label,
+            "unknown",
+            "Tell me your grade (for example FY2, CT1, ST4 or consultant).",
+            c.kind,
+        )
     label = STAGE_LABELS.get(p.stage, p.stage)
     if p.stage in c.allowed:
         return Check(c.label, "met", f"As a {label} you meet this.", c.kind)
     if p.stage in c.unknown:
         return Check(c.label, "unknown", c.check or f"Not confirmed for a {label}.", c.kind)
     if p.stage in c.later:
-        return Check(c.label, "not_met", f"Not yet: as a {label} you can apply once you're past this stage.", c.kind, later=True)
+        return Check(
+            c.label,
+            "not_met",
+            f"Not yet: as a {label} you can apply once you're past this stage.",
+            c.kind,
+            later=True,
+        )
     return Check(c.label, "not_met", f"Not open to a {label}.", c.kind)
 
 
@@ -137,10 +158,20 @@ def _band(c: BandCriterion, p: Profile) -> Check | None:
     if p.profession not in c.professions:
         return None
     if p.band is None:
-        return Check(c.label, "unknown", f"Check you're on Agenda for Change band {c.min} or above.", c.kind)
+        return Check(
+            c.label, "unknown", f"Check you're on Agenda for Change band {c.min} or above.", c.kind
+        )
     if p.band >= c.min:
-        return Check(c.label, "met", f"You're band {p.band}; band {c.min} or above is needed.", c.kind)
-    return Check(c.label, "not_met", f"You're band {p.band}; it needs band {c.min} or above.", c.kind, later=True)
+        return Check(
+            c.label, "met", f"You're band {p.band}; band {c.min} or above is needed.", c.kind
+        )
+    return Check(
+        c.label,
+        "not_met",
+        f"You're band {p.band}; it needs band {c.min} or above.",
+        c.kind,
+        later=True,
+    )
 
 
 def _specialty(c: SpecialtyCriterion, p: Profile) -> Check | None:
@@ -160,22 +191,41 @@ def _entry_point(c: EntryPointCriterion, p: Profile) -> Check | None:
         return None
     point = f"appointment to ST{c.year}"
     if p.stage is None:
-        return Check(c.label, "unknown", f"It is chosen at {point}; check where you are in training.", c.kind)
+        return Check(
+            c.label, "unknown", f"It is chosen at {point}; check where you are in training.", c.kind
+        )
     if p.stage in ("foundation", "core"):
         return Check(c.label, "not_met", f"Not yet: you choose it at {point}.", c.kind, later=True)
     if p.stage == c.stage:
         if p.stage_year is None:
-            return Check(c.label, "unknown", f"It is chosen at {point}; if you're already past ST{c.year} it is closed to you.", c.kind)
+            return Check(
+                c.label,
+                "unknown",
+                f"It is chosen at {point}; if you're already past ST{c.year} it is closed to you.",
+                c.kind,
+            )
         if p.stage_year == c.year:
             return Check(c.label, "met", f"You're at ST{c.year}, the entry point.", c.kind)
         if p.stage_year < c.year:
-            return Check(c.label, "not_met", f"Not yet: you choose it at {point}.", c.kind, later=True)
-        return Check(c.label, "not_met", f"It is chosen at {point}; at ST{p.stage_year} you're past that entry point.", c.kind)
-    return Check(c.label, "not_met", f"It is chosen at {point}, within higher specialty training.", c.kind)
+            return Check(
+                c.label, "not_met", f"Not yet: you choose it at {point}.", c.kind, later=True
+            )
+        return Check(
+            c.label,
+            "not_met",
+            f"It is chosen at {point}; at ST{p.stage_year} you're past that entry point.",
+            c.kind,
+        )
+    return Check(
+        c.label, "not_met", f"It is chosen at {point}, within higher specialty training.", c.kind
+    )
 
 
 def _nation(c: NationCriterion, p: Profile) -> Check:
-    where = " or ".join(c.allowed) if c.allowed else "the nations named by the programme"
+    if {"England", "Wales", "Scotland", "Northern Ireland"} <= set(c.allowed):
+        where = "the UK"
+    else:
+        where = " or ".join(c.allowed) if c.allowed else "the nations named by the programme"
     if p.nation is None:
         detail = c.check if not c.allowed and c.check else f"Check you work in {where}."
         return Check(c.label, "unknown", detail, c.kind)
@@ -189,10 +239,26 @@ def _nation(c: NationCriterion, p: Profile) -> Check:
 def _experience(c: ExperienceCriterion, p: Profile) -> Check:
     what = EXPERIENCE_LABELS[c.of]
     if p.experience_years is None or (c.of != "any" and p.experience_of not in (c.of, "any")):
-        return Check(c.label, "unknown", f"Typically needs at least {c.min_years} years {what}; check yours.", c.kind)
+        return Check(
+            c.label,
+            "unknown",
+            f"Typically needs at least {c.min_years} years {what}; check yours.",
+            c.kind,
+        )
     if p.experience_years >= c.min_years:
-        return Check(c.label, "met", f"You have {p.experience_years} years; {c.min_years} are typically needed.", c.kind)
-    return Check(c.label, "not_met", f"You have {p.experience_years} years; about {c.min_years} are needed.", c.kind, later=True)
+        return Check(
+            c.label,
+            "met",
+            f"You have {p.experience_years} years; {c.min_years} are typically needed.",
+            c.kind,
+        )
+    return Check(
+        c.label,
+        "not_met",
+        f"You have {p.experience_years} years; about {c.min_years} are needed.",
+        c.kind,
+        later=True,
+    )
 
 
 def _registration(c: RegistrationCriterion, p: Profile) -> Check:
@@ -201,12 +267,27 @@ def _registration(c: RegistrationCriterion, p: Profile) -> Check:
         if p.registered_scientist:
             return Check(c.label, "met", "You're registered as a clinical scientist.", c.kind)
         if p.registered_scientist is False or not is_scientist:
-            return Check(c.label, "not_met", "Needs registration as a clinical scientist first (the STP or AHCS equivalence get you there).", c.kind, later=is_scientist)
-        return Check(c.label, "unknown", "Check you're HCPC-registered as a clinical scientist.", c.kind)
+            return Check(
+                c.label,
+                "not_met",
+                "Needs registration as a clinical scientist first (the STP or AHCS equivalence get you there).",
+                c.kind,
+                later=is_scientist,
+            )
+        return Check(
+            c.label, "unknown", "Check you're HCPC-registered as a clinical scientist.", c.kind
+        )
     if p.registered_scientist:
-        return Check(c.label, "not_met", "You're already registered; HSST is the next step.", c.kind)
+        return Check(
+            c.label, "not_met", "You're already registered; HSST is the next step.", c.kind
+        )
     if p.registered_scientist is None and is_scientist:
-        return Check(c.label, "unknown", "If you're already a registered clinical scientist, look at HSST instead.", c.kind)
+        return Check(
+            c.label,
+            "unknown",
+            "If you're already a registered clinical scientist, look at HSST instead.",
+            c.kind,
+        )
     return Check(c.label, "met", "You're not yet a registered clinical scientist.", c.kind)
 
 
@@ -218,18 +299,32 @@ def _degree(c: DegreeCriterion, p: Profile) -> Check:
 
 def _role(c: RoleCriterion, p: Profile) -> Check:
     if p.stage in TRAINING_STAGES or p.profession in ("medical_student", "student", "graduate"):
-        return Check(c.label, "not_met", "It is for people already in senior or leadership roles.", c.kind, later=True)
+        return Check(
+            c.label,
+            "not_met",
+            "It is for people already in senior or leadership roles.",
+            c.kind,
+            later=True,
+        )
     if p.role is None:
         return Check(c.label, "unknown", c.check or "Check your role fits.", c.kind)
     role = p.role.replace("_", " ")
     if p.role in c.allowed:
         return Check(c.label, "met", f"Your role ({role}) fits.", c.kind)
-    return Check(c.label, "not_met", f"Your role ({role}) is not one it is aimed at.", c.kind, later=True)
+    return Check(
+        c.label, "not_met", f"Your role ({role}) is not one it is aimed at.", c.kind, later=True
+    )
 
 
 def _employment(c: EmploymentCriterion, p: Profile) -> Check:
     if p.nhs_employee is False:
-        return Check(c.label, "not_met", "It is for people employed by an NHS organisation.", c.kind, later=True)
+        return Check(
+            c.label,
+            "not_met",
+            "It is for people employed by an NHS organisation.",
+            c.kind,
+            later=True,
+        )
     if p.nhs_employee:
         return Check(c.label, "met", "You work in the NHS.", c.kind)
     return Check(c.label, "unknown", "Check you're employed by an NHS organisation.", c.kind)

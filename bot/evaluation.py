@@ -90,7 +90,9 @@ def resolver(catalogue: Catalogue) -> Callable[[str], str]:
     return resolve
 
 
-def run_eval(cases: Iterable[Case], *, ask: Callable[[str], Answer], catalogue: Catalogue) -> EvalReport:
+def run_eval(
+    cases: Iterable[Case], *, ask: Callable[[str], Answer], catalogue: Catalogue
+) -> EvalReport:
     """Ask every case and score the answers."""
     resolve = resolver(catalogue)
     misses: list[Miss] = []
@@ -111,21 +113,45 @@ def run_eval(cases: Iterable[Case], *, ask: Callable[[str], Answer], catalogue: 
             if pid in top:
                 found += 1
             else:
-                misses.append(Miss(case=case.id, kind="expected_missing", detail=f"{pid} not in top {TOP_K}: {top}"))
+                misses.append(
+                    Miss(
+                        case=case.id,
+                        kind="expected_missing",
+                        detail=f"{pid} not in top {TOP_K}: {top}",
+                    )
+                )
         for name in case.must_not:
             pid = resolve(name)
             if pid in ids:
                 violations += 1
-                misses.append(Miss(case=case.id, kind="must_not", detail=f"{pid} suggested at rank {ids.index(pid) + 1}"))
+                misses.append(
+                    Miss(
+                        case=case.id,
+                        kind="must_not",
+                        detail=f"{pid} suggested at rank {ids.index(pid) + 1}",
+                    )
+                )
         if answer.refused == case.should_refuse:
             refusal_ok += 1
         else:
-            misses.append(Miss(case=case.id, kind="refusal", detail=f"refused={answer.refused}, expected {case.should_refuse}"))
+            misses.append(
+                Miss(
+                    case=case.id,
+                    kind="refusal",
+                    detail=f"refused={answer.refused}, expected {case.should_refuse}",
+                )
+            )
         region = answer.network.region if answer.network else None
         if region == case.expected_isdn:
             region_ok += 1
         else:
-            misses.append(Miss(case=case.id, kind="region", detail=f"network region {region!r}, expected {case.expected_isdn!r}"))
+            misses.append(
+                Miss(
+                    case=case.id,
+                    kind="region",
+                    detail=f"network region {region!r}, expected {case.expected_isdn!r}",
+                )
+            )
     n = len(case_list) or 1
     latencies.sort()
     return EvalReport(
@@ -138,7 +164,9 @@ def run_eval(cases: Iterable[Case], *, ask: Callable[[str], Answer], catalogue: 
         refusal_accuracy=round(refusal_ok / n, 4),
         region_accuracy=round(region_ok / n, 4),
         latency_ms_p50=round(statistics.median(latencies), 2) if latencies else 0.0,
-        latency_ms_p95=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2) if latencies else 0.0,
+        latency_ms_p95=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2)
+        if latencies
+        else 0.0,
         fallbacks=fallbacks,
         misses=misses,
     )

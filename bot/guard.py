@@ -134,7 +134,9 @@ def _refuse(reason: Reason) -> Refusal:
 def _encoded_injection(text: str) -> bool:
     for blob in BASE64_BLOB.findall(text):
         try:
-            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False).decode("utf-8", "ignore")
+            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False).decode(
+                "utf-8", "ignore"
+            )
         except (binascii.Error, ValueError):
             continue
         if INJECTION.search(decoded) or OTHER_PEOPLE.search(decoded):
@@ -143,4 +145,6 @@ def _encoded_injection(text: str) -> bool:
 
 
 def _names_a_programme_like_word(text: str) -> bool:
-    return bool(re.search(r"\b(?:fellowship|programme|pgcert|pgdip|diploma|register)\b", text, re.I))
+    return bool(
+        re.search(r"\b(?:fellowship|programme|pgcert|pgdip|diploma|register)\b", text, re.I)
+    )

@@ -132,7 +132,9 @@ def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRo
         candidates = [c for c in by_name.get(row.key, []) if c["admin1code"] == "ENG"]
         if candidates:
             best = max(candidates, key=lambda c: int(str(c["population"])))
-            anchors.append((float(str(best["latitude"])), float(str(best["longitude"])), row.region))
+            anchors.append(
+                (float(str(best["latitude"])), float(str(best["longitude"])), row.region)
+            )
 
     out: list[PlaceRow] = []
     for key, group in by_name.items():

@@ -180,9 +180,22 @@ STAGE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("gp", _rx(r"\bGPs?\b|\bgeneral practitioners?\b|\bGP partner\b|\bsalaried GP\b|\blocum GP\b")),
 ]  # fmt: skip
 
-BAND = _rx(r"\b(?:AfC\s+)?(?:band|b)\s?-?\s?([2-9]|one|two|three|four|five|six|seven|eight|nine)\s?([a-d])?\b")
-BAND_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
-YEAR_OF_STUDY = _rx(r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ]year\b|\byear ([1-6])\b")
+BAND = _rx(
+    r"\b(?:AfC\s+)?(?:band|b)\s?-?\s?([2-9]|one|two|three|four|five|six|seven|eight|nine)\s?([a-d])?\b"
+)
+BAND_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+}
+YEAR_OF_STUDY = _rx(
+    r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ]year\b|\byear ([1-6])\b"
+)
 
 SPECIALTIES: list[tuple[str, str, re.Pattern[str]]] = [
     ("general_practice", "general_practice", _rx(r"\bGPs?\b|\bgeneral practi\w+|\bprimary care\b|\bGP\s?ST")),
@@ -217,7 +230,7 @@ SPECIALTIES: list[tuple[str, str, re.Pattern[str]]] = [
     ("genitourinary_medicine", "physician", _rx(r"\bgenitourinary\b|(?-i:\bGUM\b)|\bsexual health\b")),
     ("clinical_genetics", "physician", _rx(r"\bclinical genetic\w*")),
     ("stroke_medicine", "physician", _rx(r"\bstroke medicine\b")),
-    ("internal_medicine", "physician", _rx(r"\binternal medicine\b|\bgeneral (?:internal )?medicine\b|\bGIM\b|\bIMT\b|\bCMT\b|"
+    ("internal_medicine", "physician", _rx(r"\binternal medicine\b|\bgeneral (?:internal )?medicine\b|\bGIM\b|\bIMT\s?-?[123]?\b|\bCMT\b|"
                                            r"\bcore medical\b|\bmedical registrar\b|\bmed regs?\b|\bphysician\b")),
 ]  # fmt: skip
 
@@ -266,7 +279,9 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "fellowship": _rx(r"\bfellowships?\b|\bfellows?\b"),
 }  # fmt: skip
 
-NOW = _rx(r"\bthis year\b|\bright now\b|\bnow\b|\bcurrently\b|\bat the moment\b|\bimmediately\b|\bthis (?:autumn|spring|summer|winter)\b")
+NOW = _rx(
+    r"\bthis year\b|\bright now\b|\bnow\b|\bcurrently\b|\bat the moment\b|\bimmediately\b|\bthis (?:autumn|spring|summer|winter)\b"
+)
 
 TOPICS: dict[str, re.Pattern[str]] = {
     "time_commitment": _rx(r"\bhow much (?:protected )?time\b|\bdays? a week\b|\bhours?\b|\bpart[- ]time\b|\btime commitment\b|\bprotected time\b|\bhow many days\b|\bWTE\b"),
@@ -275,7 +290,7 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "qualification": _rx(r"\bqualification\b|\bwhat do (?:you|i) get\b|\bdegree\b|\bcertificate\b|\bpg ?cert\b|\bdiploma\b"),
     "funding": _rx(r"\bfund\w*|\bpaid\b|\bpay\b|\bsalary\b|\bbursary\b|\bmoney\b|\bstipend\b|\bsalary cover\b"),
     "cost": _rx(r"\bcost\w*|\bfees?\b|\bprice\b|\bhow much (?:does it|is it) cost\b"),
-    "how_to_apply": _rx(r"\bhow (?:do|can) i apply\b|\bapplications?\b|\bapply\b|\bdeadlines?\b|\bclos(?:e|ing) date\b|\bwhen (?:does|do|is|are)\b|\bintake\b|\bnext cohort\b"),
+    "how_to_apply": _rx(r"\bhow (?:do|can) i apply\b|\bapply\b|\bdeadlines?\b|\bclos(?:e|ing) date\b|\bwhen (?:does|do|is|are)\b|\bintake\b|\bnext cohort\b"),
     "dates": _rx(r"\bdeadlines?\b|\bdates?\b|\bwhen (?:does|do|is|are|will)\b|\bopen(?:s|ing)? for applications\b|\bnext cohort\b|\bstart date\b"),
     "success_rate": _rx(r"\bsuccess rates?\b|\bcompetition ratios?\b|\bhow competitive\b|\bchances?\b|\bacceptance rate\b|\bhow many (?:people )?(?:get in|are accepted|apply)\b"),
     "specialisms": _rx(r"\bspecialisms?\b|\bspecialities\b|\bspecialties\b|\bthemes\b"),
@@ -290,12 +305,24 @@ EXPERIENCE = _rx(
     r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\+?\s*"
     r"(?:or more\s+)?(?:years?|yrs?)\b"
 )
-LEADERSHIP_CONTEXT = _rx(r"\blead\w*|\bled\b|\brollout\b|\broll-out\b|\btransformation\b|\bimplement\w*|\bEPR\b|\bdigital\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bprogramme\b|\bchange\b")
-SCIENCE_CONTEXT = _rx(r"\bscientist\b|\bbioinformatic\w*|\blab\b|\blaboratory\b|\bresearch\b|\bgenomic\w*|\bphysics\b|\bscientific\b|\bclinical scientist level\b")
-DEGREE = _rx(r"\bdegree\b|\bBSc\b|\bMSc\b|\bPhD\b|\bmaster'?s\b|\bgraduat\w*|\bBEng\b|\bMEng\b|\bBA\b|\bMPhys\b|\bMChem\b")
-REGISTERED = _rx(r"\bHCPC[- ]registered\b|\bregistered (?:clinical )?scientist\b|\bregistered with (?:the )?HCPC\b|\bI(?:'m| am) registered\b")
-NOT_REGISTERED = _rx(r"\bnot (?:yet )?registered\b|\bunregistered\b|\btrainee clinical scientist\b|\bSTP trainee\b|\bwithout (?:HCPC )?registration\b")
-NHS_EMPLOYEE = _rx(r"\bNHS\b|\btrusts?\b|\bhospitals?\b|\bward\b|\bICB\b|\bICS\b|\bGP practice\b|\bhealth board\b|\bour (?:department|service|team|unit)\b")
+LEADERSHIP_CONTEXT = _rx(
+    r"\blead\w*|\bled\b|\brollout\b|\broll-out\b|\btransformation\b|\bimplement\w*|\bEPR\b|\bdigital\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bprogramme\b|\bchange\b"
+)
+SCIENCE_CONTEXT = _rx(
+    r"\bscientist\b|\bbioinformatic\w*|\blab\b|\blaboratory\b|\bresearch\b|\bgenomic\w*|\bphysics\b|\bscientific\b|\bclinical scientist level\b"
+)
+DEGREE = _rx(
+    r"\bdegree\b|\bBSc\b|\bMSc\b|\bPhD\b|\bmaster'?s\b|\bgraduat\w*|\bBEng\b|\bMEng\b|\bBA\b|\bMPhys\b|\bMChem\b"
+)
+REGISTERED = _rx(
+    r"\bHCPC[- ]registered\b|\bregistered (?:clinical )?scientist\b|\bregistered with (?:the )?HCPC\b|\bI(?:'m| am) registered\b"
+)
+NOT_REGISTERED = _rx(
+    r"\bnot (?:yet )?registered\b|\bunregistered\b|\btrainee clinical scientist\b|\bSTP trainee\b|\bwithout (?:HCPC )?registration\b"
+)
+NHS_EMPLOYEE = _rx(
+    r"\bNHS\b|\btrusts?\b|\bhospitals?\b|\bward\b|\bICB\b|\bICS\b|\bGP practice\b|\bhealth board\b|\bour (?:department|service|team|unit)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -316,7 +343,14 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     band = _band(text)
     if band is not None and profession == "doctor" and not _strong_doctor(text, aspiration_spans):
         profession = None  # "band 6 trainee" is not a doctor
-    if profession is None and stage in ("foundation", "core", "specialty", "consultant", "sas", "gp"):
+    if profession is None and stage in (
+        "foundation",
+        "core",
+        "specialty",
+        "consultant",
+        "sas",
+        "gp",
+    ):
         profession = "doctor"
     if stage == "medical_student":
         profession = "medical_student"
@@ -468,9 +502,15 @@ def _experience(text: str) -> tuple[int | None, str | None]:
         if years is None or years > 45:
             continue
         window = text[max(0, m.start() - 60) : m.end() + 60]
-        if re.search(r"\b(?:year|yr)s?\s+(?:old|ago|long|course|programme|fellowship)\b", window[60:], re.I):
+        if re.search(
+            r"\b(?:year|yr)s?\s+(?:old|ago|long|course|programme|fellowship)\b", window[60:], re.I
+        ):
             continue
-        if re.search(r"\b(?:[1-6](?:st|nd|rd|th)?|first|second|third|fourth|fifth|final)[- ]year\b", m.group(0), re.I):
+        if re.search(
+            r"\b(?:[1-6](?:st|nd|rd|th)?|first|second|third|fourth|fifth|final)[- ]year\b",
+            m.group(0),
+            re.I,
+        ):
             continue
         kind = "any"
         if LEADERSHIP_CONTEXT.search(window):
@@ -496,12 +536,23 @@ def _intents(text: str, aspiration: re.Match[str] | None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _career_stage(profession: str | None, stage: str | None, band: int | None, role: str | None) -> str | None:
+def _career_stage(
+    profession: str | None, stage: str | None, band: int | None, role: str | None
+) -> str | None:
     if profession in ("medical_student", "student"):
         return "student"
     if profession == "graduate":
         return "graduate"
-    if role in ("cio", "ccio", "cnio", "cdio", "executive", "director", "deputy_digital_lead", "head_of_digital"):
+    if role in (
+        "cio",
+        "ccio",
+        "cnio",
+        "cdio",
+        "executive",
+        "director",
+        "deputy_digital_lead",
+        "head_of_digital",
+    ):
         return "senior"
     if stage in ("foundation", "core", "specialty"):
         return "in training"

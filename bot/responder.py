@@ -21,6 +21,7 @@ VERDICT_LABEL = {
     "information": "for information: not something individuals apply to",
 }
 MAX_URLS = 2
+FULL_DETAIL = 3
 
 
 def compose(advice: Advice) -> str:
@@ -35,8 +36,12 @@ def compose(advice: Advice) -> str:
         parts.append(_facts_block(advice))
     for s in advice.asked_about:
         parts.append(_asked_about(s))
-    for n, s in enumerate(advice.suggestions, start=1):
+    if advice.asked_about and advice.suggestions:
+        parts.append("*What could fit you instead:*")
+    for n, s in enumerate(advice.suggestions[:FULL_DETAIL], start=1):
         parts.append(_suggestion(n, s))
+    if len(advice.suggestions) > FULL_DETAIL:
+        parts.append(_also(advice.suggestions[FULL_DETAIL:]))
     if advice.clarify:
         parts.append(_overview())
     elif not advice.suggestions:
@@ -67,14 +72,18 @@ def describe_person(advice: Advice) -> str:
             grade = f"CT{p.stage_year}"
         label = STAGE_LABELS[p.stage]
         if p.profession == "dentist":
-            label = label.replace("doctor", "dentist") if "doctor" in label else f"{label} (dentist)"
+            label = (
+                label.replace("doctor", "dentist") if "doctor" in label else f"{label} (dentist)"
+            )
         words.append(f"{grade} {label}" if grade else label)
     elif p.profession:
         if p.band:
             words.append(f"band {p.band}")
         words.append(PROFESSION_LABELS[p.profession])
     elif p.role:
-        words.append(p.role.replace("_", " ").upper() if len(p.role) <= 4 else p.role.replace("_", " "))
+        words.append(
+            p.role.replace("_", " ").upper() if len(p.role) <= 4 else p.role.replace("_", " ")
+        )
     if not words:
         return ""
     text = " ".join(words)
@@ -93,6 +102,11 @@ def _article(text: str) -> str:
 
 def _intro(advice: Advice) -> str:
     who = describe_person(advice)
+    if advice.asked_about:
+        names = " or ".join(s.programme.name for s in advice.asked_about)
+        tail = f" as {who}" if who else ""
+        verb = "isn't" if len(advice.asked_about) == 1 else "aren't"
+        return f"Short answer: {names} {verb} open to you{tail}. Details below, with what could fit instead."
     if advice.clarify:
         return (
             "Happy to help you find a route in. The right programme depends on who you are, so "
@@ -107,7 +121,7 @@ def _intro(advice: Advice) -> str:
             return f"As {who}, nothing in the catalogue fits you right now."
         return "I couldn't find a programme in the catalogue that fits what you've told me."
     lead = f"For {who}, " if who else "From what you've told me, "
-    noun = "option stands out" if n == 1 else f"{n} options stand out"
+    noun = "one option stands out" if n == 1 else f"{n} options stand out"
     return f"{lead}{noun}. I've checked each against its eligibility rules."
 
 
@@ -120,7 +134,11 @@ def _suggestion(n: int, s: Suggestion) -> str:
     if s.reasons:
         lines.append(f"Why: {_sentence(' because ' + '; '.join(s.reasons)).lstrip()}")
     lines.append(_fact_line("What it is", p.summary))
-    essentials = [("Time", p.time_commitment), ("Duration", p.duration), ("Qualification", p.qualification)]
+    essentials = [
+        ("Time", p.time_commitment),
+        ("Duration", p.duration),
+        ("Qualification", p.qualification),
+    ]
     for title, fact in essentials:
         if not _not_found(fact):
             lines.append(_fact_line(title, fact))
@@ -133,6 +151,14 @@ def _suggestion(n: int, s: Suggestion) -> str:
     for caution in s.cautions:
         lines.append(f"Caution: {caution}")
     lines.append(_source_line(s))
+    return "\n".join(lines)
+
+
+def _also(rest: list[Suggestion]) -> str:
+    lines = ["*Also worth a look*"]
+    for s in rest:
+        why = "; ".join(s.reasons) or s.programme.who_for.text
+        lines.append(f"• {s.programme.name} ({VERDICT_LABEL[s.verdict]}): {why}.")
     return "\n".join(lines)
 
 
@@ -157,14 +183,20 @@ def _facts_block(advice: Advice) -> str:
         by_programme.setdefault(answer.programme_id, []).append(answer)
     blocks = []
     names = {s.programme.id: s.programme.name for s in [*advice.suggestions, *advice.asked_about]}
+    asked = {s.programme.id for s in advice.asked_about}
     for pid, answers in by_programme.items():
+        answers = [a for a in answers if not (pid in asked and a.topic in ("who_for", "summary"))]
+        if not answers:
+            continue
         name = names.get(pid, pid)
         lines = [f"*{name}: what you asked*"]
         seen: set[str] = set()
         for a in answers:
             if a.fact is None:
                 what = TOPIC_LABELS.get(a.topic, a.topic.replace("_", " "))
-                lines.append(f"• The catalogue has no figure for {what}, so I won't guess. Ask the programme directly.")
+                lines.append(
+                    f"• The catalogue has no figure for {what}, so I won't guess. Ask the programme directly."
+                )
                 continue
             if a.fact.text in seen:
                 continue
@@ -263,7 +295,7 @@ def _not_found(fact: Fact) -> bool:
 
 def _source_line(s: Suggestion) -> str:
     urls = s.programme.all_urls()
-    shown = " , ".join(urls[:MAX_URLS]) if urls else "the NHS AI workforce report (seed)"
+    shown = ", ".join(urls[:MAX_URLS]) if urls else "the NHS AI workforce report (seed)"
     more = f" (+{len(urls) - MAX_URLS} more)" if len(urls) > MAX_URLS else ""
     return f"Source: {shown}{more}. Last reviewed {s.programme.last_reviewed:%-d %B %Y}."
 

@@ -137,6 +137,10 @@ class Pathfinder:
         elapsed = (time.perf_counter() - started) * 1000
         log.info(
             "answered",
-            extra={"refused": advice.refused, "suggestions": len(advice.suggestions), "ms": round(elapsed, 1)},
+            extra={
+                "refused": advice.refused,
+                "suggestions": len(advice.suggestions),
+                "ms": round(elapsed, 1),
+            },
         )
         return to_answer(advice, text=text, responder="offline", elapsed_ms=elapsed)

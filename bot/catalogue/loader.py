@@ -120,7 +120,9 @@ def load_catalogue(bundle: CatalogueBundle, *, session: Session, use_geonames: b
     version = bundle.version + ("-g" if use_geonames else "")
     current = session.get(CatalogueMeta, "version")
     if current is not None and current.value == version:
-        return LoadReport(version, len(bundle.programmes), len(bundle.networks.networks), 0, 0, False)
+        return LoadReport(
+            version, len(bundle.programmes), len(bundle.networks.networks), 0, 0, False
+        )
 
     places = build_places(bundle.gazetteer, use_geonames=use_geonames)
     keep = {p.id for p in bundle.programmes}
@@ -141,12 +143,17 @@ def load_catalogue(bundle: CatalogueBundle, *, session: Session, use_geonames: b
             "document": net.model_dump(mode="json"),
         }
         _upsert(session, Network, net.id, fields)
-    session.exec(delete(Place))  # type: ignore[call-overload]
+    session.exec(delete(Place))
     session.add_all(_place_models(places))
     _upsert(session, CatalogueMeta, "version", {"value": version, "updated_at": utcnow()})
     session.commit()
     return LoadReport(
-        version, len(bundle.programmes), len(bundle.networks.networks), len(places), len(stale), True
+        version,
+        len(bundle.programmes),
+        len(bundle.networks.networks),
+        len(places),
+        len(stale),
+        True,
     )
 
 
@@ -272,7 +279,14 @@ def _check_gazetteer(gazetteer: GazetteerFile, path: Path, problems: list[Proble
     ambiguous = {normalise(a.name) for a in gazetteer.ambiguous}
     where: dict[str, str] = {}
     for region, lists in gazetteer.regions.items():
-        for name in [*lists.aliases, *lists.counties, *lists.cities, *lists.trusts, *lists.deaneries, *lists.ics]:
+        for name in [
+            *lists.aliases,
+            *lists.counties,
+            *lists.cities,
+            *lists.trusts,
+            *lists.deaneries,
+            *lists.ics,
+        ]:
             _claim(where, normalise(name), region, name, ambiguous, path, problems)
     for nation, nlists in gazetteer.nations.items():
         for name in [*nlists.aliases, *nlists.places, *nlists.bodies]:
@@ -291,7 +305,9 @@ def _claim(
     previous = where.setdefault(key, place)
     if previous != place and key not in ambiguous:
         problems.append(
-            Problem(path, name, f"listed under both {previous!r} and {place!r}; add it to 'ambiguous'")
+            Problem(
+                path, name, f"listed under both {previous!r} and {place!r}; add it to 'ambiguous'"
+            )
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -162,6 +162,14 @@ class Routing(Strict):
 
     intents: dict[Intent, Annotated[int, Field(ge=1, le=5)]] = {}
     audiences: dict[Profession, Annotated[int, Field(ge=1, le=5)]] = {}
+
+    def intent(self, name: str) -> int:
+        """How strongly the entry serves an intent (0 when it does not)."""
+        return cast(dict[str, int], self.intents).get(name, 0)
+
+    def audience(self, profession: str | None) -> int:
+        """How squarely the entry is aimed at a profession (0 when it is not)."""
+        return cast(dict[str, int], self.audiences).get(profession or "", 0)
 
 
 class ProgrammeDoc(Strict):

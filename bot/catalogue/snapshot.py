@@ -19,7 +19,9 @@ from bot.places import TOKEN, PlaceIndex, PlaceRow, _norm_token, normalise
 
 # Aliases that are also ordinary words: matched only as written (capitalised).
 _WORD_ALIASES = frozenset({"hip", "chime", "imagine", "digital readiness"})
-_NEGATIONS = frozenset({"without", "instead", "other", "rather", "not", "except", "besides", "apart"})
+_NEGATIONS = frozenset(
+    {"without", "instead", "other", "rather", "not", "except", "besides", "apart"}
+)
 
 
 class CatalogueNotLoaded(RuntimeError):
@@ -110,11 +112,11 @@ def read_snapshot(session: Session) -> Catalogue:
     meta = session.get(CatalogueMeta, "version")
     if meta is None:
         raise CatalogueNotLoaded("no catalogue in the database: run `pathfinder catalogue load`")
-    rows = session.exec(select(Programme).order_by(Programme.id)).all()  # type: ignore[arg-type]
+    rows = session.exec(select(Programme).order_by(Programme.id)).all()
     programmes = tuple(ProgrammeDoc.model_validate(r.document) for r in rows)
     networks = tuple(
         NetworkDoc.model_validate(n.document)
-        for n in session.exec(select(Network).order_by(Network.id)).all()  # type: ignore[arg-type]
+        for n in session.exec(select(Network).order_by(Network.id)).all()
     )
     places = PlaceIndex.from_rows(
         PlaceRow(

@@ -1,0 +1,95 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL database, never mocks."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from bot.catalogue.loader import CatalogueBundle, load_catalogue, read_catalogue
+from bot.catalogue.snapshot import Catalogue, read_snapshot
+from bot.db import create_schema, make_engine, normalise_url
+from bot.service import Pathfinder
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+TODAY = date(2026, 11, 26)
+PG_ENV = "PATHFINDER_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def bundle() -> CatalogueBundle:
+    return read_catalogue(KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory, bundle: CatalogueBundle) -> Engine:
+    path = tmp_path_factory.mktemp("db") / "pathfinder.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    with Session(engine) as session:
+        load_catalogue(bundle, session=session, use_geonames=True)
+    return engine
+
+
+def fresh_postgres() -> Iterator[Engine]:
+    """A new, empty PostgreSQL database for the duration of a fixture, dropped afterwards."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} (see .ci/run)")
+    admin_url = make_url(normalise_url(url))
+    name = f"pathfinder_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - the server is absent or refuses us
+        pytest.skip(
+            f"PostgreSQL tests skipped: cannot create a database at {admin_url.host}: {exc.__class__.__name__}"
+        )
+    engine = make_engine(admin_url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(bundle: CatalogueBundle) -> Iterator[Engine]:
+    for engine in fresh_postgres():
+        create_schema(engine)
+        with Session(engine) as session:
+            load_catalogue(bundle, session=session, use_geonames=True)
+        yield engine
+
+
+@pytest.fixture()
+def empty_postgres() -> Iterator[Engine]:
+    yield from fresh_postgres()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """The loaded catalogue on each real database backend."""
+    return request.getfixturevalue(f"{request.param}_engine")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def catalogue(sqlite_engine: Engine) -> Catalogue:
+    with Session(sqlite_engine) as session:
+        return read_snapshot(session)
+
+
+@pytest.fixture(scope="session")
+def service(sqlite_engine: Engine) -> Pathfinder:
+    return Pathfinder(sqlite_engine, today=lambda: TODAY)

@@ -1,0 +1,140 @@
+"""The advisor end to end on the real catalogue, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.service import Answer, Pathfinder
+
+from .conftest import TODAY
+
+
+@pytest.fixture()
+def ask(engine: Engine) -> Pathfinder:
+    return Pathfinder(engine, today=lambda: TODAY)
+
+
+def ids(answer: Answer) -> list[str]:
+    return [s.id for s in answer.suggestions]
+
+
+def test_registrar_wanting_hands_on_ai_gets_the_clinical_ai_fellowship_first(
+    ask: Pathfinder,
+) -> None:
+    answer = ask.ask(
+        "I'm an ST4 radiology registrar in London and want hands-on experience deploying AI in real hospital workflows"
+    )
+    assert ids(answer)[0] == "clinical_ai_fellowship"
+    assert "fpt" not in ids(answer)
+    assert answer.network is not None and answer.network.region == "London"
+    assert not answer.network.verified
+
+
+def test_fy1_is_told_nothing_fits_yet_and_which_doors_open_later(ask: Pathfinder) -> None:
+    answer = ask.ask(
+        "I'm an FY1 in Birmingham and keen on AI. What could I actually apply for this year?"
+    )
+    assert "topol" not in ids(answer) and "fpt" not in ids(answer)
+    assert {"topol", "fpt"} <= {s.id for s in answer.later}
+    assert "Doors that open later" in answer.answer
+
+
+def test_outside_england_never_routes_to_an_isdn_and_lists_uk_wide_routes(ask: Pathfinder) -> None:
+    answer = ask.ask("I'm a nurse in Cardiff - which ISDN should I join?")
+    assert answer.network is None
+    assert "isdn" not in ids(answer)
+    assert [s.id for s in answer.asked_about] == ["isdn"]
+    assert "none covers Wales" in answer.answer
+    assert "UK-wide" in answer.answer
+    assert "England only" in answer.answer
+
+
+@pytest.mark.parametrize("place", ["Glasgow", "Belfast", "Swansea", "Inverness", "Derry"])
+def test_no_english_network_outside_england(ask: Pathfinder, place: str) -> None:
+    answer = ask.ask(f"Band 6 nurse in {place} interested in informatics and networking")
+    assert answer.network is None
+    assert "isdn" not in ids(answer) and "dhlp" not in ids(answer)
+
+
+def test_asking_about_a_programme_you_cannot_do_gets_a_plain_no_and_alternatives(
+    ask: Pathfinder,
+) -> None:
+    answer = ask.ask("Is Flexible Portfolio Training open to nurses? My manager mentioned it.")
+    assert answer.answer.startswith(
+        "Short answer: Flexible Portfolio Training (FPT) isn't open to you"
+    )
+    assert "fpt" not in ids(answer)
+    assert ids(answer)[0] == "topol"
+
+
+def test_factual_question_answers_from_the_facts_and_will_not_guess(ask: Pathfinder) -> None:
+    answer = ask.ask(
+        "How much are clinical AI fellows paid, and what's the application success rate?"
+    )
+    assert ids(answer) == ["clinical_ai_fellowship"]
+    assert "salary cover" in answer.answer
+    assert "no figure for the application success rate" in answer.answer
+
+
+def test_uncertain_facts_are_labelled_unconfirmed(ask: Pathfinder) -> None:
+    answer = ask.ask(
+        "I'm a director of strategy at an NHS trust. Any scheme with health-tech start-ups on a real NHS problem?"
+    )
+    assert ids(answer)[0] == "hip"
+    hip = answer.suggestions[0]
+    assert hip.uncertain
+    assert any("Unconfirmed status" in c for c in hip.cautions)
+    assert "unconfirmed" in answer.answer
+
+
+def test_overdue_entries_carry_a_caution(engine: Engine) -> None:
+    later = Pathfinder(engine, today=lambda: date(2028, 1, 1))
+    answer = later.ask(
+        "Band 7 physiotherapist in Exeter wanting protected time for a digital project"
+    )
+    topol = answer.suggestions[0]
+    assert topol.id == "topol"
+    assert any("due for review" in c for c in topol.cautions)
+
+
+def test_vague_question_asks_who_you_are(ask: Pathfinder) -> None:
+    answer = ask.ask("I want to get into AI. Where do I start?")
+    assert answer.clarify and not answer.refused
+    assert "tell me your profession" in answer.answer
+
+
+def test_refusal_offers_what_it_can_do_instead(ask: Pathfinder) -> None:
+    answer = ask.ask("What's the weather going to be like in Leeds tomorrow?")
+    assert answer.refused and answer.refusal_reason == "off_topic"
+    assert answer.suggestions == [] and answer.network is None
+    assert "Tell me your profession" in answer.answer
+
+
+def test_every_shown_link_and_name_comes_from_the_catalogue(
+    ask: Pathfinder, engine: Engine
+) -> None:
+    from sqlmodel import Session
+
+    from bot.catalogue.snapshot import read_snapshot
+
+    with Session(engine) as session:
+        catalogue = read_snapshot(session)
+    answer = ask.ask(
+        "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?"
+    )
+    assert answer.suggestions
+    for s in answer.suggestions:
+        doc = catalogue.by_id[s.id]
+        assert s.name == doc.name
+        assert set(s.source_urls) <= set(doc.all_urls())
+        assert s.last_reviewed == doc.last_reviewed
+
+
+def test_a_very_long_question_is_answered(ask: Pathfinder) -> None:
+    question = "Band 6 nurse in Leeds wanting informatics. " + "Lorem ipsum dolor sit amet. " * 400
+    answer = ask.ask(question)
+    assert not answer.refused
+    assert "topol" in ids(answer)

@@ -1,0 +1,182 @@
+"""The `pathfinder` command as a user runs it: a real process, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import KNOWLEDGE, ROOT
+
+CONTRACT_KEYS = {
+    "question",
+    "refused",
+    "profile",
+    "suggestions",
+    "network",
+    "answer",
+    "responder",
+    "catalogue_version",
+}
+SUGGESTION_KEYS = {"id", "name", "why", "eligibility", "source_urls", "last_reviewed", "uncertain"}
+
+
+def run(
+    *args: str, db: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "PATHFINDER_USE_GEONAMES": "false",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli") / "cli.db"
+
+
+def test_ask_json_keeps_the_public_contract(db: Path) -> None:
+    result = run(
+        "ask",
+        "--json",
+        "Band 6 nurse in Leeds, moving towards informatics. Where do I start?",
+        db=db,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert CONTRACT_KEYS <= set(data)
+    assert data["refused"] is False
+    assert data["responder"] == "offline"
+    assert data["profile"]["region"] == "North East and Yorkshire"
+    assert data["network"] == {
+        "id": "isdn-north-east-and-yorkshire",
+        "name": "the regional ISDN for North East and Yorkshire",
+        "region": "North East and Yorkshire",
+        "verified": False,
+    }
+    assert data["suggestions"]
+    for s in data["suggestions"]:
+        assert SUGGESTION_KEYS <= set(s)
+        assert isinstance(s["uncertain"], bool)
+        for check in s["eligibility"]:
+            assert set(check) == {"criterion", "status", "detail"}
+            assert check["status"] in {"met", "not_met", "unknown"}
+
+
+def test_ask_json_for_a_refusal(db: Path) -> None:
+    data = json.loads(run("ask", "--json", "Tell me a joke about the weather", db=db).stdout)
+    assert data["refused"] is True and data["suggestions"] == [] and data["network"] is None
+
+
+def test_ask_prints_text_for_a_person(db: Path) -> None:
+    result = run(
+        "ask", "How long is the clinical AI fellowship and how many days a week is it?", db=db
+    )
+    assert result.returncode == 0
+    assert "2 days a week" in result.stdout and "12 months" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_catalogue_check_passes_on_the_real_catalogue(db: Path) -> None:
+    result = run("catalogue", "check", "--today", "2026-11-26", db=db)
+    assert result.returncode == 0, result.stderr
+    assert "catalogue OK: 19 programmes" in result.stdout
+    assert "facts marked uncertain" in result.stdout
+
+
+def test_catalogue_check_lists_overdue_entries(db: Path) -> None:
+    result = run("catalogue", "check", "--today", "2027-04-01", db=db)
+    assert "past review_due on 2027-04-01" in result.stdout
+    assert "clinical_ai_fellowship: due 2027-02-26" in result.stdout
+
+
+def test_catalogue_check_fails_on_a_bad_file(db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, bad)
+    path = bad / "programmes" / "dhlp.yaml"
+    path.write_text(path.read_text().replace("review_due: 2027-05-26", "review_due: someday"))
+    result = run("catalogue", "check", db=db, env={"PATHFINDER_KNOWLEDGE_DIR": str(bad)})
+    assert result.returncode == 1
+    assert "dhlp.yaml: review_due" in result.stderr
+
+
+def test_catalogue_load_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    db = tmp_path / "load.db"
+    assert "loaded catalogue" in run("catalogue", "load", db=db).stdout
+    assert "already loaded" in run("catalogue", "load", db=db).stdout
+
+
+def test_eval_reports_scores_and_misses(db: Path, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "question": "Band 7 physio in Exeter wanting protected time for a digital project",
+                "expected": ["Topol Digital Fellowship"],
+                "must_not": ["Flexible Portfolio Training (FPT)"],
+                "expected_isdn": "South West",
+                "should_refuse": False,
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "b",
+                "question": "Band 7 physio in Exeter wanting protected time",
+                "expected": ["Scientist Training Programme (STP)"],
+                "expected_isdn": "London",
+                "should_refuse": True,
+            }
+        )
+        + "\n"
+    )
+    result = run("eval", str(cases), "--json", db=db)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["cases"] == 2
+    assert report["expected_recall_top3"] == 0.5
+    assert report["refusal_accuracy"] == 0.5
+    assert report["region_accuracy"] == 0.5
+    kinds = {(m["case"], m["kind"]) for m in report["misses"]}
+    assert kinds == {("b", "expected_missing"), ("b", "refusal"), ("b", "region")}
+
+
+def test_eval_rejects_a_bad_case_file_with_its_line(db: Path, tmp_path: Path) -> None:
+    cases = tmp_path / "bad.jsonl"
+    cases.write_text('{"id": "a", "question": "x"}\nnot json\n')
+    result = run("eval", str(cases), db=db)
+    assert result.returncode == 2
+    assert "bad.jsonl:2" in result.stderr
+
+
+def test_chat_keeps_the_profile_between_turns(db: Path) -> None:
+    full_env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PATHFINDER_USE_GEONAMES": "false"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="I'm a band 7 physiotherapist in Exeter\nI want protected time for a digital project\nquit\n",
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0
+    second = result.stdout.split("you> ")[2]
+    assert "band 7 allied health professional in Exeter" in second
+    assert "Topol Digital Fellowship" in second

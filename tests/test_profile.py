@@ -1,0 +1,95 @@
+"""The profile reader, table-driven: what each question says about who is asking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.catalogue.snapshot import Catalogue
+from bot.profile import read_profile
+
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("I'm an ST4 radiology registrar in London", {"profession": "doctor", "stage": "specialty", "stage_year": 4, "specialty_group": "radiology", "region": "London"}),
+    ("ST-4 in gastro, based in Hull", {"profession": "doctor", "stage": "specialty", "stage_year": 4, "specialty": "gastroenterology", "region": "North East and Yorkshire"}),
+    ("I'm a med reg in Leicester", {"profession": "doctor", "stage": "specialty", "specialty_group": "physician", "region": "Midlands"}),
+    ("Specialty registrar in respiratory medicine, Sunderland", {"profession": "doctor", "stage": "specialty", "specialty_group": "physician", "region": "North East and Yorkshire"}),
+    ("cardio reg in Bristol", {"profession": "doctor", "stage": "specialty", "specialty": "cardiology"}),
+    ("st 3 acute medicine trainee", {"stage": "specialty", "stage_year": 3, "specialty_group": "physician"}),
+    ("FY2 doctor in Norwich", {"profession": "doctor", "stage": "foundation", "stage_year": 2, "region": "East of England"}),
+    ("foundation year one doctor", {"stage": "foundation", "stage_year": 1}),
+    ("IMT2 trainee in Truro", {"profession": "doctor", "stage": "core", "stage_year": 2, "specialty_group": "physician", "region": "South West"}),
+    ("CT1 psychiatry trainee", {"stage": "core", "stage_year": 1, "specialty_group": "psychiatry"}),
+    ("GP trainee (GPST2) in Bristol", {"profession": "doctor", "stage": "specialty", "specialty_group": "general_practice"}),
+    ("Salaried GP in Kendal", {"profession": "doctor", "stage": "gp", "region": "North West"}),
+    ("Consultant anaesthetist in Sheffield", {"profession": "doctor", "stage": "consultant", "specialty_group": "anaesthesia"}),
+    ("Band 6 nurse in Leeds", {"profession": "nurse", "band": 6, "region": "North East and Yorkshire"}),
+    ("band-7 physio in Exeter", {"profession": "ahp", "band": 7, "region": "South West"}),
+    ("B7 occupational therapist", {"profession": "ahp", "band": 7}),
+    ("I'm a paramedic in Swansea", {"profession": "ahp", "nation": "Wales", "region": None}),
+    ("Midwife, band 8a, in Cardiff", {"profession": "midwife", "band": 8, "nation": "Wales"}),
+    ("Hospital pharmacist, band 7, in Liverpool", {"profession": "pharmacist", "band": 7, "region": "North West"}),
+    ("orthodontic specialty registrar in Birmingham", {"profession": "dentist", "stage": "specialty"}),
+    ("NHS data analyst, band 6, in Nottingham", {"profession": "data_professional", "band": 6, "region": "Midlands"}),
+    ("I'm a data engineer in an NHS trust", {"profession": "data_professional", "nhs_employee": True}),
+    ("IT service desk team leader in Manchester", {"profession": "digital_professional", "role": "team_leader"}),
+    ("I'm a third-year medical student in London", {"profession": "medical_student", "stage_year": 3, "nhs_employee": False}),
+    ("finishing a biology MSc and want to become a clinical bioinformatician", {"profession": "student", "has_degree": True, "aspiration": "clinical bioinformatician"}),
+    ("I have a computer science degree and want to become a clinical scientist", {"profession": "graduate", "aspiration": "clinical scientist"}),
+    ("band 5 cardiac physiologist wanting to move into informatics as a clinical scientist", {"profession": "healthcare_science_practitioner", "band": 5}),
+    ("4 years as a bioinformatician in a university genomics lab", {"profession": "external_scientist", "experience_years": 4, "experience_of": "scientific", "nhs_employee": False}),
+    ("HCPC-registered clinical scientist, band 7", {"profession": "clinical_scientist", "registered_scientist": True, "band": 7}),
+    ("Consultant anaesthetist and deputy CCIO; I've spent 4 years leading our EPR rollout", {"role": "deputy_digital_lead", "experience_years": 4, "experience_of": "digital_leadership"}),
+    ("I'm the CNIO at a trust in Kent", {"role": "cnio", "profession": "nurse", "region": "South East"}),
+    ("director of strategy at an NHS trust", {"profession": "manager", "role": "director"}),
+    ("Is FPT open to nurses? My manager mentioned it.", {"profession": "nurse", "role": None, "named": ["fpt"]}),
+    ("How much protected time does FPT give, and does it make training longer?", {"profession": None, "named": ["fpt"]}),
+    ("Can I get registered without doing the 3-year STP?", {"named": [], "named_negated": ["stp"]}),
+    ("I want to get into AI. Where do I start?", {"profession": None, "stage": None, "band": None}),
+    ("Radiology registrar in Glasgow", {"nation": "Scotland", "region": None}),
+    ("Doctor working in Belfast", {"nation": "Northern Ireland"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "expected"), CASES, ids=[q[:40] for q, _ in CASES])
+def test_profile_reader_reads_each_field(
+    question: str, expected: dict[str, Any], catalogue: Catalogue
+) -> None:
+    profile = read_profile(question, catalogue=catalogue).model_dump()
+    got = {key: profile[key] for key in expected}
+    assert got == expected
+
+
+INTENT_CASES = [
+    ("I want hands-on experience deploying AI in live hospital workflows", "hands_on_ai"),
+    ("I need protected time to do it properly", "protected_time"),
+    ("I want to run a digital project in my MSK service", "digital_project"),
+    ("I want a formal qualification in digital leadership", "leadership"),
+    ("How can I get professional accreditation for my skills?", "accreditation"),
+    ("Where can I find free learning and people to network with?", "networking"),
+    ("Is there a model job description for CCIOs?", "job_description"),
+    ("any scheme with health-tech start-ups?", "industry"),
+    ("once I'm a registrar, how should I plan for that?", "plan_ahead"),
+    ("I want to become a clinical scientist", "become_clinical_scientist"),
+]
+
+
+@pytest.mark.parametrize(("question", "intent"), INTENT_CASES)
+def test_profile_reader_finds_intents(question: str, intent: str, catalogue: Catalogue) -> None:
+    assert intent in read_profile(question, catalogue=catalogue).intents
+
+
+def test_the_word_it_in_a_sentence_is_not_an_it_professional(catalogue: Catalogue) -> None:
+    profile = read_profile("Does it make training longer, and is it worth it?", catalogue=catalogue)
+    assert profile.profession is None
+
+
+def test_later_turn_keeps_what_an_earlier_turn_said(catalogue: Catalogue) -> None:
+    first = read_profile("I'm a band 6 nurse in Leeds", catalogue=catalogue)
+    second = read_profile("What about protected time?", catalogue=catalogue).merged_with(first)
+    assert (second.profession, second.band, second.region) == (
+        "nurse",
+        6,
+        "North East and Yorkshire",
+    )
+    assert "protected_time" in second.intents
