@@ -129,12 +129,10 @@ def advise(
     if refusal is not None:
         return advice
 
-    assessed = {p.id: _assess(p, profile, today) for p in catalogue.programmes}
-    implied = _implied_intents(profile, assessed)
-    for s in assessed.values():
-        s.score = _relevance(s.programme, profile, implied)
-        s.reasons = _reasons(s, profile, implied)
-
+    assess = _Assessor(catalogue, profile, today)
+    implied = _implied_intents(profile, assess)
+    scores = {p.id: _relevance(p, profile, implied) for p in catalogue.programmes}
+    assess.scores = scores
     advice.clarify = (
         profile.is_empty
         and not profile.named
@@ -142,39 +140,59 @@ def advise(
         and set(profile.intents) <= GENERIC_INTENTS
     )
     advice.asked_about = [
-        assessed[pid] for pid in profile.named if assessed[pid].verdict in ("not_eligible", "later")
+        assess(pid) for pid in profile.named if assess(pid).verdict in ("not_eligible", "later")
     ]
     if not advice.clarify:
-        advice.suggestions = _rank(assessed, profile)
-    advice.later = _later_doors(catalogue, profile, assessed, advice.suggestions, today)
-    advice.network, advice.network_note = _network(catalogue, profile, assessed)
+        advice.suggestions = _rank(assess, scores, profile)
+    advice.later = _later_doors(assess, scores, profile, advice.suggestions)
+    advice.network, advice.network_note = _network(catalogue, profile, assess)
     if profile.nation in ("Wales", "Scotland", "Northern Ireland"):
         advice.uk_wide, advice.england_only = _by_reach(catalogue, profile.nation)
     advice.facts = _facts(catalogue, profile)
     if advice.facts and profile.is_empty:
         # A factual question about a named programme: answer about that programme only.
         advice.suggestions = [s for s in advice.suggestions if s.programme.id in profile.named]
+    for s in [*advice.suggestions, *advice.asked_about, *advice.later]:
+        s.reasons = _reasons(s, profile, implied)
+        s.cautions = _cautions(s.programme, today)
     return advice
 
 
-def _assess(programme: ProgrammeDoc, profile: Profile, today: date) -> Suggestion:
+class _Assessor:
+    """Eligibility checks on demand, each programme at most once per question.
+
+    Checking every entry is what grows with the catalogue, so ranking asks for checks in
+    descending order of relevance and stops as soon as the top suggestions cannot change.
+    """
+
+    def __init__(self, catalogue: Catalogue, profile: Profile, today: date) -> None:
+        self._catalogue = catalogue
+        self._profile = profile
+        self._today = today
+        self._done: dict[str, Suggestion] = {}
+        self.scores: dict[str, float] = {}
+
+    def __call__(self, pid: str) -> Suggestion:
+        found = self._done.get(pid)
+        if found is None:
+            found = _assess(self._catalogue.by_id[pid], self._profile)
+            self._done[pid] = found
+        found.score = self.scores.get(pid, 0.0)  # scores arrive after the named programmes
+        return found
+
+
+def _assess(programme: ProgrammeDoc, profile: Profile) -> Suggestion:
     checks = check_programme(programme, profile)
-    return Suggestion(
-        programme=programme,
-        verdict=verdict(programme, checks),
-        checks=checks,
-        score=0.0,
-        reasons=[],
-        cautions=_cautions(programme, today),
-    )
+    return Suggestion(programme, verdict(programme, checks), checks, score=0.0, reasons=[])
 
 
-def _implied_intents(profile: Profile, assessed: dict[str, Suggestion]) -> dict[str, float]:
+def _implied_intents(profile: Profile, assess: _Assessor) -> dict[str, float]:
     """The person's intents, plus (at half weight) what a named programme they can't do offers."""
     weights = dict.fromkeys(profile.intents, 1.0)
     for pid in profile.named:
-        if assessed[pid].verdict in ("not_eligible", "later"):
-            for intent, w in assessed[pid].programme.routing.intents.items():
+        named = assess(pid)
+        if named.verdict in ("not_eligible", "later"):
+            for intent, w in named.programme.routing.intents.items():
                 if intent != "plan_ahead":
                     weights[intent] = max(weights.get(intent, 0.0), 0.5 * min(w, 4) / 2)
     if profile.timeframe != "later":
@@ -194,28 +212,90 @@ def _relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, flo
     return score
 
 
-def _rank(assessed: dict[str, Suggestion], profile: Profile) -> list[Suggestion]:
+MAX_BONUS = 1.5
+
+
+def _rank(assess: _Assessor, scores: dict[str, float], profile: Profile) -> list[Suggestion]:
+    named = set(profile.named)
+    candidates = sorted(
+        (pid for pid, score in scores.items() if score >= MIN_RELEVANCE or pid in named),
+        key=lambda pid: (-scores[pid], pid),
+    )
     chosen: list[tuple[float, Suggestion]] = []
-    for s in assessed.values():
-        p = s.programme
-        named = p.id in profile.named
-        bonus = {"eligible": 1.5, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
+    for pid in candidates:
+        if len(chosen) >= MAX_SUGGESTIONS and scores[pid] + MAX_BONUS <= chosen[-1][0]:
+            break  # nothing further down can beat the current top suggestions
+        s = assess(pid)
+        final = _final_score(s, profile)
+        if final is None:
+            continue
+        chosen.append((final, s))
+        chosen.sort(key=lambda pair: (-pair[0], pair[1].programme.id))
+        del chosen[MAX_SUGGESTIONS:]
+    return [s for _, s in chosen]
+
+
+def _final_score(s: Suggestion, profile: Profile) -> float | None:
+    """The ranking score of an assessed programme, or None if it is not to be suggested."""
+    p = s.programme
+    named = p.id in profile.named
+    bonus = {"eligible": MAX_BONUS, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
+    if s.verdict == "later":
+        bonus = 1.0 if profile.timeframe == "later" else -1.0
+    if p.status is not None and p.status.uncertain:
+        bonus -= 2.0
+    if p.id in profile.named_negated:
+        bonus -= 4.0
+    if s.verdict in ("eligible", "possible") and (s.score >= MIN_RELEVANCE or named):
+        return s.score + bonus
+    if s.verdict == "later" and profile.timeframe == "later" and s.score >= 3:
+        s.timing = "later"
+        s.when = _when(s.checks)
+        return s.score + bonus
+    if s.verdict == "information" and (named or s.score >= 3):
+        return s.score + bonus
+    return None
+
+
+MAX_DOOR_CANDIDATES = 60
+
+
+def _later_doors(
+    assess: _Assessor, scores: dict[str, float], profile: Profile, suggestions: list[Suggestion]
+) -> list[Suggestion]:
+    shown = {s.programme.id for s in suggestions}
+    future = _future(profile)
+    future_profession = _future_profession(profile)
+    doors: list[Suggestion] = []
+    candidates = sorted(
+        (
+            pid
+            for pid, score in scores.items()
+            if pid not in shown
+            and (
+                score >= MIN_RELEVANCE
+                or assess._catalogue.by_id[pid].routing.audience(future_profession)
+            )
+        ),
+        key=lambda pid: -scores[pid],
+    )
+    for pid in candidates[:MAX_DOOR_CANDIDATES]:
+        s = assess(pid)
+        if s.verdict in ("eligible", "possible", "information"):
+            continue
         if s.verdict == "later":
-            bonus = 1.0 if profile.timeframe == "later" else -1.0
-        if p.status is not None and p.status.uncertain:
-            bonus -= 2.0
-        if p.id in profile.named_negated:
-            bonus -= 4.0
-        if s.verdict in ("eligible", "possible") and (s.score >= MIN_RELEVANCE or named):
-            chosen.append((s.score + bonus, s))
-        elif s.verdict == "later" and profile.timeframe == "later" and s.score >= 3:
-            s.timing = "later"
-            s.when = _when(s.checks)
-            chosen.append((s.score + bonus, s))
-        elif s.verdict == "information" and (named or s.score >= 3):
-            chosen.append((s.score + bonus, s))
-    chosen.sort(key=lambda pair: -pair[0])
-    return [s for _, s in chosen[:MAX_SUGGESTIONS]]
+            doors.append(_door(s, _when(s.checks)))
+        elif future is not None:
+            then = _assess(s.programme, future)
+            if then.verdict in ("eligible", "possible", "later"):
+                doors.append(_door(s, _step_label(profile)))
+        if len(doors) == 3:
+            break
+    return doors
+
+
+def _door(s: Suggestion, when: str) -> Suggestion:
+    return Suggestion(s.programme, "later", s.checks, s.score, [], "later", when)
 
 
 def _when(checks: list[Check]) -> str:
@@ -242,52 +322,6 @@ def _future(profile: Profile) -> Profile | None:
     return None
 
 
-def _later_doors(
-    catalogue: Catalogue,
-    profile: Profile,
-    assessed: dict[str, Suggestion],
-    suggestions: list[Suggestion],
-    today: date,
-) -> list[Suggestion]:
-    shown = {s.programme.id for s in suggestions}
-    future = _future(profile)
-    doors: list[Suggestion] = []
-    for s in assessed.values():
-        if s.programme.id in shown or s.verdict in ("eligible", "possible", "information"):
-            continue
-        if s.verdict == "later":
-            doors.append(
-                Suggestion(
-                    s.programme,
-                    s.verdict,
-                    s.checks,
-                    s.score,
-                    s.reasons,
-                    "later",
-                    _when(s.checks),
-                    s.cautions,
-                )
-            )
-            continue
-        if future is None:
-            continue
-        then = _assess(s.programme, future, today)
-        if then.verdict in ("eligible", "possible", "later"):
-            when = _step_label(profile)
-            doors.append(
-                Suggestion(
-                    s.programme, "later", s.checks, s.score, s.reasons, "later", when, s.cautions
-                )
-            )
-    doors = [
-        d
-        for d in doors
-        if d.score >= MIN_RELEVANCE or d.programme.routing.audience(_future_profession(profile))
-    ]
-    doors.sort(key=lambda d: -d.score)
-    return doors[:3]
-
-
 def _future_profession(profile: Profile) -> str:
     return "doctor" if profile.profession == "medical_student" else (profile.profession or "")
 
@@ -303,7 +337,7 @@ def _step_label(profile: Profile) -> str:
 
 
 def _network(
-    catalogue: Catalogue, profile: Profile, assessed: dict[str, Suggestion]
+    catalogue: Catalogue, profile: Profile, assess: _Assessor
 ) -> tuple[NetworkDoc | None, str | None]:
     if profile.nation in ("Wales", "Scotland", "Northern Ireland", "Outside the UK"):
         return (
@@ -312,8 +346,7 @@ def _network(
         )
     if profile.nation != "England" or profile.region is None:
         return None, None
-    isdn = assessed.get("isdn")
-    if isdn is not None and isdn.verdict == "not_eligible":
+    if "isdn" in catalogue.by_id and assess("isdn").verdict == "not_eligible":
         return None, None
     network = catalogue.network_for(profile.region)
     return network, None

@@ -187,9 +187,16 @@ def _specialty(c: SpecialtyCriterion, p: Profile) -> Check | None:
 
 
 def _entry_point(c: EntryPointCriterion, p: Profile) -> Check | None:
-    if p.profession != "doctor":
+    if p.profession not in ("doctor", None):
         return None
     point = f"appointment to ST{c.year}"
+    if p.stage is None and p.career_stage == "senior":
+        return Check(
+            c.label,
+            "not_met",
+            f"It is chosen at {point}, within training; your senior role is past that point.",
+            c.kind,
+        )
     if p.stage is None:
         return Check(
             c.label, "unknown", f"It is chosen at {point}; check where you are in training.", c.kind

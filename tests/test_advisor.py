@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.advisor import MAX_SUGGESTIONS, _assess, _final_score, _relevance, advise
+from bot.catalogue.snapshot import Catalogue
 from bot.service import Answer, Pathfinder
 
 from .conftest import TODAY
@@ -138,3 +140,47 @@ def test_a_very_long_question_is_answered(ask: Pathfinder) -> None:
     answer = ask.ask(question)
     assert not answer.refused
     assert "topol" in ids(answer)
+
+
+def test_factual_question_about_a_named_programme_suggests_it(ask: Pathfinder) -> None:
+    answer = ask.ask(
+        "Which informatics specialisms does the STP cover, and how many training posts are there?"
+    )
+    assert ids(answer) == ["stp"]
+    assert "Clinical Scientific Computing" in answer.answer
+    assert "as of December 2021" in answer.answer
+
+
+def test_a_senior_role_is_past_a_training_entry_point(ask: Pathfinder) -> None:
+    answer = ask.ask(
+        "I'm the CCIO at a trust in Birmingham. Is there a model job description for CCIOs?"
+    )
+    assert ids(answer)[0] == "fci"
+    assert "fpt" not in ids(answer)
+
+
+QUESTIONS = [
+    "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?",
+    "NHS data analyst, band 6, in Nottingham. How can I get professional accreditation?",
+    "I'm an IT service desk team leader in Manchester wanting registration",
+    "Consultant histopathologist in Oxford wanting to get involved in pathology AI",
+    "Band 5 analyst in London, zero CPD budget, looking for free learning and networking",
+    "Are there any NHS training schemes being developed jointly with industry?",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_early_stopping_ranks_exactly_as_checking_everything(
+    question: str, catalogue: Catalogue
+) -> None:
+    advice = advise(question, catalogue=catalogue, today=TODAY)
+    assert not advice.profile.named  # so the intents are exactly the question's own
+    everything = []
+    for p in catalogue.programmes:
+        s = _assess(p, advice.profile)
+        s.score = _relevance(p, advice.profile, dict.fromkeys(advice.profile.intents, 1.0))
+        final = _final_score(s, advice.profile)
+        if final is not None:
+            everything.append((-final, p.id))
+    brute = [pid for _, pid in sorted(everything)[:MAX_SUGGESTIONS]]
+    assert [s.programme.id for s in advice.suggestions] == brute
