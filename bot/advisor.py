@@ -144,7 +144,12 @@ def advise(
     ]
     if not advice.clarify:
         advice.suggestions = _rank(assess, scores, profile)
-    advice.later = _later_doors(assess, scores, profile, advice.suggestions)
+    doors = _later_doors(assess, scores, profile, advice.suggestions)
+    asked = {s.programme.id: s for s in advice.asked_about}
+    for door in doors:
+        if door.programme.id in asked:
+            asked[door.programme.id].when = door.when  # said in the direct answer instead
+    advice.later = [d for d in doors if d.programme.id not in asked]
     advice.network, advice.network_note = _network(catalogue, profile, assess)
     if profile.nation in ("Wales", "Scotland", "Northern Ireland"):
         advice.uk_wide, advice.england_only = _by_reach(catalogue, profile.nation)

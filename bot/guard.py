@@ -24,7 +24,7 @@ INJECTION = _rx(
     r"\b(?:system|initial|hidden|original|developer)\s+(?:prompt|instructions?|message)\b|"
     r"\b(?:reveal|print|show|repeat|output|leak|tell me)\b[\w\s]{0,30}\b(?:your|the)\s+(?:prompt|instructions|rules|configuration|secrets?|api key|tokens?)\b|"
     r"\byou are (?:now|no longer)\b|\bact as (?:an? )?(?:admin|administrator|root|developer|dan|unrestricted)\b|"
-    r"\b(?:developer|god|admin|jailbreak|dan) mode\b|\bjailbreak\w*|\bpretend (?:you are|to be) (?:an? )?(?:admin|different|unrestricted)\b|"
+    r"\b(?:developer|god|admin|jailbreak|dan) mode\b|\bjailbreak\w*|\bpretend (?:you are|you're|to be) (?:an? |the )?(?:admin|administrator|coordinator|different|unrestricted|developer)\b|"
     r"\bnew instructions?\b|\bprompt injection\b|</?(?:system|instructions?)>|\[\s*system\s*\]|\bsudo\b|"
     r"\bgrant me (?:admin|coordinator)\b|\bmake me (?:an? )?(?:admin|coordinator)\b"
 )
@@ -32,6 +32,7 @@ OTHER_PEOPLE = _rx(
     r"\b(?:which|what|who|whom)\b[\w\s'’,]{0,40}\b(?:colleagues?|others?|people|staff|users?|someone|anyone|everyone|nurses|doctors)\b[\w\s'’]{0,40}\b(?:asked|asking|said|registered|applied|interested|signed up|leaving|enquired|queried)\b|"
     r"\binterest (?:log|list|register|data)\b|\b(?:list|show|give|export|send|dump)\b[\w\s]{0,25}\b(?:everyone|everybody|all (?:the )?(?:users|people|staff|clinicians|registrations)|who (?:has|have))\b|"
     r"\bwho (?:else )?(?:has|have) (?:asked|registered|applied|signed up|expressed)\b|"
+    r"\b(?:list|show|export|dump|give me|send me)\b[\w\s]{0,25}\b(?:registered |logged )?(?:interests|registrations|enquiries|sign-?ups)\b|"
     r"\b(?:my|a) (?:colleague|manager|co-?worker|boss|friend)'?s?\b[\w\s]{0,25}\b(?:questions?|messages?|data|interests?|registrations?|history|conversations?)\b|"
     r"\bwhat (?:did|has|have) [A-Z][a-z]+ (?:ask|asked|said|registered)\b|\b(?:other|another) (?:user|person)'?s\b|"
     r"\bemail (?:addresses|address) of\b|\bcontact details (?:of|for) (?:everyone|the people|users|applicants)\b"
@@ -44,7 +45,7 @@ DISHONEST = _rx(
     r"\bwithout (?:my )?(?:manager|supervisor|tpd|employer) (?:knowing|finding out)\b|\bnot (?:tell|telling) (?:my )?(?:manager|employer|tpd)\b"
 )
 CLINICAL = _rx(
-    r"\b(?:what|which|correct|right|maximum|max|starting|usual)\s+(?:dose|dosage)\b|\bdos(?:e|age|ing) of\b|\b\d+\s?(?:mg|mcg|ml|units)\b|"
+    r"\b(?:what|which|correct|right|maximum|max|starting|usual)\s+(?:dose|dosage)\b|\bdos(?:e|age|ing) (?:of|for)\b|\b\d+\s?(?:mg|mcg|ml|units)\b|"
     r"\bhow (?:much|many)\s+\w+\s+(?:should|can|do) (?:i|we) (?:give|prescribe|administer)\b|"
     r"\b(?:should|can|do) (?:i|we) (?:prescribe|give|start|stop|administer|increase|reduce)\b[\w\s]{0,30}\b(?:patient|him|her|them|drug|medication|antibiotic|insulin|dose)\b|"
     r"\bmy patient\b|\bpatient (?:has|with|presents|presenting|is)\b|\bdiagnos(?:e|is|ing) (?:this|my|a|the)\b|\bdifferential diagnosis\b|"

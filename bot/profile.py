@@ -180,6 +180,12 @@ STAGE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("gp", _rx(r"\bGPs?\b|\bgeneral practitioners?\b|\bGP partner\b|\bsalaried GP\b|\blocum GP\b")),
 ]  # fmt: skip
 
+# A grade with its year ("ST6") says more than a bare "SpR" earlier in the sentence.
+STAGE_YEARS = {
+    "foundation": _rx(r"\bF\s?Y\s?-?([12])\b"),
+    "core": _rx(r"\b(?:C\s?T|IMT|DCT)\s?-?([123])\b"),
+    "specialty": _rx(r"\b(?:GP\s?)?S\s?T\s?-?([1-9])\b"),
+}
 BAND = _rx(
     r"\b(?:AfC\s+)?(?:band|b)\s?-?\s?([2-9]|one|two|three|four|five|six|seven|eight|nine)\s?([a-d])?\b"
 )
@@ -213,7 +219,7 @@ SPECIALTIES: list[tuple[str, str, re.Pattern[str]]] = [
                                 r"\bplastics?\b|\bvascular\b|\bneurosurg\w*|\bcardiothoracic\b|\bbreast surg\w*|\bcolorectal\b")),
     ("dental", "dental", _rx(r"\bdental\b|\borthodont\w*|\boral surg\w*|\bendodont\w*")),
     ("cardiology", "physician", _rx(r"\bcardiolog\w*|\bcardio\b")),
-    ("respiratory", "physician", _rx(r"\brespiratory (?:medicine|physician|registrar|reg)\b|\bresp med\b|\bresp reg\b|\bthoracic medicine\b")),
+    ("respiratory", "physician", _rx(r"\brespiratory\b|\bresp(?: med| reg)?\b|\bthoracic medicine\b")),
     ("gastroenterology", "physician", _rx(r"\bgastro\w*|\bhepatolog\w*")),
     ("geriatrics", "physician", _rx(r"\bgeriatric\w*|\bcare of (?:the )?elderly\b|\belderly care\b|(?-i:\bCOTE\b)")),
     ("endocrinology", "physician", _rx(r"\bendocrin\w*|\bdiabet\w+")),
@@ -290,7 +296,7 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "qualification": _rx(r"\bqualification\b|\bwhat do (?:you|i) get\b|\bdegree\b|\bcertificate\b|\bpg ?cert\b|\bdiploma\b"),
     "funding": _rx(r"\bfund\w*|\bpaid\b|\bpay\b|\bsalary\b|\bbursary\b|\bmoney\b|\bstipend\b|\bsalary cover\b"),
     "cost": _rx(r"\bcost\w*|\bfees?\b|\bprice\b|\bhow much (?:does it|is it) cost\b"),
-    "how_to_apply": _rx(r"\bhow (?:do|can) i apply\b|\bapply\b|\bdeadlines?\b|\bclos(?:e|ing) date\b|\bwhen (?:does|do|is|are)\b|\bintake\b|\bnext cohort\b"),
+    "how_to_apply": _rx(r"\bhow (?:do|can|would) (?:i|you) (?:apply|join|sign up|get on|enrol)\b|\bjoin\b|\bapply\b|\bdeadlines?\b|\bclos(?:e|ing) date\b|\bwhen (?:does|do|is|are)\b|\bintake\b|\bnext cohort\b"),
     "dates": _rx(r"\bdeadlines?\b|\bdates?\b|\bwhen (?:does|do|is|are|will)\b|\bopen(?:s|ing)? for applications\b|\bnext cohort\b|\bstart date\b"),
     "success_rate": _rx(r"\bsuccess rates?\b|\bcompetition ratios?\b|\bhow competitive\b|\bchances?\b|\bacceptance rate\b|\bhow many (?:people )?(?:get in|are accepted|apply)\b"),
     "specialisms": _rx(r"\bspecialisms?\b|\bspecialities\b|\bspecialties\b|\bthemes\b"),
@@ -459,6 +465,9 @@ def _stage(text: str, profession: str | None) -> tuple[str | None, int | None]:
         if stage == "gp" and _rx(r"\bGP\s?ST|\bGP trainee|\bGP registrar").search(text):
             continue
         year = next((g for g in m.groups() if g), None) if m.groups() else None
+        if year is None and stage in STAGE_YEARS:
+            numbered = STAGE_YEARS[stage].search(text)
+            year = numbered.group(1) if numbered else None
         number = None
         if year:
             number = int(year) if year.isdigit() else WORD_NUMBERS.get(year.lower())

@@ -166,7 +166,9 @@ def _asked_about(s: Suggestion) -> str:
     p = s.programme
     failed = [c for c in s.checks if c.status == "not_met"]
     head = f"*You asked about {p.name}*: "
-    if s.verdict == "later":
+    if s.when:
+        head += f"not open to you now, but it could be: {s.when[0].lower() + s.when[1:]}."
+    elif s.verdict == "later":
         head += "not yet, but it could be later."
     else:
         head += "I'm afraid it isn't open to you."

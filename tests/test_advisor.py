@@ -184,3 +184,14 @@ def test_early_stopping_ranks_exactly_as_checking_everything(
             everything.append((-final, p.id))
     brute = [pid for _, pid in sorted(everything)[:MAX_SUGGESTIONS]]
     assert [s.programme.id for s in advice.suggestions] == brute
+
+
+def test_asking_about_a_programme_that_opens_later_says_when(ask: Pathfinder) -> None:
+    answer = ask.ask("I'm an FY2 in Newcastle - can I apply for the clinical AI fellowship?")
+    assert [s.id for s in answer.asked_about] == ["clinical_ai_fellowship"]
+    assert answer.asked_about[0].when == "once you've finished foundation training"
+    assert "clinical_ai_fellowship" not in [s.id for s in answer.later]
+    assert (
+        "not open to you now, but it could be: once you've finished foundation training"
+        in answer.answer
+    )

@@ -14,6 +14,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("ST-4 in gastro, based in Hull", {"profession": "doctor", "stage": "specialty", "stage_year": 4, "specialty": "gastroenterology", "region": "North East and Yorkshire"}),
     ("I'm a med reg in Leicester", {"profession": "doctor", "stage": "specialty", "specialty_group": "physician", "region": "Midlands"}),
     ("Specialty registrar in respiratory medicine, Sunderland", {"profession": "doctor", "stage": "specialty", "specialty_group": "physician", "region": "North East and Yorkshire"}),
+    ("Respiratory SpR, ST6, Norwich", {"stage": "specialty", "stage_year": 6, "specialty": "respiratory", "region": "East of England"}),
     ("cardio reg in Bristol", {"profession": "doctor", "stage": "specialty", "specialty": "cardiology"}),
     ("st 3 acute medicine trainee", {"stage": "specialty", "stage_year": 3, "specialty_group": "physician"}),
     ("FY2 doctor in Norwich", {"profession": "doctor", "stage": "foundation", "stage_year": 2, "region": "East of England"}),
