@@ -8,10 +8,12 @@ preferring the reading the rest of the question supports and saying so when it h
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.catalogue.schema import GazetteerFile
 
@@ -55,6 +57,20 @@ class PlaceRow:
     rank: int = 0
     source: str = "gazetteer"
     population: int = 0
+
+
+def row_fields(row: PlaceRow) -> dict[str, Any]:
+    """A row as plain fields, for the `place` table."""
+    data = dataclasses.asdict(row)
+    data["hints"] = list(row.hints)
+    return data
+
+
+def row_from(record: object) -> PlaceRow:
+    """A row from anything with PlaceRow's attribute names (a `place` table record)."""
+    data = {f.name: getattr(record, f.name) for f in dataclasses.fields(PlaceRow)}
+    data["hints"] = tuple(data["hints"])
+    return PlaceRow(**data)
 
 
 def build_places(gazetteer: GazetteerFile, *, use_geonames: bool) -> list[PlaceRow]:

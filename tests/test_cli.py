@@ -180,3 +180,17 @@ def test_chat_keeps_the_profile_between_turns(db: Path) -> None:
     second = result.stdout.split("you> ")[2]
     assert "band 7 allied health professional in Exeter" in second
     assert "Topol Digital Fellowship" in second
+
+
+def test_ask_json_contract_on_postgres(empty_postgres) -> None:  # type: ignore[no-untyped-def]
+    url = empty_postgres.url.render_as_string(hide_password=False)
+    env = {**os.environ, "DATABASE_URL": url, "PATHFINDER_USE_GEONAMES": "false"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "NHS data analyst, band 6, in Nottingham. Accreditation?"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert CONTRACT_KEYS <= set(data)
+    assert data["suggestions"][0]["id"] == "apha"
+    assert data["network"]["region"] == "Midlands"

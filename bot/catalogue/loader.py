@@ -21,7 +21,7 @@ from sqlmodel import Session, delete, select
 
 from bot.catalogue.schema import GazetteerFile, NetworksFile, ProgrammeDoc, SourceNote
 from bot.catalogue.tables import CatalogueMeta, Network, Place, Programme, utcnow
-from bot.places import PlaceRow, build_places, normalise
+from bot.places import PlaceRow, build_places, normalise, row_fields
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -188,22 +188,7 @@ def _programme_fields(doc: ProgrammeDoc) -> dict[str, Any]:
 
 
 def _place_models(rows: Iterable[PlaceRow]) -> list[Place]:
-    return [
-        Place(
-            key=r.key,
-            name=r.name,
-            label=r.label,
-            kind=r.kind,
-            nation=r.nation,
-            region=r.region,
-            hints=list(r.hints),
-            case_sensitive=r.case_sensitive,
-            rank=r.rank,
-            source=r.source,
-            population=r.population,
-        )
-        for r in rows
-    ]
+    return [Place(**row_fields(r)) for r in rows]
 
 
 def _upsert(session: Session, model: Any, key: str, fields: dict[str, Any]) -> None:

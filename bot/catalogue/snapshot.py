@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot.catalogue.schema import NetworkDoc, ProgrammeDoc
 from bot.catalogue.tables import CatalogueMeta, Network, Place, Programme
-from bot.places import TOKEN, PlaceIndex, PlaceRow, _norm_token, normalise
+from bot.places import TOKEN, PlaceIndex, _norm_token, normalise, row_from
 
 # Aliases that are also ordinary words: matched only as written (capitalised).
 _WORD_ALIASES = frozenset({"hip", "chime", "imagine", "digital readiness"})
@@ -118,22 +118,7 @@ def read_snapshot(session: Session) -> Catalogue:
         NetworkDoc.model_validate(n.document)
         for n in session.exec(select(Network).order_by(Network.id)).all()
     )
-    places = PlaceIndex.from_rows(
-        PlaceRow(
-            key=p.key,
-            name=p.name,
-            label=p.label,
-            kind=p.kind,
-            nation=p.nation,
-            region=p.region,
-            hints=tuple(p.hints),
-            case_sensitive=p.case_sensitive,
-            rank=p.rank,
-            source=p.source,
-            population=p.population,
-        )
-        for p in session.exec(select(Place)).all()
-    )
+    places = PlaceIndex.from_rows(row_from(p) for p in session.exec(select(Place)).all())
     return Catalogue.build(meta.value, programmes, networks, places)
 
 
