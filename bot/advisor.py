@@ -84,6 +84,7 @@ class Suggestion:
     timing: str = "now"
     when: str | None = None
     cautions: list[str] = field(default_factory=list)
+    model_reason: str | None = None  # an LLM's phrasing of why, after checks; never a fact
 
     @property
     def uncertain(self) -> bool:

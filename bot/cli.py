@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -22,11 +23,12 @@ from bot.catalogue.loader import (
 )
 from bot.catalogue.snapshot import CatalogueCache
 from bot.catalogue.tables import CatalogueMeta
+from bot.conversation import Conversation
 from bot.db import create_schema, make_engine
 from bot.evaluation import CaseFileError, format_report, read_cases, run_eval
-from bot.profile import Profile
 from bot.service import Pathfinder
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
+from bot.wiring import build_responder
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -36,7 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `pathfinder` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except (SettingsError, ValidationError) as exc:
+        print(f"pathfinder: configuration error: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -50,6 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+
+
+def _first_line(exc: Exception) -> str:
+    """A settings error without input values (pydantic echoes them; secrets must not be)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+            for e in exc.errors(include_input=False)
+        )
+    return str(exc)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,7 +118,8 @@ def ready_engine(settings: Settings) -> Engine:
 def _service(args: argparse.Namespace, settings: Settings) -> Pathfinder:
     today = getattr(args, "today", None)
     engine = ready_engine(settings)
-    return Pathfinder(engine, today=(lambda: today) if today else date.today)
+    responder = build_responder(settings)
+    return Pathfinder(engine, today=(lambda: today) if today else date.today, responder=responder)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -120,7 +137,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     print(
         "Tell me your profession, grade or band, and where you work. Type 'reset' to start again, 'quit' to leave.\n"
     )
-    earlier: Profile | None = None
+    conversation = Conversation()
     while True:
         try:
             question = input("you> ").strip()
@@ -132,12 +149,10 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
         if question.lower() in ("quit", "exit", "bye"):
             return 0
         if question.lower() == "reset":
-            earlier = None
+            conversation = Conversation()
             print("pathfinder> Starting again: tell me about yourself.\n")
             continue
-        answer = service.ask(question, earlier=earlier)
-        if not answer.refused:
-            earlier = answer.profile
+        answer = service.ask(question, conversation=conversation)
         print(f"pathfinder> {answer.answer}\n")
 
 

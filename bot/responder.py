@@ -24,12 +24,12 @@ MAX_URLS = 2
 FULL_DETAIL = 3
 
 
-def compose(advice: Advice) -> str:
-    """The full answer for a person, as text."""
+def compose(advice: Advice, *, intro: str | None = None) -> str:
+    """The full answer for a person, as text; `intro` replaces the opening (an LLM's phrasing)."""
     if advice.refusal is not None:
         return f"{advice.refusal.message}\n\n{OFFER}"
     parts: list[str] = []
-    parts.append(_intro(advice))
+    parts.append(intro or _intro(advice))
     if advice.profile.place_note:
         parts.append(f"_{advice.profile.place_note}_")
     if advice.facts:
@@ -131,7 +131,9 @@ def _suggestion(n: int, s: Suggestion) -> str:
     if s.timing == "later" and s.when:
         label = f"{VERDICT_LABEL['later']}: {s.when}"
     lines = [f"*{n}. {p.name}* ({label})"]
-    if s.reasons:
+    if s.model_reason:
+        lines.append(f"Why: {s.model_reason}")
+    elif s.reasons:
         lines.append(f"Why: {_sentence(' because ' + '; '.join(s.reasons)).lstrip()}")
     lines.append(_fact_line("What it is", p.summary))
     essentials = [

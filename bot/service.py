@@ -16,8 +16,9 @@ from sqlalchemy.engine import Engine
 
 from bot.advisor import Advice, Suggestion, advise
 from bot.catalogue.snapshot import CatalogueCache
+from bot.conversation import Conversation
 from bot.profile import Profile
-from bot.responder import compose
+from bot.responders import Composed, OfflineResponder, Responder
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,14 @@ class Answer(BaseModel):
     answer: str
     responder: str
     catalogue_version: str
+    prompt_version: str | None = None
+    model: str | None = None
     elapsed_ms: float
 
 
 def _suggestion_out(s: Suggestion) -> SuggestionOut:
     p = s.programme
-    why = "; ".join(s.reasons) if s.reasons else p.who_for.text
+    why = s.model_reason or ("; ".join(s.reasons) if s.reasons else p.who_for.text)
     return SuggestionOut(
         id=p.id,
         name=p.name,
@@ -91,8 +94,9 @@ def _suggestion_out(s: Suggestion) -> SuggestionOut:
     )
 
 
-def to_answer(advice: Advice, *, text: str, responder: str, elapsed_ms: float) -> Answer:
+def to_answer(composed: Composed, *, elapsed_ms: float) -> Answer:
     """The public shape of an answer."""
+    advice = composed.advice
     net = advice.network
     return Answer(
         question=advice.question,
@@ -106,19 +110,28 @@ def to_answer(advice: Advice, *, text: str, responder: str, elapsed_ms: float) -
         if net
         else None,
         clarify=advice.clarify,
-        answer=text,
-        responder=responder,
+        answer=composed.text,
+        responder=composed.responder,
         catalogue_version=advice.catalogue_version,
+        prompt_version=composed.prompt_version,
+        model=composed.model,
         elapsed_ms=round(elapsed_ms, 2),
     )
 
 
 class Pathfinder:
-    """The advisor service: holds the catalogue cache for one database."""
+    """The advisor service: the catalogue cache for one database, and the configured responder."""
 
-    def __init__(self, engine: Engine, *, today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        today: Callable[[], date] = date.today,
+        responder: Responder | None = None,
+    ) -> None:
         self._catalogue = CatalogueCache(engine)
         self._today = today
+        self.responder: Responder = responder or OfflineResponder()
 
     def advise(self, question: str, *, earlier: Profile | None = None) -> Advice:
         """The structured advice (no text) for a question."""
@@ -129,18 +142,32 @@ class Pathfinder:
             earlier=earlier,
         )
 
-    def ask(self, question: str, *, earlier: Profile | None = None) -> Answer:
-        """The answer for a person, composed offline from the catalogue."""
+    def ask(self, question: str, *, conversation: Conversation | None = None) -> Answer:
+        """The answer for a person; follow-ups in a conversation keep its profile and turns."""
         started = time.perf_counter()
-        advice = self.advise(question, earlier=earlier)
-        text = compose(advice)
+        earlier = conversation.profile if conversation else None
+        catalogue = self._catalogue.get()
+        advice = advise(
+            question[:MAX_QUESTION_CHARS], catalogue=catalogue, today=self._today(), earlier=earlier
+        )
+        history = conversation.recent() if conversation else []
+        composed = self.responder.respond(advice, catalogue=catalogue, history=history)
+        if conversation is not None and not advice.refused:
+            conversation.record(question[:MAX_QUESTION_CHARS], _summary(composed), advice.profile)
         elapsed = (time.perf_counter() - started) * 1000
         log.info(
             "answered",
             extra={
                 "refused": advice.refused,
                 "suggestions": len(advice.suggestions),
+                "responder": composed.responder,
                 "ms": round(elapsed, 1),
             },
         )
-        return to_answer(advice, text=text, responder="offline", elapsed_ms=elapsed)
+        return to_answer(composed, elapsed_ms=elapsed)
+
+
+def _summary(composed: Composed) -> str:
+    """What the next turn needs to know of this answer: which programmes were suggested."""
+    names = ", ".join(s.programme.name for s in composed.advice.suggestions)
+    return f"Suggested: {names}." if names else "No programme suggested."

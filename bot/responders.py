@@ -1,0 +1,296 @@
+"""Who phrases the answer: the offline grounded responder, or an LLM checked by code.
+
+Both take the advisor's decision as given. The model may reorder the suggestions and phrase the
+opening and the reasons; it cannot add a programme, hide one, change a fact or a link, or reach
+the person unchecked. Any fault falls back to the offline answer, marked "offline-fallback".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.advisor import Advice, Suggestion
+from bot.catalogue.snapshot import Catalogue
+from bot.conversation import Turn
+from bot.llm.base import BadOutput, ChatModel, ContextTooLong, LLMError, Message
+from bot.llm.checks import Grounding, leaks_prompt, neutralise
+from bot.prompts import PromptFile, load_prompt
+from bot.responder import compose, describe_person
+
+log = logging.getLogger(__name__)
+
+INTRO_LIMIT = 900
+REASON_LIMIT = 300
+POSITIVE = re.compile(
+    r"\b(?:eligible|can apply|could apply|qualif\w*|fits? you|open to you|recommend\w*|suit\w*|should apply|go for)\b",
+    re.I,
+)
+NEGATIVE = re.compile(r"\b(?:not|n't|no|never|once|later|after|until|when you|yet)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A phrased answer and what produced it."""
+
+    text: str
+    advice: Advice
+    responder: str
+    prompt_version: str | None = None
+    model: str | None = None
+    fallback: str | None = None
+
+
+class Responder(Protocol):
+    name: str
+
+    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Composed: ...
+
+
+class OfflineResponder:
+    """The default: the grounded answer composed from the advice alone."""
+
+    name = "offline"
+
+    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Composed:
+        return Composed(compose(advice), advice, "offline")
+
+
+class ModelSuggestion(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(max_length=100)
+    reason: str = Field(default="", max_length=2000)
+
+
+class ModelAnswer(BaseModel):
+    """What the model must return; validated strictly after a lenient parse."""
+
+    model_config = ConfigDict(extra="ignore")
+    answer: str = Field(max_length=6000)
+    suggestions: list[ModelSuggestion] = Field(default_factory=list, max_length=20)
+
+
+ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string"},
+        "suggestions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "string"}, "reason": {"type": "string"}},
+                "required": ["id", "reason"],
+            },
+        },
+    },
+    "required": ["answer", "suggestions"],
+}
+
+
+def parse_answer(text: str) -> ModelAnswer:
+    """Lenient parse (code fences, prose around the JSON), strict validation."""
+    cleaned = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip(), flags=re.I)
+    start = cleaned.find("{")
+    if start < 0:
+        raise BadOutput("no JSON object")
+    try:
+        data, _ = json.JSONDecoder().raw_decode(cleaned[start:])
+        return ModelAnswer.model_validate(data)
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise BadOutput(exc.__class__.__name__) from exc
+
+
+class ModelResponder:
+    """An LLM phrases the answer; code checks every word before it is shown."""
+
+    name = "openai"
+
+    def __init__(
+        self, model: ChatModel, *, deadline_s: float = 30.0, prompt: PromptFile | None = None
+    ) -> None:
+        self.model = model
+        self.deadline_s = deadline_s
+        self.prompt = prompt or load_prompt("answer")
+        self.canary = f"PF-{secrets.token_hex(6)}"
+        self._offline = OfflineResponder()
+
+    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Composed:
+        if advice.refused or advice.clarify or not (advice.suggestions or advice.asked_about):
+            return self._offline.respond(advice, catalogue=catalogue, history=history)
+        deadline = time.monotonic() + self.deadline_s
+        system = self.prompt.render_system(canary=self.canary)
+        try:
+            try:
+                reply = self.model.complete(
+                    self._messages(advice, system, history, compact=False),
+                    schema=ANSWER_SCHEMA,
+                    deadline=deadline,
+                )
+            except ContextTooLong:
+                reply = self.model.complete(
+                    self._messages(advice, system, [], compact=True),
+                    schema=ANSWER_SCHEMA,
+                    deadline=deadline,
+                )
+            if leaks_prompt(reply.text, system_prompt=system, canary=self.canary):
+                raise BadOutput("prompt leak")
+            parsed = parse_answer(reply.text)
+        except LLMError as exc:
+            return self._fallback(advice, exc)
+        rendered, intro = self._checked(advice, parsed, catalogue)
+        return Composed(
+            compose(rendered, intro=intro),
+            rendered,
+            self.name,
+            prompt_version=self.prompt.label,
+            model=reply.model,
+        )
+
+    def _fallback(self, advice: Advice, exc: LLMError) -> Composed:
+        reason = str(exc) if isinstance(exc, BadOutput) else exc.kind
+        log.warning("llm answer unusable; offline fallback", extra={"why": exc.kind})
+        return Composed(
+            compose(advice),
+            advice,
+            "offline-fallback",
+            prompt_version=self.prompt.label,
+            fallback=reason,
+        )
+
+    def _messages(
+        self, advice: Advice, system: str, history: list[Turn], *, compact: bool
+    ) -> list[Message]:
+        messages = [Message("system", system)]
+        for turn in history:
+            messages.append(Message("user", turn.question[:1000]))
+            messages.append(Message("assistant", turn.answer[:1500]))
+        data = json.dumps(candidates(advice, compact=compact), ensure_ascii=False, indent=None)
+        messages.append(
+            Message("user", self.prompt.render_user(data=data, question=advice.question[:4000]))
+        )
+        return messages
+
+    def _checked(
+        self, advice: Advice, parsed: ModelAnswer, catalogue: Catalogue
+    ) -> tuple[Advice, str | None]:
+        shown = [s.programme.id for s in advice.suggestions]
+        blocked = {s.programme.id for s in [*advice.asked_about, *advice.later]}
+        grounding = _grounding(advice, catalogue)
+        reasons: dict[str, str] = {}
+        order: list[str] = []
+        for item in parsed.suggestions:
+            if item.id in shown and item.id not in order:  # invented or ineligible ids are dropped
+                order.append(item.id)
+                reason = self._clean(
+                    item.reason, grounding, catalogue, set(shown), blocked, REASON_LIMIT
+                )
+                if reason:
+                    reasons[item.id] = reason
+        order += [pid for pid in shown if pid not in order]  # the model may reorder, never hide
+        by_id = {s.programme.id: s for s in advice.suggestions}
+        suggestions: list[Suggestion] = [
+            replace(by_id[pid], model_reason=reasons.get(pid)) for pid in order
+        ]
+        intro = self._clean(parsed.answer, grounding, catalogue, set(shown), blocked, INTRO_LIMIT)
+        return replace(advice, suggestions=suggestions), intro or None
+
+    @staticmethod
+    def _clean(
+        text: str,
+        grounding: Grounding,
+        catalogue: Catalogue,
+        allowed: set[str],
+        blocked: set[str],
+        limit: int,
+    ) -> str:
+        kept = []
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", grounding.clean(text, limit=10_000)):
+            if not sentence.strip():
+                continue
+            mentioned = {m.programme_id for m in catalogue.aliases.find(sentence)}
+            if mentioned - allowed - blocked:
+                continue  # names a programme that is not on the table at all
+            if mentioned & blocked and POSITIVE.search(sentence) and not NEGATIVE.search(sentence):
+                continue  # promotes a programme the person cannot do now
+            kept.append(sentence.strip())
+        out = " ".join(kept)
+        return out if len(out) <= limit else out[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _grounding(advice: Advice, catalogue: Catalogue) -> Grounding:
+    programmes = [s.programme for s in [*advice.suggestions, *advice.asked_about, *advice.later]]
+    texts = [advice.question]
+    names: list[str] = []
+    urls: list[str] = []
+    for p in programmes:
+        texts.extend(f.text for _, f in p.named_facts())
+        names.extend([p.name, *p.aliases])
+        urls.extend(p.all_urls())
+    for s in [*advice.suggestions, *advice.asked_about, *advice.later]:
+        texts.extend(c.detail for c in s.checks)
+        texts.extend(s.cautions)
+    if advice.network is not None:
+        names.append(advice.network.name)
+        urls.extend(advice.network.sources)
+    return Grounding(urls=urls, facts_text=texts, names=names)
+
+
+def candidates(advice: Advice, *, compact: bool = False) -> dict[str, Any]:
+    """The data the model sees: the advisor's decision, facts and checks. Nothing else."""
+
+    def item(s: Suggestion) -> dict[str, Any]:
+        p = s.programme
+        out: dict[str, Any] = {
+            "id": p.id,
+            "name": p.name,
+            "verdict": s.verdict,
+            "why_code_thinks_it_fits": "; ".join(s.reasons),
+            "eligibility": [c.as_dict() for c in s.checks],
+        }
+        facts = (
+            [("summary", p.summary)]
+            if compact
+            else [
+                (topic, f)
+                for topic, f in p.named_facts()
+                if topic
+                in (
+                    "summary",
+                    "time_commitment",
+                    "duration",
+                    "qualification",
+                    "funding",
+                    "how_to_apply",
+                    "status",
+                )
+            ]
+        )
+        out["facts"] = [
+            {"topic": t, "text": neutralise(f.text), "unconfirmed": f.uncertain} for t, f in facts
+        ]
+        if s.when:
+            out["when"] = s.when
+        return out
+
+    data: dict[str, Any] = {
+        "person": describe_person(advice) or "not stated",
+        "candidates": [item(s) for s in advice.suggestions],
+        "asked_about_but_not_open_now": [item(s) for s in advice.asked_about],
+        "opens_later": [item(s) for s in advice.later],
+    }
+    if advice.network is not None:
+        data["regional_network"] = {
+            "name": advice.network.name,
+            "name_verified": advice.network.verified,
+            "contact": "none held",
+        }
+    elif advice.network_note:
+        data["regional_network"] = advice.network_note
+    return data

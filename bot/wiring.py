@@ -1,0 +1,25 @@
+"""Build the configured responder: the one place that chooses offline or an LLM."""
+
+from __future__ import annotations
+
+from bot.llm.openai_model import OpenAIChatModel
+from bot.responders import ModelResponder, OfflineResponder, Responder
+from bot.settings import Settings
+
+
+def build_responder(settings: Settings) -> Responder:
+    """The offline responder by default; an OpenAI-compatible model when configured."""
+    if settings.llm == "offline":
+        return OfflineResponder()
+    assert settings.openai_api_key is not None  # guaranteed by Settings validation
+    model = OpenAIChatModel(
+        model=settings.openai_model,
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        azure_endpoint=settings.azure_openai_endpoint,
+        api_version=settings.openai_api_version,
+        attempt_timeout=settings.openai_timeout,
+        max_attempts=settings.llm_max_attempts,
+        response_format=settings.openai_response_format,
+    )
+    return ModelResponder(model, deadline_s=settings.llm_deadline)
