@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score the advisor on a JSONL file of cases")
     ev.add_argument("cases", type=Path)
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run the offline responder and report both (with PATHFINDER_LLM=openai)",
+    )
     ev.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
     ev.set_defaults(handler=_eval)
     return parser
@@ -202,17 +207,21 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, CaseFileError) as exc:
         print(f"pathfinder: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    service = _service(args, settings)
+    configured = _service(args, settings)
+    services = [configured]
+    if args.compare and configured.responder.name != "offline":
+        services.insert(0, _service(args, settings.model_copy(update={"llm": "offline"})))
     catalogue = CatalogueCache(ready_engine(settings)).get()
     try:
-        report = run_eval(cases, ask=service.ask, catalogue=catalogue)
+        reports = [run_eval(cases, ask=s.ask, catalogue=catalogue) for s in services]
     except CaseFileError as exc:
         print(f"pathfinder: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
-        print(json.dumps(report.model_dump(), indent=2))
+        payload = [r.model_dump() for r in reports]
+        print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))
     else:
-        print(format_report(report))
+        print("\n\n".join(format_report(r) for r in reports))
     return 0
 
 

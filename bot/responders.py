@@ -1,8 +1,7 @@
 """Who phrases the answer: the offline grounded responder, or an LLM checked by code.
 
-Both take the advisor's decision as given. The model may reorder the suggestions and phrase the
-opening and the reasons; it cannot add a programme, hide one, change a fact or a link, or reach
-the person unchecked. Any fault falls back to the offline answer, marked "offline-fallback".
+Both take the advisor's decision as given. The model phrases the opening and the reasons; it
+cannot add, hide or reorder a programme, change a fact or a link, or reach the person unchecked. Any fault falls back to the offline answer, marked "offline-fallback".
 """
 
 from __future__ import annotations
@@ -184,19 +183,17 @@ class ModelResponder:
         blocked = {s.programme.id for s in [*advice.asked_about, *advice.later]}
         grounding = _grounding(advice, catalogue)
         reasons: dict[str, str] = {}
-        order: list[str] = []
         for item in parsed.suggestions:
-            if item.id in shown and item.id not in order:  # invented or ineligible ids are dropped
-                order.append(item.id)
+            if item.id in shown and item.id not in reasons:  # invented or ineligible ids: dropped
                 reason = self._clean(
                     item.reason, grounding, catalogue, set(shown), blocked, REASON_LIMIT
                 )
                 if reason:
                     reasons[item.id] = reason
-        order += [pid for pid in shown if pid not in order]  # the model may reorder, never hide
-        by_id = {s.programme.id: s for s in advice.suggestions}
+        # The advisor's ranking stands: it is deterministic and evaluated. The model phrases; it
+        # can neither reorder, add nor hide a suggestion.
         suggestions: list[Suggestion] = [
-            replace(by_id[pid], model_reason=reasons.get(pid)) for pid in order
+            replace(s, model_reason=reasons.get(s.programme.id)) for s in advice.suggestions
         ]
         intro = self._clean(parsed.answer, grounding, catalogue, set(shown), blocked, INTRO_LIMIT)
         return replace(advice, suggestions=suggestions), intro or None

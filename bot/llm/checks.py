@@ -76,11 +76,14 @@ class Grounding:
         return _norm(fragment) in self.text
 
     def _known_name(self, phrase: str) -> bool:
-        words = _norm(phrase).split()
-        # "the Topol Digital Fellowship" -> try every suffix, so a leading word doesn't matter.
+        norm = _norm(phrase)
+        if any(name in norm for name in self.names if len(name.split()) >= 2):
+            return True  # a real name inside the phrase ("the Topol Digital Fellowship")
+        words = norm.split()
+        # Otherwise a tail of at least two words must belong to a real name ("Digital Fellowship"):
+        # one generic word such as "programme" proves nothing.
         return any(
-            " ".join(words[i:]) in self.names or any(" ".join(words[i:]) in n for n in self.names)
-            for i in range(len(words))
+            " ".join(words[i:]) in name for i in range(len(words) - 1) for name in self.names
         )
 
     def sentence_ok(self, sentence: str) -> bool:

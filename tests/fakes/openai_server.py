@@ -1,0 +1,193 @@
+"""A fake OpenAI-compatible server on 127.0.0.1:0 with a per-request fault plan.
+
+Real HTTP, so the real `openai` client, its timeouts and our retry layer are what get tested.
+Each request takes the next step of the plan (then the default step); every request is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Recorded:
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+@dataclass
+class FakeOpenAI:
+    default: str = "ok"
+    plan: deque[str] = field(default_factory=deque)
+    requests: list[Recorded] = field(default_factory=list)
+    hang_seconds: float = 5.0
+    retry_after: str = "1"
+    seed: int = 1
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    @property
+    def attempts(self) -> int:
+        return len(self.requests)
+
+    def script(self, *steps: str, default: str | None = None) -> None:
+        with self._lock:
+            self.plan = deque(steps)
+            self.requests.clear()
+            if default is not None:
+                self.default = default
+
+    def start(self) -> FakeOpenAI:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                self._send(
+                    200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
+                )
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with fake._lock:
+                    fake.requests.append(Recorded(body, dict(self.headers), time.monotonic()))
+                    step = fake.plan.popleft() if fake.plan else fake.default
+                fake._serve(self, step, body)
+
+            def _send(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                raw = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(raw)))
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout): that is the point of a hang
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # -- responses -------------------------------------------------------------------------
+
+    def _serve(self, handler: Any, step: str, body: dict[str, Any]) -> None:
+        send = handler._send
+        if step == "429":
+            return send(
+                429,
+                _error("Rate limit reached", "rate_limit_exceeded"),
+                {"retry-after": self.retry_after},
+            )
+        if step == "500":
+            return send(500, _error("The server had an error", "server_error"))
+        if step == "ctx":
+            return send(
+                400,
+                _error(
+                    "This model's maximum context length is 4096 tokens.", "context_length_exceeded"
+                ),
+            )
+        if step == "schema500":
+            if body.get("response_format", {}).get("type") == "json_schema":
+                return send(
+                    500, _error("Unsupported response_format type: json_schema", "server_error")
+                )
+            step = "ok"
+        if step == "hang":
+            time.sleep(self.hang_seconds)
+            step = "ok"
+        content, finish = self._content(step, body)
+        send(200, {
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": "fake-model",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        })  # fmt: skip
+
+    def _content(self, step: str, body: dict[str, Any]) -> tuple[str, str]:
+        data = candidates_in(body)
+        ids = [c["id"] for c in data.get("candidates", [])]
+        blocked = [
+            c["id"]
+            for c in data.get("asked_about_but_not_open_now", []) + data.get("opens_later", [])
+        ]
+        random.Random(self.seed + len(self.requests)).shuffle(ids)
+        good = {
+            "answer": "Here are the routes that fit what you told me.",
+            "suggestions": [{"id": i, "reason": "It matches what you asked for."} for i in ids],
+        }
+        if step == "ok":
+            return json.dumps(good), "stop"
+        if step == "length":
+            return json.dumps(good)[:40], "length"
+        if step == "filter":
+            return "", "content_filter"
+        if step == "empty":
+            return "", "stop"
+        if step == "badjson":
+            return "Sure! The Topol Digital Fellowship is great, apply now.", "stop"
+        if step == "fenced":
+            return "```json\n" + json.dumps(good) + "\n```", "stop"
+        if step == "invented":
+            bad = {
+                "answer": "Try the NHS Quantum AI Academy Programme. Apply by 3 March 2027 at https://evil.example/apply or email jobs@evil.example. It pays £90,000.",
+                "suggestions": [{"id": "nhs_quantum_ai_academy", "reason": "Best ever."}]
+                + good["suggestions"],
+            }
+            return json.dumps(bad), "stop"
+        if step == "channel":
+            bad = {
+                "answer": "<!channel> Hey <@U12345>, see <https://evil.example|NHS England> and [this](https://evil.example/x). @here",
+                "suggestions": [
+                    {"id": i, "reason": "<!here> <https://evil.example|click>"} for i in ids
+                ],
+            }
+            return json.dumps(bad), "stop"
+        if step == "echo":
+            system = next((m["content"] for m in body["messages"] if m["role"] == "system"), "")
+            return json.dumps({"answer": system, "suggestions": good["suggestions"]}), "stop"
+        if step == "promote":
+            promoted = {"answer": " ".join(f"You are eligible for {b} and should apply now." for b in blocked) or "Fine.",
+                        "suggestions": [{"id": b, "reason": "You qualify."} for b in blocked] + good["suggestions"]}  # fmt: skip
+            return json.dumps(promoted), "stop"
+        raise ValueError(f"unknown step {step!r}")
+
+
+def candidates_in(body: dict[str, Any]) -> dict[str, Any]:
+    """The <data> block of the last user message, as the model would see it."""
+    user = [m["content"] for m in body.get("messages", []) if m["role"] == "user"]
+    match = re.search(r"<data>\s*(.*?)\s*</data>", user[-1] if user else "", re.S)
+    return json.loads(match.group(1)) if match else {}
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {
+        "error": {"message": message, "type": "invalid_request_error", "code": code, "param": None}
+    }

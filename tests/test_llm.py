@@ -1,0 +1,293 @@
+"""The LLM responder against a fake OpenAI-compatible server misbehaving in every way we know.
+
+Assertions are on what the server saw (attempts, request bodies) and on exactly what reaches
+the person; nothing of ours is mocked.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.conversation import Conversation
+from bot.llm.openai_model import OpenAIChatModel
+from bot.responders import ModelResponder
+from bot.service import Answer, Pathfinder
+
+from .conftest import TODAY
+from .fakes.openai_server import FakeOpenAI, candidates_in
+
+NURSE = "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?"
+FPT_NURSE = "Is Flexible Portfolio Training open to nurses? My manager mentioned it."
+UNSAFE = re.compile(r"<!channel>|<!here>|<!everyone>|<@U|evil\.example|\|click>")
+
+
+@pytest.fixture()
+def fake() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+def make_service(
+    engine: Engine, fake: FakeOpenAI, *, timeout: float = 1.0, deadline: float = 30.0
+) -> Pathfinder:
+    model = OpenAIChatModel(
+        model="fake-model", api_key="test", base_url=fake.url, attempt_timeout=timeout
+    )
+    return Pathfinder(
+        engine, today=lambda: TODAY, responder=ModelResponder(model, deadline_s=deadline)
+    )
+
+
+@pytest.fixture()
+def llm(sqlite_engine: Engine, fake: FakeOpenAI) -> Pathfinder:
+    return make_service(sqlite_engine, fake)
+
+
+@pytest.fixture()
+def offline(sqlite_engine: Engine) -> Pathfinder:
+    return Pathfinder(sqlite_engine, today=lambda: TODAY)
+
+
+def canary(service: Pathfinder) -> str:
+    assert isinstance(service.responder, ModelResponder)
+    return service.responder.canary
+
+
+def test_good_answer_uses_the_model_phrasing_and_the_catalogue_facts(
+    llm: Pathfinder, fake: FakeOpenAI, offline: Pathfinder
+) -> None:
+    fake.script("ok")
+    answer = llm.ask(NURSE)
+    assert answer.responder == "openai"
+    assert answer.prompt_version == "answer@3"
+    assert answer.answer.startswith("Here are the routes that fit what you told me.")
+    assert [s.id for s in answer.suggestions] == [s.id for s in offline.ask(NURSE).suggestions]
+    assert all(s.why == "It matches what you asked for." for s in answer.suggestions)
+    assert "Source: https://topol.hee.nhs.uk" in answer.answer  # links come from the catalogue
+    assert fake.attempts == 1
+
+
+def test_request_sends_question_and_catalogue_as_delimited_data(
+    llm: Pathfinder, fake: FakeOpenAI
+) -> None:
+    llm.ask(NURSE)
+    body = fake.requests[0].body
+    assert body["messages"][0]["role"] == "system"
+    user = body["messages"][-1]["content"]
+    assert user.startswith("<data>") and "<question>\n" + NURSE in user
+    data = candidates_in(body)
+    assert {c["id"] for c in data["candidates"]} == {
+        "isdn",
+        "topol",
+        "fedip",
+        "fci",
+        "clinical_data_science_pgcert",
+    }
+    assert body["response_format"]["type"] == "json_schema"
+    assert fake.requests[0].headers.get("x-stainless-retry-count") == "0"
+
+
+@pytest.mark.parametrize("fault", ["429", "500"])
+def test_transient_errors_are_retried_then_answered(
+    sqlite_engine: Engine, fake: FakeOpenAI, fault: str
+) -> None:
+    fake.retry_after = "1"
+    fake.script(fault, fault, "ok")
+    started = time.monotonic()
+    answer = make_service(sqlite_engine, fake).ask(NURSE)
+    assert answer.responder == "openai"
+    assert fake.attempts == 3
+    if fault == "429":
+        gaps = [b.at - a.at for a, b in zip(fake.requests, fake.requests[1:], strict=False)]
+        assert min(gaps) >= 0.9  # Retry-After honoured
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "hang"])
+def test_persistent_failure_stops_at_three_attempts_and_falls_back(
+    sqlite_engine: Engine, fake: FakeOpenAI, offline: Pathfinder, fault: str
+) -> None:
+    fake.hang_seconds = 3
+    fake.retry_after = "0"
+    fake.script(default=fault)
+    started = time.monotonic()
+    answer = make_service(sqlite_engine, fake, timeout=1.0).ask(NURSE)
+    elapsed = time.monotonic() - started
+    assert fake.attempts == 3
+    assert answer.responder == "offline-fallback"
+    assert answer.answer == offline.ask(NURSE).answer
+    assert elapsed < 35
+
+
+def test_overall_deadline_bounds_the_whole_question(
+    sqlite_engine: Engine, fake: FakeOpenAI
+) -> None:
+    fake.hang_seconds = 5
+    fake.script(default="hang")
+    started = time.monotonic()
+    answer = make_service(sqlite_engine, fake, timeout=20.0, deadline=2.5).ask(NURSE)
+    assert time.monotonic() - started < 4.0
+    assert fake.attempts <= 3
+    assert answer.responder == "offline-fallback"
+
+
+def test_context_length_error_shrinks_the_context_once(
+    sqlite_engine: Engine, fake: FakeOpenAI
+) -> None:
+    service = make_service(sqlite_engine, fake)
+    conversation = Conversation()
+    fake.script("ok", "ctx", "ok")
+    service.ask("I'm a band 6 nurse in Leeds", conversation=conversation)
+    answer = service.ask(
+        "What about protected time for a digital project?", conversation=conversation
+    )
+    assert answer.responder == "openai"
+    first, second = fake.requests[1].body, fake.requests[2].body
+    assert len(first["messages"]) > len(second["messages"]) == 2  # history dropped on retry
+    assert len(second["messages"][-1]["content"]) < len(first["messages"][-1]["content"])
+
+
+def test_context_length_error_twice_falls_back(llm: Pathfinder, fake: FakeOpenAI) -> None:
+    fake.script(default="ctx")
+    answer = llm.ask(NURSE)
+    assert answer.responder == "offline-fallback" and fake.attempts == 2
+
+
+@pytest.mark.parametrize("fault", ["length", "filter", "empty", "badjson"])
+def test_unusable_output_falls_back_without_retrying(
+    llm: Pathfinder, fake: FakeOpenAI, offline: Pathfinder, fault: str
+) -> None:
+    fake.script(fault)
+    answer = llm.ask(NURSE)
+    assert answer.responder == "offline-fallback"
+    assert answer.answer == offline.ask(NURSE).answer
+    assert fake.attempts == 1
+
+
+def test_code_fenced_json_is_accepted(llm: Pathfinder, fake: FakeOpenAI) -> None:
+    fake.script("fenced")
+    assert llm.ask(NURSE).responder == "openai"
+
+
+def test_invented_programmes_links_dates_contacts_and_amounts_never_reach_the_person(
+    llm: Pathfinder, fake: FakeOpenAI
+) -> None:
+    fake.script("invented")
+    answer = llm.ask(NURSE)
+    assert answer.responder == "openai"
+    assert "nhs_quantum_ai_academy" not in [s.id for s in answer.suggestions]
+    for bad in ("Quantum", "evil.example", "3 March 2027", "jobs@", "£90,000"):
+        assert bad not in answer.answer
+
+
+def test_slack_control_sequences_are_neutralised(llm: Pathfinder, fake: FakeOpenAI) -> None:
+    fake.script("channel")
+    answer = llm.ask(NURSE)
+    assert not UNSAFE.search(answer.answer)
+    assert "@here" not in answer.answer
+    assert all(not UNSAFE.search(s.why) for s in answer.suggestions)
+
+
+def test_an_echo_of_the_system_prompt_is_never_shown(llm: Pathfinder, fake: FakeOpenAI) -> None:
+    fake.script("echo")
+    answer = llm.ask(NURSE)
+    assert answer.responder == "offline-fallback"
+    assert canary(llm) not in answer.answer
+    assert "You phrase answers; you do not decide them" not in answer.answer
+
+
+def test_a_programme_the_person_cannot_do_is_not_promoted(
+    llm: Pathfinder, fake: FakeOpenAI
+) -> None:
+    fake.script("promote")
+    answer = llm.ask(FPT_NURSE)
+    assert "fpt" not in [s.id for s in answer.suggestions]
+    assert "You are eligible for fpt" not in answer.answer
+    assert answer.answer.count("✗ A doctor") == 1  # the DB-rendered check still says no
+
+
+def test_server_that_refuses_json_schema_gets_json_object(
+    llm: Pathfinder, fake: FakeOpenAI
+) -> None:
+    fake.script(default="schema500")
+    assert llm.ask(NURSE).responder == "openai"
+    assert [r.body["response_format"]["type"] for r in fake.requests] == [
+        "json_schema",
+        "json_object",
+    ]
+    llm.ask(NURSE)
+    assert fake.requests[-1].body["response_format"]["type"] == "json_object"  # remembered
+
+
+def test_follow_ups_keep_the_profile_and_the_last_turns(llm: Pathfinder, fake: FakeOpenAI) -> None:
+    conversation = Conversation()
+    llm.ask("I'm a band 7 physiotherapist in Exeter", conversation=conversation)
+    answer = llm.ask("I want protected time for a digital project", conversation=conversation)
+    assert answer.profile.band == 7 and answer.profile.region == "South West"
+    assert answer.suggestions[0].id == "topol"
+    messages = fake.requests[-1].body["messages"]
+    assert messages[1] == {"role": "user", "content": "I'm a band 7 physiotherapist in Exeter"}
+
+
+def test_the_model_never_sees_another_conversation(llm: Pathfinder, fake: FakeOpenAI) -> None:
+    llm.ask("I'm a band 7 physiotherapist in Exeter, secret-token-A", conversation=Conversation())
+    llm.ask(NURSE, conversation=Conversation())
+    assert "secret-token-A" not in str(fake.requests[-1].body)
+
+
+def test_refusals_and_vague_questions_never_call_the_model(
+    llm: Pathfinder, fake: FakeOpenAI
+) -> None:
+    assert llm.ask("What's the weather in Leeds tomorrow?").refused
+    assert llm.ask("I want to get into AI. Where do I start?").clarify
+    assert fake.attempts == 0
+
+
+QUESTIONS = [
+    NURSE,
+    FPT_NURSE,
+    "I'm an ST4 radiology registrar in London wanting hands-on AI deployment",
+    "I'm an FY1 in Birmingham and keen on AI. What could I apply for this year?",
+    "I'm a nurse in Cardiff - which ISDN should I join?",
+    "How much are clinical AI fellows paid, and what's the application success rate?",
+]
+FAULTS = [
+    "ok",
+    "invented",
+    "channel",
+    "echo",
+    "promote",
+    "badjson",
+    "length",
+    "filter",
+    "empty",
+    "ctx",
+    "500",
+]
+
+
+def test_whatever_the_model_says_the_person_sees_only_checked_output(
+    sqlite_engine: Engine, fake: FakeOpenAI, offline: Pathfinder
+) -> None:
+    service = make_service(sqlite_engine, fake, timeout=1.0, deadline=5.0)
+    known_ids = {s.id for q in QUESTIONS for s in offline.ask(q).suggestions}
+    for fault in FAULTS:
+        for question in QUESTIONS:
+            fake.script(default=fault)
+            started = time.monotonic()
+            answer: Answer = service.ask(question)
+            expected = offline.ask(question)
+            assert time.monotonic() - started < 35
+            assert fake.attempts <= 3
+            assert answer.answer.strip()
+            assert [s.id for s in answer.suggestions] == [s.id for s in expected.suggestions]
+            assert {s.id for s in answer.suggestions} <= known_ids
+            assert not UNSAFE.search(answer.answer)
+            assert canary(service) not in answer.answer
+            assert answer.responder in ("openai", "offline-fallback", "offline")
