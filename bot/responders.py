@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 INTRO_LIMIT = 900
 REASON_LIMIT = 300
+MIN_WORDS = 4
 POSITIVE = re.compile(
     r"\b(?:eligible|can apply|could apply|qualif\w*|fits? you|open to you|recommend\w*|suit\w*|should apply|go for)\b",
     re.I,
@@ -119,6 +120,7 @@ class ModelResponder:
         self.prompt = prompt or load_prompt("answer")
         self.canary = f"PF-{secrets.token_hex(6)}"
         self._offline = OfflineResponder()
+        self._template = _shingles(self.prompt.render_system(canary=""))
 
     def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Composed:
         if advice.refused or advice.clarify or not (advice.suggestions or advice.asked_about):
@@ -170,7 +172,9 @@ class ModelResponder:
         for turn in history:
             messages.append(Message("user", turn.question[:1000]))
             messages.append(Message("assistant", turn.answer[:1500]))
-        data = json.dumps(candidates(advice, compact=compact), ensure_ascii=False, indent=None)
+        data = json.dumps(
+            candidates(advice, compact=compact), ensure_ascii=False, separators=(",", ":")
+        )
         messages.append(
             Message("user", self.prompt.render_user(data=data, question=advice.question[:4000]))
         )
@@ -198,8 +202,8 @@ class ModelResponder:
         intro = self._clean(parsed.answer, grounding, catalogue, set(shown), blocked, INTRO_LIMIT)
         return replace(advice, suggestions=suggestions), intro or None
 
-    @staticmethod
     def _clean(
+        self,
         text: str,
         grounding: Grounding,
         catalogue: Catalogue,
@@ -209,8 +213,8 @@ class ModelResponder:
     ) -> str:
         kept = []
         for sentence in re.split(r"(?<=[.!?])\s+|\n+", grounding.clean(text, limit=10_000)):
-            if not sentence.strip():
-                continue
+            if not sentence.strip() or _shingles(sentence) & self._template:
+                continue  # empty, or parroting the prompt's own words ("2-4 sentences for ...")
             mentioned = {m.programme_id for m in catalogue.aliases.find(sentence)}
             if mentioned - allowed - blocked:
                 continue  # names a programme that is not on the table at all
@@ -218,7 +222,14 @@ class ModelResponder:
                 continue  # promotes a programme the person cannot do now
             kept.append(sentence.strip())
         out = " ".join(kept)
+        if len(out.split()) < MIN_WORDS:
+            return ""  # too short to say anything ("Fedeproto"): the code's own words stand
         return out if len(out) <= limit else out[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _shingles(text: str, n: int = 4) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def _grounding(advice: Advice, catalogue: Catalogue) -> Grounding:
@@ -239,48 +250,53 @@ def _grounding(advice: Advice, catalogue: Catalogue) -> Grounding:
     return Grounding(urls=urls, facts_text=texts, names=names)
 
 
+COMPACT_CANDIDATES = 3
+COMPACT_TEXT = 160
+
+
 def candidates(advice: Advice, *, compact: bool = False) -> dict[str, Any]:
-    """The data the model sees: the advisor's decision, facts and checks. Nothing else."""
+    """The data the model sees: the advisor's decision, facts and checks. Nothing else.
+
+    The top candidates come with facts and checks, the rest by name. `compact` is the retry after
+    a context-length error: statuses only and short summaries, small enough for 2,048 tokens.
+    """
 
     def item(s: Suggestion) -> dict[str, Any]:
         p = s.programme
-        out: dict[str, Any] = {
-            "id": p.id,
-            "name": p.name,
-            "verdict": s.verdict,
-            "why_code_thinks_it_fits": "; ".join(s.reasons),
-            "eligibility": [c.as_dict() for c in s.checks],
-        }
-        facts = (
-            [("summary", p.summary)]
-            if compact
-            else [
-                (topic, f)
-                for topic, f in p.named_facts()
-                if topic
-                in (
-                    "summary",
-                    "time_commitment",
-                    "duration",
-                    "qualification",
-                    "funding",
-                    "how_to_apply",
-                    "status",
-                )
+        out: dict[str, Any] = {"id": p.id, "name": p.name, "verdict": s.verdict}
+        if compact:
+            out["checks"] = [f"{c.criterion}: {c.status}" for c in s.checks]
+            out["summary"] = neutralise(p.summary.text)[:COMPACT_TEXT]
+        else:
+            out["why_code_thinks_it_fits"] = "; ".join(s.reasons)
+            out["eligibility"] = [c.as_dict() for c in s.checks]
+            out["facts"] = [
+                {"topic": t, "text": neutralise(f.text), "unconfirmed": f.uncertain}
+                for t, f in p.named_facts()
+                if t in FACT_TOPICS
             ]
-        )
-        out["facts"] = [
-            {"topic": t, "text": neutralise(f.text), "unconfirmed": f.uncertain} for t, f in facts
-        ]
         if s.when:
             out["when"] = s.when
         return out
 
+    def brief(s: Suggestion) -> dict[str, Any]:
+        return {
+            "id": s.programme.id,
+            "name": s.programme.name,
+            "verdict": s.verdict,
+            "when": s.when,
+        }
+
+    ranked = advice.suggestions
+    detailed = [item(s) for s in ranked[:COMPACT_CANDIDATES]]
+    rest = [] if compact else [brief(s) for s in ranked[COMPACT_CANDIDATES:]]
     data: dict[str, Any] = {
         "person": describe_person(advice) or "not stated",
-        "candidates": [item(s) for s in advice.suggestions],
-        "asked_about_but_not_open_now": [item(s) for s in advice.asked_about],
-        "opens_later": [item(s) for s in advice.later],
+        "candidates": detailed + rest,
+        "asked_about_but_not_open_now": [
+            (brief if compact else item)(s) for s in advice.asked_about
+        ],
+        "opens_later": [brief(s) for s in advice.later],
     }
     if advice.network is not None:
         data["regional_network"] = {
@@ -291,3 +307,7 @@ def candidates(advice: Advice, *, compact: bool = False) -> dict[str, Any]:
     elif advice.network_note:
         data["regional_network"] = advice.network_note
     return data
+
+
+# Code renders every fact itself; the model needs just enough to phrase why a route fits.
+FACT_TOPICS = frozenset({"summary", "time_commitment", "duration", "funding"})

@@ -71,6 +71,7 @@ class Answer(BaseModel):
     catalogue_version: str
     prompt_version: str | None = None
     model: str | None = None
+    fallback_reason: str | None = None
     elapsed_ms: float
 
 
@@ -115,6 +116,7 @@ def to_answer(composed: Composed, *, elapsed_ms: float) -> Answer:
         catalogue_version=advice.catalogue_version,
         prompt_version=composed.prompt_version,
         model=composed.model,
+        fallback_reason=composed.fallback,
         elapsed_ms=round(elapsed_ms, 2),
     )
 

@@ -64,6 +64,9 @@ GROUNDING = Grounding(
         ("Ring 0113 496 0000 for details.", False),
         ("The NHS Quantum AI Academy Programme is ideal.", False),
         ("About 80% of applicants succeed.", False),
+        ("The deadline is 20 days from now.", False),
+        ("You need at least fifteen months of protected time.", False),
+        ("Cohort 5 started it.", True),
     ],
 )
 def test_only_grounded_sentences_survive(sentence: str, ok: bool) -> None:
@@ -122,3 +125,11 @@ def test_offline_is_the_default_and_needs_no_key(monkeypatch: pytest.MonkeyPatch
     for name in ("PATHFINDER_LLM", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     assert Settings(_env_file=None).llm == "offline"  # type: ignore[call-arg]
+
+
+def test_a_sentence_cut_off_mid_way_is_dropped() -> None:
+    out = GROUNDING.clean(
+        "The Topol Digital Fellowship gives protected time. It is launching a course called",
+        limit=500,
+    )
+    assert out == "The Topol Digital Fellowship gives protected time."

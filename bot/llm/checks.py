@@ -27,6 +27,11 @@ MONEY = re.compile(
     r"[£$€]\s?\d[\d,]*(?:\.\d+)?(?:\s?[km]\b)?|\b\d[\d,]*\s?(?:pounds|GBP)\b", re.IGNORECASE
 )
 PERCENT = re.compile(r"\b\d{1,3}(?:\.\d+)?\s?%")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+NUMBER_WORDS = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|thousand)\b",
+    re.IGNORECASE,
+)
 PROGRAMME_LIKE = re.compile(
     r"\b((?:[A-Z][\w&'’-]*\s+){1,6}(?:Fellowship|Programme|Program|Scheme|Academy|Network|Placement|"
     r"Certificate|Diploma|PGCert|PGDip|Framework|Bootcamp|Course|Award|Pathway))\b"
@@ -66,7 +71,10 @@ class Grounding:
         self, *, urls: Iterable[str], facts_text: Iterable[str], names: Iterable[str]
     ) -> None:
         self.urls = {u.rstrip("/.").lower() for u in urls}
-        self.text = _norm(" ".join(facts_text))
+        joined = " ".join(facts_text)
+        self.text = _norm(joined)
+        self.numbers = {n.replace(",", "") for n in NUMBER.findall(joined)}
+        self.number_words = {w.lower() for w in NUMBER_WORDS.findall(joined)}
         self.names = {_norm(n) for n in names}
 
     def _known_url(self, url: str) -> bool:
@@ -94,11 +102,19 @@ class Grounding:
         for rx in (DATE, MONEY, PERCENT):
             if any(not self._known(m) for m in rx.findall(sentence)):
                 return False
+        # Any other number (a duration, a count, "20 days from now") must come from the data too.
+        bare = URL.sub(" ", sentence)
+        if any(n.replace(",", "") not in self.numbers for n in NUMBER.findall(bare)):
+            return False
+        if any(w.lower() not in self.number_words for w in NUMBER_WORDS.findall(bare)):
+            return False
         return all(self._known_name(name) for name in PROGRAMME_LIKE.findall(sentence))
 
     def clean(self, text: str, *, limit: int) -> str:
         """Neutralised text keeping only sentences that are grounded in the catalogue."""
         kept = [s.strip() for s in SENTENCE.split(neutralise(text)) if s.strip()]
+        if kept and not kept[-1].endswith((".", "!", "?", "…")):
+            kept.pop()  # a sentence cut off mid-way (the model ran out of tokens)
         kept = [s for s in kept if self.sentence_ok(s)]
         out = " ".join(kept)
         if len(out) > limit:

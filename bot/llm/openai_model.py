@@ -96,7 +96,7 @@ class OpenAIChatModel:
         attempt_timeout: float = 20.0,
         max_attempts: int = 3,
         response_format: str = "auto",
-        max_tokens: int = 700,
+        max_tokens: int = 250,
     ) -> None:
         self.name = model
         self._attempt_timeout = attempt_timeout
