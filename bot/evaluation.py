@@ -54,6 +54,8 @@ class EvalReport(BaseModel):
     latency_ms_p50: float
     latency_ms_p95: float
     fallbacks: int
+    responders: dict[str, int] = {}
+    fallback_reasons: dict[str, int] = {}
     misses: list[Miss]
 
 
@@ -98,12 +100,15 @@ def run_eval(
     misses: list[Miss] = []
     expected_total = found = violations = refusal_ok = region_ok = fallbacks = 0
     latencies: list[float] = []
-    responder = ""
+    responders: dict[str, int] = {}
+    reasons: dict[str, int] = {}
     case_list = list(cases)
     for case in case_list:
         answer = ask(case.question)
-        responder = responder or answer.responder
         fallbacks += answer.responder == "offline-fallback"
+        responders[answer.responder] = responders.get(answer.responder, 0) + 1
+        if answer.fallback_reason:
+            reasons[answer.fallback_reason] = reasons.get(answer.fallback_reason, 0) + 1
         latencies.append(answer.elapsed_ms)
         ids = [s.id for s in answer.suggestions]
         top = ids[:TOP_K]
@@ -156,7 +161,7 @@ def run_eval(
     latencies.sort()
     return EvalReport(
         cases=len(case_list),
-        responder=responder,
+        responder=max(responders, key=lambda k: responders[k]) if responders else "",
         expected_total=expected_total,
         expected_found_top3=found,
         expected_recall_top3=round(found / expected_total, 4) if expected_total else 1.0,
@@ -168,6 +173,8 @@ def run_eval(
         if latencies
         else 0.0,
         fallbacks=fallbacks,
+        responders=responders,
+        fallback_reasons=reasons,
         misses=misses,
     )
 
@@ -181,7 +188,13 @@ def format_report(report: EvalReport) -> str:
         f"refusal accuracy: {report.refusal_accuracy:.2f}",
         f"region accuracy: {report.region_accuracy:.2f}",
         f"latency p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms; fallbacks: {report.fallbacks}",
+        "answered by: " + ", ".join(f"{k} {v}" for k, v in sorted(report.responders.items())),
     ]
+    if report.fallback_reasons:
+        lines.append(
+            "fallback reasons: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(report.fallback_reasons.items()))
+        )
     if report.misses:
         lines.append(f"misses ({len(report.misses)}):")
         lines.extend(f"  - {m.case}: {m.kind}: {m.detail}" for m in report.misses)

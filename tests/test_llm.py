@@ -13,12 +13,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.catalogue.snapshot import Catalogue
 from bot.conversation import Conversation
+from bot.evaluation import read_cases, run_eval
 from bot.llm.openai_model import OpenAIChatModel
 from bot.responders import ModelResponder
 from bot.service import Answer, Pathfinder
 
-from .conftest import TODAY
+from .conftest import ROOT, TODAY
 from .fakes.openai_server import FakeOpenAI, candidates_in
 
 NURSE = "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?"
@@ -291,3 +293,47 @@ def test_whatever_the_model_says_the_person_sees_only_checked_output(
             assert not UNSAFE.search(answer.answer)
             assert canary(service) not in answer.answer
             assert answer.responder in ("openai", "offline-fallback", "offline")
+
+
+def test_azure_openai_uses_the_deployment_path_and_api_version(
+    sqlite_engine: Engine, fake: FakeOpenAI
+) -> None:
+    base = fake.url.removesuffix("/v1")
+    model = OpenAIChatModel(
+        model="pathfinder-gpt", api_key="azure-key", azure_endpoint=base, api_version="2024-10-21"
+    )
+    service = Pathfinder(sqlite_engine, today=lambda: TODAY, responder=ModelResponder(model))
+    assert service.ask(NURSE).responder == "openai"
+    request = fake.requests[0]
+    assert request.path.startswith("/openai/deployments/pathfinder-gpt/chat/completions")
+    assert "api-version=2024-10-21" in request.path
+    assert request.headers.get("api-key") == "azure-key"
+
+
+def test_conversation_history_stays_within_its_token_budget() -> None:
+    conversation = Conversation()
+    for i in range(6):
+        conversation.record(f"question {i} " + "word " * 300, "answer " * 300, None)
+    recent = conversation.recent(budget=1200)
+    assert recent and recent[-1].question.startswith("question 5")
+    assert sum(len(t.question) + len(t.answer) for t in recent) // 4 <= 1200 + 2 * len(recent)
+    assert len(recent) < 6
+
+
+DEV_CASES = ROOT.parent / "shared" / "eval" / "dev_cases.jsonl"
+
+
+@pytest.mark.skipif(
+    not DEV_CASES.exists(), reason="dev eval cases not present beside the repository"
+)
+def test_eval_scores_with_a_shuffling_model_are_no_worse_than_offline(
+    llm: Pathfinder, offline: Pathfinder, catalogue: Catalogue
+) -> None:
+    cases = read_cases(DEV_CASES)
+    base = run_eval(cases, ask=offline.ask, catalogue=catalogue)
+    with_llm = run_eval(cases, ask=llm.ask, catalogue=catalogue)
+    assert with_llm.responders.get("openai", 0) > 0 and with_llm.fallbacks == 0
+    assert with_llm.expected_recall_top3 >= base.expected_recall_top3
+    assert with_llm.must_not_violations <= base.must_not_violations
+    assert with_llm.refusal_accuracy >= base.refusal_accuracy
+    assert with_llm.region_accuracy >= base.region_accuracy

@@ -114,6 +114,11 @@ class OpenAIChatModel:
         else:
             self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
 
+    @property
+    def response_format(self) -> str:
+        """The structured-output mode in use: 'auto' until a server refuses json_schema."""
+        return self._format
+
     def complete(
         self, messages: list[Message], *, schema: dict[str, Any], deadline: float
     ) -> Reply:

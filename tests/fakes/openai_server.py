@@ -22,6 +22,7 @@ class Recorded:
     body: dict[str, Any]
     headers: dict[str, str]
     at: float
+    path: str = ""
 
 
 @dataclass
@@ -67,7 +68,9 @@ class FakeOpenAI:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake._lock:
-                    fake.requests.append(Recorded(body, dict(self.headers), time.monotonic()))
+                    fake.requests.append(
+                        Recorded(body, dict(self.headers), time.monotonic(), self.path)
+                    )
                     step = fake.plan.popleft() if fake.plan else fake.default
                 fake._serve(self, step, body)
 
