@@ -269,6 +269,9 @@ def _experience(c: ExperienceCriterion, p: Profile) -> Check:
 
 
 def _registration(c: RegistrationCriterion, p: Profile) -> Check:
+    if p.profession is None and p.registered_scientist is None:
+        what = "registered" if c.required else "not yet registered"
+        return Check(c.label, "unknown", f"Check you're {what} as a clinical scientist.", c.kind)
     is_scientist = p.profession == "clinical_scientist"
     if c.required:
         if p.registered_scientist:

@@ -35,9 +35,11 @@ OTHER_PEOPLE = _rx(
     r"\b(?:list|show|export|dump|give me|send me)\b[\w\s]{0,25}\b(?:registered |logged )?(?:interests|registrations|enquiries|sign-?ups)\b|"
     r"\b(?:my|a) (?:colleague|manager|co-?worker|boss|friend)'?s?\b[\w\s]{0,25}\b(?:questions?|messages?|data|interests?|registrations?|history|conversations?)\b|"
     r"\bwhat (?:did|has|have) [A-Z][a-z]+ (?:ask|asked|said|registered)\b|\b(?:other|another) (?:user|person)'?s\b|"
+    r"\b(?:list|names?|details|emails?|contacts?)\b[\w\s]{0,20}\b(?:people|users|staff|colleagues|clinicians|everyone|those|nurses|doctors)\b[\w\s]{0,10}\b(?:who|that)\b[\w\s]{0,25}\b(?:registered|asked|applied|signed up|interested|expressed|enquired)\b|"
     r"\bemail (?:addresses|address) of\b|\bcontact details (?:of|for) (?:everyone|the people|users|applicants)\b"
 )
 DISHONEST = _rx(
+    r"\b(?:claim\w*|pretend\w*|say(?:ing)?|stat(?:e|ing)|put(?:ting)?|writ(?:e|ing)|mak(?:e|ing) (?:it|out)|imply\w*)\b[^.?!]{0,40}\bi\b[^.?!]{0,60}\b(?:didn'?t|did not|haven'?t|have not|hadn'?t|wasn'?t|was not|am not|i'?m not|never did|never have|never was)\b|"
     r"\b(?:saying|say|claim\w*|pretend\w*|put(?:ting)? (?:down )?that|state|write|make it look like|imply|suggest)\b[\w\s'’,]{0,30}\b(?:i'?m|i am|i have|i've|i was)\b[^.?!]{0,80}\b(?:actually|really|but i'?m|though i'?m|when i'?m|even though|in fact|not yet|isn'?t true|haven'?t)\b|"
     r"\b(?:lie|lying|fake|faking|falsif\w*|forge\w*|fabricat\w*|exaggerat\w*|inflat\w*|backdat\w*|fudge|embellish\w*|misrepresent\w*|cheat\w*)\b[\w\s]{0,40}\b(?:application|eligib\w*|band|grade|experience|cv|reference|form|years|qualification)\b|"
     r"\b(?:application|form|cv)\b[\w\s]{0,40}\b(?:lie|fake|falsif\w*|pretend|exaggerat\w*|inflat\w*)\b|"
@@ -66,7 +68,8 @@ ON_TOPIC = _rx(
     r"machine learning|scientist|NHS|band|registrar|consultant|nurse|doctor|dentist|pharmacist|midwife|physio\w*|AHP|clinician|clinical|"
     r"leadership|CCIO|CNIO|CIO|protected time|CPD|learn\w*|upskill\w*|ISDN|STP|HSST|FPT|Topol|BCS|FEDIP|AphA|CHIME|placement|"
     r"mentor\w*|portfolio|development|skills?|profession\w*|competenc\w*|start-?ups?|industry|technology|tech|(?-i:IT)|EPR|ST\d|FY\d|CT\d|"
-    r"student|graduate|degree|msc|bioinformatic\w*|funding|bursary|deadline|interest|join|membership|framework|pathway)\b"
+    r"student|graduate|degree|msc|bioinformatic\w*|funding|bursary|deadline|interest|join|membership|framework|pathway|"
+    r"personal statement|statement|cv|interview|referee|reference)\b"
 )
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 

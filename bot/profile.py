@@ -111,7 +111,7 @@ PROFESSION_PATTERNS: list[tuple[str, int, re.Pattern[str]]] = [
         r"\bhealth visitors?\b|(?-i:\bANPs?\b|\bCNS\b|\bRNs?\b)|\bCNIO\b")),
     ("clinical_scientist", 83, _rx(
         r"\bclinical scientists?\b|\bclinical bioinformaticians?\b|\bmedical physicists?\b|"
-        r"\bclinical engineers?\b|\bclinical scientific computing\b|\bHCPC[- ]registered scientist\b|"
+        r"\bclinical engineers?\b|\bHCPC[- ]registered scientist\b|"
         r"\bbioinformaticians?\b|\bclinical embryologists?\b|\bgenetic scientists?\b|\bstp trainee\b")),
     ("healthcare_science_practitioner", 82, _rx(
         r"\bphysiologists?\b|\bhealthcare science practitioners?\b|\bbiomedical scientists?\b|"
@@ -209,7 +209,7 @@ SPECIALTIES: list[tuple[str, str, re.Pattern[str]]] = [
     ("histopathology", "pathology", _rx(r"\bhistopath\w*|\bpatholog\w*|\bmicrobiolog\w*|\bvirolog\w*|\bchemical path\w*")),
     ("psychiatry", "psychiatry", _rx(r"\bpsychiatr\w*|\bCAMHS\b|\bold age psych\w*|\bforensic psych\w*")),
     ("paediatrics", "paediatrics", _rx(r"\bpa?ediatric\w*|\bpaeds\b|\bneonat\w*")),
-    ("anaesthesia", "anaesthesia", _rx(r"\banaesth\w*|\banesth\w*|\bintensive care\b|\bICM\b|\bcritical care\b")),
+    ("anaesthesia", "anaesthesia", _rx(r"\banaesth\w*|\banesth\w*|\bintensive care\b|(?-i:\bICM\b|\bICU\b|\bITU\b)|\bcritical care\b")),
     ("emergency_medicine", "emergency", _rx(r"\bemergency medicine\b|\bA ?& ?E\b|(?-i:\bED\b)|\bemergency department\b")),
     ("obstetrics_gynaecology", "obstetrics", _rx(r"\bobstet\w*|\bgyn(?:a)?ecolog\w*|\bO ?& ?G\b")),
     ("ophthalmology", "ophthalmology", _rx(r"\bophthalm\w*")),
@@ -263,7 +263,7 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "protected_time": _rx(r"\bprotected\b|\bdedicated time\b|\btime out\b|\bring-?fenced time\b|\bsessions?\b|(?-i:\bPAs\b)|\bdays? a week\b|"
                           r"\btime to (?:do|work|run)\b|\bless than full[- ]time\b|\bLTFT\b|\btime for\b|\bbacked time\b|\bfunded time\b"),
     "digital_project": _rx(r"\b(?:digital|change|improvement|QI|transformation|innovation|data) projects?\b|\b(?:run|lead|start|do) (?:a|my|our) (?:\w+ ){0,2}projects?\b|"
-                           r"\bdigital change\b|\bgoing digital\b|\bdigiti[sz]\w*|\bimprove (?:\w+ ){0,3}(?:safety|service|care|pathway)\b|\bmy (?:\w+ )?service\b"),
+                           r"\bdigital change\b|\bgoing digital\b|\bdigital transformation\b|\blead(?:ing)? (?:the |our |a )?(?:digital|transformation|change|innovation)\b|\bdigital innovation\b|\bin our (?:PCN|practice|service|team|department|unit|ward|trust)\b|\bdigiti[sz]\w*|\bimprove (?:\w+ ){0,3}(?:safety|service|care|pathway)\b|\bmy (?:\w+ )?service\b"),
     "leadership": _rx(r"\bleadership\b|(?<!team )\bleaders?\b|\bleading (?:our|the|a|digital)\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bCDIO\b|\bexecutive\b|\bstrateg\w+|\bsenior (?:digital )?roles?\b"),
     "qualification": _rx(r"\bqualifications?\b|\bpg ?cert\w*\b|\bpg ?dip\w*\b|\bpostgraduate\b|\bdiploma\b|\b(?:a|formal) (?:master'?s|msc)\b|\bcertificate\b|\bcredential\b|\bformal\b"),
     "accreditation": _rx(r"\baccredit\w*|\brecogni[sz]\w*|\bcertif\w*|\bchartered\b|\bprofessional standing\b|\bcredentials?\b"),
@@ -271,7 +271,7 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "networking": _rx(r"\bnetwork(?:s|ing)?\b|\bcommunit(?:y|ies)\b|\bmeet (?:other|people|like-minded)\b|\bpeers?\b|\bevents?\b|\bconferences?\b|\bSIGs?\b|\bspecial interest groups?\b|\bpeople to\b"),
     "learning": _rx(r"\blearn\w*|\bcourses?\b|\bCPD\b|\bupskill\w*|\bfree\b|\bcheap\b|\bbudget\b|\bskills\b|\beducation\w*|\bwebinars?\b|\bwhere (?:do|should|can) i start\b|\bget started\b|\bstarting point\b"),
     "informatics_career": _rx(r"\binformatic\w*|\bcareer\w*|\bmov(?:e|ing) (?:in)?to(?:wards)?\b|\btransition\w*|\bget into\b|\broute (?:in)?to\b|\bpathways?\b|\bprogress\w*|\bchange direction\b"),
-    "become_clinical_scientist": _rx(r"\bclinical scientists?\b|\bclinical bioinformatician\b|\bbioinformatic\w*|\bhealthcare scien\w+|\bscientist training\b"),
+    "become_clinical_scientist": _rx(r"\bclinical scientists?\b|\bclinical bioinformatician\b|\bbioinformatic\w*|\bhealthcare scien\w+|\bscientist training\b|\bclinical scientific computing\b|\bmedical physics\b|\bclinical informatics scientist\b"),
     "senior_scientist": _rx(r"\bconsultant clinical scientist\b|\bconsultant[- ]level\b|\bconsultant scientist\b|\bhigher specialist\b|\bdoctoral\b|\bDClinSci\b"),
     "job_description": _rx(r"\bjob descriptions?\b|\bJDs?\b|\bjob plans?\b|\bmore sessions\b|\brole descriptions?\b|\bjob spec\w*"),
     "ccio": _rx(r"\bCCIO\b|\bCNIO\b|\bCMIO\b|\bchief clinical information officer\b"),
@@ -280,7 +280,7 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "data_skills": _rx(r"\bdata science\b|\bdata skills\b|\bdata\b|\banalytics\b|\bstatistic\w*|\bpython\b|\bcoding\b|\bprogramming\b|\bSQL\b"),
     "competency_framework": _rx(r"\bcompetenc\w+|\bframeworks?\b|\bcareer structure\b|\bprofessional standing\b|\badmin(?:istrative)?(?:/| and )clerical\b|\bpay\b"),
     "cio_certification": _rx(r"\bCHCIO\b|\bCIO (?:certification|qualification)\b|\bcertified (?:healthcare )?CIO\b|\bCHIME\b"),
-    "plan_ahead": _rx(r"\bonce i(?:'m| am)\b|\bwhen i (?:become|am|get|start)\b|\bplan\w*|\bin (?:the )?future\b|\blater\b|\bnext year\b|\bin a few years\b|"
+    "plan_ahead": _rx(r"\bonce i(?:'m| am)\b|\bwhen i(?:'m| am| become| get| start)\b|\bnext (?:august|year|rotation)\b|\bplan\w*|\bin (?:the )?future\b|\blater\b|\bnext year\b|\bin a few years\b|"
                       r"\bafter (?:my )?(?:foundation|FY2|F2|core|CT|IMT)\b|\bprepare\b|\bahead\b|\beventually\b|\blong[- ]term\b"),
     "fellowship": _rx(r"\bfellowships?\b|\bfellows?\b"),
 }  # fmt: skip
@@ -539,7 +539,7 @@ def _intents(text: str, aspiration: re.Match[str] | None) -> list[str]:
         elif "become_clinical_scientist" not in found:
             found.append("become_clinical_scientist")
     elif "become_clinical_scientist" in found and not re.search(
-        r"\b(?:become|becoming|train|qualify|route|move|get into|career|without)\b", text, re.I
+        r"\b(?:become|becoming|train|qualify|route|move|get into|career|without|want\w* to work|work in)\b", text, re.I
     ):
         found.remove("become_clinical_scientist")
     return list(dict.fromkeys(found))

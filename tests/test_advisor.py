@@ -195,3 +195,20 @@ def test_asking_about_a_programme_that_opens_later_says_when(ask: Pathfinder) ->
         "not open to you now, but it could be: once you've finished foundation training"
         in answer.answer
     )
+
+
+def test_a_graduate_heading_for_scientific_computing_is_sent_to_the_stp_not_hsst(
+    ask: Pathfinder,
+) -> None:
+    answer = ask.ask(
+        "I'm a physics PhD graduate wanting to work in clinical scientific computing in the NHS"
+    )
+    assert ids(answer) == ["stp"]
+
+
+def test_a_factual_question_from_an_unknown_person_is_answered_not_ruled_out(
+    ask: Pathfinder,
+) -> None:
+    answer = ask.ask("How long does HSST take?")
+    assert ids(answer) == ["hsst"] and answer.asked_about == []
+    assert "5 years" in answer.answer
