@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
 import bot.catalogue.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.slack.store  # noqa: F401
 
 
 def normalise_url(url: str) -> str:

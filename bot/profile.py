@@ -539,7 +539,9 @@ def _intents(text: str, aspiration: re.Match[str] | None) -> list[str]:
         elif "become_clinical_scientist" not in found:
             found.append("become_clinical_scientist")
     elif "become_clinical_scientist" in found and not re.search(
-        r"\b(?:become|becoming|train|qualify|route|move|get into|career|without|want\w* to work|work in)\b", text, re.I
+        r"\b(?:become|becoming|train|qualify|route|move|get into|career|without|want\w* to work|work in)\b",
+        text,
+        re.I,
     ):
         found.remove("become_clinical_scientist")
     return list(dict.fromkeys(found))

@@ -67,6 +67,37 @@ class Settings(BaseSettings):
         default=3, ge=1, le=3, validation_alias="PATHFINDER_LLM_MAX_ATTEMPTS"
     )
 
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_base_url: str | None = Field(default=None, validation_alias="SLACK_API_BASE_URL")
+    workers: int = Field(default=16, ge=1, le=256, validation_alias="PATHFINDER_WORKERS")
+    max_queue: int = Field(default=200, ge=1, le=10_000, validation_alias="PATHFINDER_MAX_QUEUE")
+    questions_per_minute: int = Field(
+        default=10, ge=1, le=1000, validation_alias="PATHFINDER_QUESTIONS_PER_MINUTE"
+    )
+
+    def require_slack(self, *, socket_mode: bool) -> None:
+        """Fail fast, naming what is missing or a placeholder, never echoing a value."""
+        problems = []
+        token = _secret(self.slack_bot_token)
+        if not token.startswith("xoxb-") or token.lower() in PLACEHOLDERS or "xxx" in token.lower():
+            problems.append("SLACK_BOT_TOKEN (a bot token starting xoxb-)")
+        if socket_mode:
+            app_token = _secret(self.slack_app_token)
+            if not app_token.startswith("xapp-") or "xxx" in app_token.lower():
+                problems.append(
+                    "SLACK_APP_TOKEN (an app-level token starting xapp-, for Socket Mode)"
+                )
+        else:
+            secret = _secret(self.slack_signing_secret)
+            if len(secret) < 16 or secret.lower() in PLACEHOLDERS:
+                problems.append("SLACK_SIGNING_SECRET (from the app's Basic Information page)")
+        if problems:
+            raise SettingsError("missing or placeholder: " + "; ".join(problems))
+
     @model_validator(mode="after")
     def _llm_settings_complete(self) -> Settings:
         if self.llm != "openai":
@@ -78,3 +109,7 @@ class Settings(BaseSettings):
                 "servers such as vLLM, Ollama or llama.cpp); it is missing or a placeholder."
             )
         return self
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value().strip() if value else ""

@@ -1,0 +1,323 @@
+"""The one Block Kit renderer. Every limit Slack enforces is enforced here, and every piece of
+untrusted text (questions, catalogue text, model prose) is escaped, so `invalid_blocks`,
+`msg_too_long` and live mentions cannot come out of Pathfinder.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.service import Answer, SuggestionOut
+
+SECTION_LIMIT = 2900  # Slack: 3,000 characters per section text
+BLOCK_LIMIT = 50
+TOTAL_LIMIT = 11000  # observed msg_blocks_too_long near 13.2k total; keep well clear
+TEXT_LIMIT = 3500  # the notification / fallback `text`
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
+VERDICT = {
+    "eligible": "fits you now",
+    "possible": "worth a look: things to check",
+    "later": "a door that opens later",
+    "information": "for information",
+}
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn escaping: nothing untrusted can form <!channel>, <@U…> or a disguised link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}]}
+
+
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(text, BUTTON_TEXT), "emoji": True},
+        "action_id": action_id,
+        "value": clip(value, BUTTON_VALUE),
+    }
+    if style:
+        out["style"] = style
+    return out
+
+
+def link(url: str, label: str) -> str:
+    """A link built by code from a catalogue URL: the only kind Pathfinder posts."""
+    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+    return f"<{safe}|{escape(label)}>"
+
+
+def placeholder() -> tuple[str, list[Block]]:
+    text = "Checking the catalogue…"
+    return text, [context(f":hourglass_flowing_sand: {text}")]
+
+
+def text_message(text: str) -> tuple[str, list[Block]]:
+    """A plain message (help, refusals, notices), escaped and within limits."""
+    safe = escape(text)
+    return clip(safe, TEXT_LIMIT), fit([section(part) for part in _paragraphs(safe)])
+
+
+def answer_message(
+    answer: Answer, *, answer_id: str, ephemeral: bool = False
+) -> tuple[str, list[Block]]:
+    """The answer: intro, one section per programme, network, feedback and actions."""
+    if answer.refused or answer.clarify or not (answer.suggestions or answer.asked_about):
+        text, plain = text_message(answer.answer)
+        return text, fit(plain + _feedback(answer_id, ephemeral))
+    blocks: list[Block] = []
+    intro = answer.answer.split("\n\n", 1)[0]
+    blocks.append(section(escape(intro)))
+    for s in answer.asked_about:
+        failed = [c for c in s.eligibility if c.status == "not_met"]
+        lines = [
+            f"*You asked about {escape(s.name)}*: "
+            + (
+                "not open to you now, but later: " + escape(s.when)
+                if s.when
+                else "not open to you."
+            )
+        ]
+        lines += [f"{MARK[c.status]} {escape(c.criterion)}: {escape(c.detail)}" for c in failed]
+        blocks.append(section("\n".join(lines)))
+    for n, s in enumerate(answer.suggestions, start=1):
+        blocks.extend(_programme(n, s))
+    if answer.later:
+        lines = ["*Doors that open later*"] + [
+            f"• {escape(s.name)}: {escape(s.when or 'later')}" for s in answer.later
+        ]
+        blocks.append(section("\n".join(lines)))
+    if answer.network is not None:
+        status = (
+            ""
+            if answer.network.verified
+            else " (name unconfirmed; no contact held: ask your digital or workforce team)"
+        )
+        blocks.append(section(f"*Your regional network*: {escape(answer.network.name)}{status}"))
+    blocks.append(
+        context(
+            f"Checked against Pathfinder's reviewed catalogue ({escape(answer.catalogue_version)}). Always confirm with the programme before applying."
+        )
+    )
+    blocks.extend(_feedback(answer_id, ephemeral))
+    names = ", ".join(s.name for s in answer.suggestions)
+    return clip(escape(f"{intro} {names}".strip()), TEXT_LIMIT), fit(blocks)
+
+
+def _programme(n: int, s: SuggestionOut) -> list[Block]:
+    lines = [
+        f"*{n}. {escape(s.name)}* ({VERDICT.get(s.verdict, s.verdict)})",
+        f"_Why_: {escape(s.why)}",
+    ]
+    lines += [f"{MARK[c.status]} {escape(c.criterion)}: {escape(c.detail)}" for c in s.eligibility]
+    lines += [f":warning: {escape(c)}" for c in s.cautions]
+    sources = " · ".join(link(u, f"source {i}") for i, u in enumerate(s.source_urls[:2], start=1))
+    lines.append(
+        f"{sources} · last reviewed {s.last_reviewed:%-d %b %Y}"
+        if sources
+        else f"Last reviewed {s.last_reviewed:%-d %b %Y}"
+    )
+    block = section("\n".join(lines))
+    block["accessory"] = button(
+        "Register interest", "register_interest", json.dumps({"programme": s.id})
+    )
+    return [block]
+
+
+def _feedback(answer_id: str, ephemeral: bool) -> list[Block]:
+    elements = [
+        button("Helpful", "feedback_helpful", answer_id),
+        button("Not helpful", "feedback_unhelpful", answer_id),
+    ]
+    if ephemeral:
+        elements.append(button("Share in channel", "share_answer", answer_id, style="primary"))
+    return [{"type": "actions", "block_id": f"answer:{answer_id}"[:255], "elements": elements}]
+
+
+def _paragraphs(text: str) -> list[str]:
+    parts: list[str] = []
+    for para in text.split("\n\n"):
+        while para:
+            parts.append(para[:SECTION_LIMIT])
+            para = para[SECTION_LIMIT:]
+    return parts or [" "]
+
+
+def block_text_length(blocks: list[Block]) -> int:
+    return sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks)
+
+
+def fit(blocks: list[Block]) -> list[Block]:
+    """At most 50 blocks and ~11k characters: trailing programmes give way, actions stay."""
+    actions = [b for b in blocks if b.get("type") == "actions"][-1:]
+    body = [b for b in blocks if b.get("type") != "actions"]
+    budget = TOTAL_LIMIT - block_text_length(actions)
+    kept: list[Block] = []
+    for block in body:
+        if (
+            len(kept) + len(actions) + 1 >= BLOCK_LIMIT
+            or block_text_length([*kept, block]) > budget - 200
+        ):
+            kept.append(
+                context("More in the catalogue: ask me about a programme by name for its details.")
+            )
+            break
+        kept.append(block)
+    return kept + actions
+
+
+# -- App Home and the profile modal ------------------------------------------------------------
+
+PROFESSION_CHOICES = [
+    ("doctor", "Doctor"), ("dentist", "Dentist"), ("nurse", "Nurse"), ("midwife", "Midwife"),
+    ("ahp", "Allied health professional"), ("pharmacist", "Pharmacist"),
+    ("clinical_scientist", "Clinical scientist"), ("healthcare_science_practitioner", "Healthcare science practitioner"),
+    ("data_professional", "Analyst / data professional"), ("digital_professional", "IT / digital professional"),
+    ("manager", "Manager"), ("medical_student", "Medical student"), ("student", "Student"),
+]  # fmt: skip
+STAGE_CHOICES = [
+    ("foundation", "Foundation (FY1-2)"), ("core", "Core training (CT/IMT)"), ("specialty", "Specialty training (ST/registrar)"),
+    ("consultant", "Consultant"), ("sas", "Specialty / SAS doctor"), ("gp", "GP"),
+]  # fmt: skip
+BAND_CHOICES = [(str(b), f"Band {b}") for b in range(2, 10)]
+WHERE_CHOICES = [
+    (r, r) for r in ("London", "South East", "South West", "East of England", "Midlands", "North East and Yorkshire", "North West")
+] + [("Wales", "Wales"), ("Scotland", "Scotland"), ("Northern Ireland", "Northern Ireland")]  # fmt: skip
+EXAMPLES = [
+    "I'm an ST4 radiology registrar in London and want hands-on AI experience",
+    "Band 6 nurse in Leeds, keen to move into informatics. Where do I start?",
+    "Is Flexible Portfolio Training open to nurses?",
+    "NHS data analyst in Nottingham: how do I get professional accreditation?",
+]
+
+
+def now() -> Any:
+    from bot.slack.store import utcnow
+
+    return utcnow()
+
+
+def _label(choices: list[tuple[str, str]], value: Any) -> str | None:
+    return (
+        next((label for key, label in choices if key == str(value)), None)
+        if value is not None
+        else None
+    )
+
+
+def profile_summary(saved: Any) -> str:
+    if saved is None:
+        return (
+            "I don't hold a profile for you. Save one on my Home tab and I'll use it when you ask."
+        )
+    where = saved.region or saved.nation
+    parts = [
+        f"Profession: {_label(PROFESSION_CHOICES, saved.profession) or 'not set'}",
+        f"Grade: {_label(STAGE_CHOICES, saved.stage) or 'not set'}",
+        f"Band: {saved.band if saved.band else 'not set'}",
+        f"Region: {where or 'not set'}",
+    ]
+    return (
+        "Your saved profile (used in my answers unless your question says otherwise):\n"
+        + "\n".join(f"• {p}" for p in parts)
+    )
+
+
+def home_view(saved: Any) -> dict[str, Any]:
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Pathfinder"}},
+        section(
+            "I help NHS clinicians and staff find routes into digital, data and AI work: fellowships, "
+            "training programmes, professional registration and regional networks. I check each "
+            "programme's eligibility for you and cite where every fact comes from."
+        ),
+        {"type": "divider"},
+        section("*Your profile*\n" + escape(profile_summary(saved))),
+        {"type": "actions", "elements": [button("Edit profile", "edit_profile", "edit")]},
+        {"type": "divider"},
+        section("*Try asking me*\n" + "\n".join(f"• _{escape(e)}_" for e in EXAMPLES)),
+        context(
+            "Mention me in a channel, message me here, or use `/pathfinder QUESTION` for a private answer."
+        ),
+    ]
+    return {"type": "home", "blocks": blocks}
+
+
+def _select(block_id: str, label: str, choices: list[tuple[str, str]], current: Any) -> Block:
+    options = [
+        {"text": {"type": "plain_text", "text": text}, "value": value} for value, text in choices
+    ]
+    element: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
+    chosen = next(
+        (o for o in options if o["value"] == (str(current) if current is not None else None)), None
+    )
+    if chosen:
+        element["initial_option"] = chosen
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": True,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+    }
+
+
+def profile_modal(saved: Any) -> dict[str, Any]:
+    where = (saved.region or saved.nation) if saved else None
+    return {
+        "type": "modal",
+        "callback_id": "profile_modal",
+        "title": {"type": "plain_text", "text": "Your profile"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            context("Pathfinder uses this to check eligibility for you. It is kept only for that."),
+            _select(
+                "profession", "Profession", PROFESSION_CHOICES, saved.profession if saved else None
+            ),
+            _select(
+                "stage",
+                "Grade (doctors and dentists)",
+                STAGE_CHOICES,
+                saved.stage if saved else None,
+            ),
+            _select("band", "Agenda for Change band", BAND_CHOICES, saved.band if saved else None),
+            _select("where", "Where you work", WHERE_CHOICES, where),
+        ],
+    }
+
+
+def profile_values(view: dict[str, Any]) -> dict[str, Any]:
+    """The submitted modal as SavedProfile fields; anything not among the choices is ignored."""
+    state = view.get("state", {}).get("values", {})
+
+    def picked(block: str, choices: list[tuple[str, str]]) -> str | None:
+        option = (state.get(block, {}).get("value", {}) or {}).get("selected_option") or {}
+        value = option.get("value")
+        return value if any(value == key for key, _ in choices) else None
+
+    where = picked("where", WHERE_CHOICES)
+    band = picked("band", BAND_CHOICES)
+    is_nation = where in ("Wales", "Scotland", "Northern Ireland")
+    return {
+        "profession": picked("profession", PROFESSION_CHOICES),
+        "stage": picked("stage", STAGE_CHOICES),
+        "band": int(band) if band else None,
+        "region": None if is_nation else where,
+        "nation": where if is_nation else ("England" if where else None),
+    }

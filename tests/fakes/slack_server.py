@@ -1,0 +1,196 @@
+"""A fake Slack Web API on 127.0.0.1:0: records every call and rejects what real Slack would.
+
+It validates Block Kit payloads (50 blocks, 3,000 characters a section, ~12k in all, a `text`
+fallback) so renderer bugs fail tests, and takes a per-method fault plan: "429" (with
+Retry-After), "error:<code>" (ok: false) and "slow:<seconds>".
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+BOT_USER = "UPATHBOT"
+BOT_ID = "BPATHBOT"
+TEAM = "T0NHS"
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    faults: dict[str, deque[str]] = field(default_factory=dict)
+    retry_after: int = 1
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    @property
+    def response_url(self) -> str:
+        return self.base_url.replace("/api/", "/respond/") + "hook"
+
+    def fault(self, method: str, *steps: str) -> None:
+        with self._lock:
+            self.faults[method] = deque(steps)
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def replies(self) -> list[Call]:
+        """Messages a person would see: posts, and updates of placeholders."""
+        return self.of("chat.postMessage") + self.of("chat.update")
+
+    def wait_for(self, method: str, count: int, timeout: float = 10.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.of(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        return self.of(method)
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+                path = urlsplit(self.path).path
+                method = path.rsplit("/", 1)[-1] if path.startswith("/api/") else "response_url"
+                body = _parse(raw, self.headers.get("content-type", ""))
+                with fake._lock:
+                    fake.calls.append(Call(method, body, time.monotonic()))
+                    plan = fake.faults.get(method)
+                    step = plan.popleft() if plan else "ok"
+                status, payload, headers = fake._respond(method, body, step)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _respond(
+        self, method: str, body: dict[str, Any], step: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if step == "429":
+            return (
+                429,
+                {"ok": False, "error": "ratelimited"},
+                {"retry-after": str(self.retry_after)},
+            )
+        if step.startswith("error:"):
+            return 200, {"ok": False, "error": step.split(":", 1)[1]}, {}
+        if step.startswith("slow:"):
+            time.sleep(float(step.split(":", 1)[1]))
+        if method == "auth.test":
+            return (
+                200,
+                {
+                    "ok": True,
+                    "user_id": BOT_USER,
+                    "bot_id": BOT_ID,
+                    "team_id": TEAM,
+                    "user": "pathfinder",
+                },
+                {},
+            )
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url"):
+            problem = validate(body)
+            if problem:
+                return 200, {"ok": False, "error": problem}, {}
+            ts = body.get("ts") or f"{1700000000 + next(self._ts)}.000100"
+            return 200, {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}, {}
+        if method == "conversations.open":
+            return 200, {"ok": True, "channel": {"id": "DPATH1"}}, {}
+        if method in ("views.publish", "views.open", "views.update"):
+            blocks = (
+                body.get("view", {}).get("blocks", []) if isinstance(body.get("view"), dict) else []
+            )
+            return (
+                200,
+                ({"ok": False, "error": "invalid_blocks"} if len(blocks) > 100 else {"ok": True}),
+                {},
+            )
+        return 200, {"ok": True}, {}
+
+
+def validate(body: dict[str, Any]) -> str | None:
+    """What real Slack rejects in a message payload."""
+    blocks = body.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if not body.get("text") and not blocks:
+        return "no_text"
+    if len(str(body.get("text", ""))) > 40000:
+        return "msg_too_long"
+    if len(blocks) > 50:
+        return "invalid_blocks"
+    total = 0
+    for block in blocks:
+        for text in _texts(block):
+            if block.get("type") == "section" and len(text) > 3000:
+                return "invalid_blocks"
+            total += len(text)
+    if total > 12000:
+        return "msg_blocks_too_long"
+    return None
+
+
+def _texts(block: dict[str, Any]) -> list[str]:
+    out = []
+    if isinstance(block.get("text"), dict):
+        out.append(block["text"].get("text", ""))
+    for element in block.get("elements", []) or []:
+        if isinstance(element, dict) and isinstance(element.get("text"), str):
+            out.append(element["text"])
+    return out
+
+
+def _parse(raw: str, content_type: str) -> dict[str, Any]:
+    if "json" in content_type:
+        return json.loads(raw or "{}")
+    form = {k: v[0] for k, v in parse_qs(raw).items()}
+    for key in ("blocks", "view"):
+        if isinstance(form.get(key), str):
+            try:
+                form[key] = json.loads(form[key])
+            except json.JSONDecodeError:
+                pass
+    return form
