@@ -84,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="an interactive session in the terminal")
     chat.set_defaults(handler=_chat)
 
+    serve = sub.add_parser(
+        "serve", help="run the Slack app (Socket Mode if SLACK_APP_TOKEN is set)"
+    )
+    serve.add_argument(
+        "--http", action="store_true", help="HTTP mode: POST /slack/events, GET /healthz"
+    )
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.set_defaults(handler=_serve)
+
     catalogue = sub.add_parser("catalogue", help="check or load the catalogue in knowledge/")
     csub = catalogue.add_subparsers(dest="action")
     check = csub.add_parser(
@@ -159,6 +169,37 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             continue
         answer = service.ask(question, conversation=conversation)
         print(f"pathfinder> {answer.answer}\n")
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_app, http_server
+
+    socket_mode = settings.slack_app_token is not None and not args.http
+    try:
+        settings.require_slack(socket_mode=socket_mode)
+    except SettingsError as exc:
+        print(f"pathfinder: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = ready_engine(settings)
+    app = create_app(settings, engine=engine, socket_mode=socket_mode)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        print("pathfinder: connected to Slack in Socket Mode; Ctrl-C to stop", file=sys.stderr)
+        SocketModeHandler(app.bolt, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        return 0
+    server = http_server(app, engine, host=args.host, port=args.port)
+    print(
+        f"pathfinder: listening on http://{args.host}:{args.port}/slack/events (GET /healthz)",
+        file=sys.stderr,
+    )
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        app.close()
+    return 0
 
 
 def _catalogue_check(args: argparse.Namespace, settings: Settings) -> int:

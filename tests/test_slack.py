@@ -479,3 +479,19 @@ def test_missing_or_placeholder_secrets_fail_fast_without_echoing(
         create_app(settings, engine=make_engine(db_url))
     assert "SLACK_BOT_TOKEN" in str(info.value) and "SLACK_SIGNING_SECRET" in str(info.value)
     assert "changeme" not in str(info.value) and "xoxb-xxx" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["slack-manifest-http.yaml", "slack-manifest-socket.yaml"])
+def test_manifests_ask_only_for_the_scopes_the_events_need(name: str) -> None:
+    import yaml
+
+    manifest = yaml.safe_load((KNOWLEDGE.parent / "deploy" / name).read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    needs = {
+        "app_mention": "app_mentions:read",
+        "message.im": "im:history",
+        "message.channels": "channels:history",
+    }
+    assert scopes == {needs[e] for e in events if e in needs} | {"chat:write", "commands"}
+    assert manifest["settings"]["socket_mode_enabled"] is name.endswith("socket.yaml")
