@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -90,6 +91,11 @@ def create_app(
         signing_secret=signing,
         request_verification_enabled=not socket_mode,
         process_before_response=False,
+        # Listeners only claim, post a placeholder and enqueue; Bolt's default five threads
+        # would make placeholders queue behind slow Slack calls in a burst.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.workers, thread_name_prefix="bolt-listener"
+        ),
     )
     bot_user_id = str(client.auth_test().get("user_id") or "")
     services = Services(
@@ -161,9 +167,15 @@ def http_server(app: SlackApp, engine: Engine, *, host: str, port: int) -> Threa
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _Server((host, port), Handler)
     server.daemon_threads = True
     return server
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 drops connections in a burst of Slack deliveries, and the
+    # dropped ones come back a second later: past the 3 s budget under load.
+    request_queue_size = 256
 
 
 def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:

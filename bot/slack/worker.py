@@ -49,7 +49,12 @@ class WorkerPool:
                 with self._lock:
                     self._pending -= 1
 
-        self._pool.submit(run)
+        try:
+            self._pool.submit(run)
+        except RuntimeError:  # shutting down: refuse, as if full
+            with self._lock:
+                self._pending -= 1
+            return None
         return position
 
     def shutdown(self, *, wait: bool = True) -> None:
