@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.llm.openai_model import OpenAIChatModel
 from bot.responders import ModelResponder, OfflineResponder, Responder
 from bot.settings import Settings
 
@@ -11,6 +10,9 @@ def build_responder(settings: Settings) -> Responder:
     """The offline responder by default; an OpenAI-compatible model when configured."""
     if settings.llm == "offline":
         return OfflineResponder()
+    # Imported here: the openai package takes a second to import and offline runs never need it.
+    from bot.llm.openai_model import OpenAIChatModel
+
     assert settings.openai_api_key is not None  # guaranteed by Settings validation
     model = OpenAIChatModel(
         model=settings.openai_model,

@@ -8,7 +8,6 @@ does not hold is dropped; and an answer that repeats the system prompt is reject
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 ANGLE = re.compile(r"<([^<>\n]{0,300})>")
@@ -37,16 +36,15 @@ PROGRAMME_LIKE = re.compile(
     r"Certificate|Diploma|PGCert|PGDip|Framework|Bootcamp|Course|Award|Pathway))\b"
 )
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-INVISIBLE = dict.fromkeys(
-    i
-    for i in range(0x110000)
-    if unicodedata.category(chr(i)) in ("Cf", "Cc") and chr(i) not in "\n\t"
+# Control and format characters (zero-width spaces, bidi overrides, BOM...), but not \n or \t.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
 
 
 def neutralise(text: str) -> str:
     """Slack-inert text: no <!channel>, <@U…>, disguised links, markdown links or bare @here."""
-    text = text.translate(INVISIBLE)
+    text = INVISIBLE.sub("", text)
 
     def angle(match: re.Match[str]) -> str:
         inner = match.group(1)
