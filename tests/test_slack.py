@@ -495,3 +495,107 @@ def test_manifests_ask_only_for_the_scopes_the_events_need(name: str) -> None:
     }
     assert scopes == {needs[e] for e in events if e in needs} | {"chat:write", "commands"}
     assert manifest["settings"]["socket_mode_enabled"] is name.endswith("socket.yaml")
+
+
+def test_a_second_os_process_sharing_the_database_does_not_reply_twice(
+    app: Running, fake_slack: FakeSlack, db_url: str
+) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET,
+           "SLACK_API_BASE_URL": fake_slack.base_url, "PATHFINDER_USE_GEONAMES": "false"}  # fmt: skip
+    env.pop("SLACK_APP_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, cwd=KNOWLEDGE.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    other = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{other}/healthz", timeout=1).read()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, (
+                    "second process did not start"
+                )
+                time.sleep(0.2)
+        body = event()
+        threads = [
+            threading.Thread(target=post, args=(u, body), kwargs={"retry": r})
+            for u, r in ((app.url, None), (other, 1), (other, None), (app.url, 2))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        answered(fake_slack)
+        settle(fake_slack)
+        assert len(fake_slack.of("chat.postMessage")) == 1
+        assert len(fake_slack.of("chat.update")) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_mass_mentions_planted_in_catalogue_text_are_escaped(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    import shutil
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    path = knowledge / "programmes" / "topol.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "label: Agenda for Change band 6 or above",
+            "label: Band 6+ <!channel> <https://evil.example|apply here>",
+        )
+    )
+    url = f"sqlite:///{tmp_path / 'planted.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    with Session(engine) as session:
+        load_catalogue(read_catalogue(knowledge), session=session, use_geonames=False)
+    running = Running(
+        create_app(
+            settings_for(fake_slack),
+            engine=engine,
+            slack_client=web_client(settings_for(fake_slack)),
+        ),
+        engine,
+    )
+    try:
+        post(running.url, event())
+        rendered = json.dumps(answered(fake_slack)[0].body)
+        assert "Band 6+ &lt;!channel&gt;" in rendered
+        assert "<!channel>" not in rendered and "<https://evil.example" not in rendered
+    finally:
+        running.stop()
+
+
+def test_logs_hold_no_message_text_or_user_ids(
+    app: Running, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    post(
+        app.url,
+        event(
+            text=f"<@{BOT_USER}> Canary-Zebra-7731 band 6 nurse in Leeds moving into informatics"
+        ),
+    )
+    answered(fake_slack)
+    post(app.url, event(text="Canary-Zebra-7731 tampered"), secret="wrong-secret-0123456789abcdef")
+    post(
+        app.url,
+        command("Canary-Zebra-7731 nurse", fake_slack),
+        content_type="application/x-www-form-urlencoded",
+    )
+    fake_slack.wait_for("response_url", 1)
+    assert "Canary-Zebra-7731" not in caplog.text
+    assert "U0NURSE" not in caplog.text
