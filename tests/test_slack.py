@@ -599,3 +599,46 @@ def test_logs_hold_no_message_text_or_user_ids(
     fake_slack.wait_for("response_url", 1)
     assert "Canary-Zebra-7731" not in caplog.text
     assert "U0NURSE" not in caplog.text
+
+
+def test_a_long_queue_is_announced_and_nobody_is_lost(fake_slack: FakeSlack, db_url: str) -> None:
+    from bot.llm.openai_model import OpenAIChatModel
+    from bot.responders import ModelResponder
+
+    from .fakes.openai_server import FakeOpenAI
+
+    llm = FakeOpenAI(default="hang", hang_seconds=1.5).start()
+    settings = settings_for(fake_slack, PATHFINDER_WORKERS=1)
+    engine = make_engine(db_url)
+    model = OpenAIChatModel(model="fake", api_key="test", base_url=llm.url, attempt_timeout=5)
+    running = Running(
+        create_app(
+            settings,
+            engine=engine,
+            slack_client=web_client(settings),
+            responder=ModelResponder(model),
+        ),
+        engine,
+    )
+    try:
+        for i in range(3):
+            post(running.url, event(event_id=f"EvQ{i}", ts=f"17000000{i}0.000100"))
+            time.sleep(0.2)
+        placeholders = [c.body["text"] for c in fake_slack.wait_for("chat.postMessage", 3)]
+        assert any("You're in a queue" in t for t in placeholders)
+        assert len(fake_slack.wait_for("chat.update", 3, timeout=20)) == 3
+    finally:
+        running.stop()
+        llm.stop()
+
+
+def test_too_many_questions_get_a_polite_limit(fake_slack: FakeSlack, db_url: str) -> None:
+    running = start(fake_slack, db_url, PATHFINDER_QUESTIONS_PER_MINUTE=2)
+    try:
+        for i in range(3):
+            post(running.url, event(event_id=f"EvR{i}", ts=f"17000001{i}0.000100"))
+        posts = [c.body["text"] for c in fake_slack.wait_for("chat.postMessage", 3)]
+        assert sum("a lot of questions" in t for t in posts) == 1
+        assert len(fake_slack.wait_for("chat.update", 2)) == 2
+    finally:
+        running.stop()
