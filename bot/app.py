@@ -182,3 +182,10 @@ def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return thread
+
+
+def socket_handler(app: SlackApp, app_token: str) -> Any:
+    """Socket Mode: the same listeners over Slack's WebSocket, using our configured WebClient."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(app.bolt, app_token, web_client=app.client, concurrency=8)

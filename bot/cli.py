@@ -183,11 +183,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     engine = ready_engine(settings)
     app = create_app(settings, engine=engine, socket_mode=socket_mode)
     if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.app import socket_handler
 
         assert settings.slack_app_token is not None
         print("pathfinder: connected to Slack in Socket Mode; Ctrl-C to stop", file=sys.stderr)
-        SocketModeHandler(app.bolt, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        socket_handler(app, settings.slack_app_token.get_secret_value()).start()
         return 0
     server = http_server(app, engine, host=args.host, port=args.port)
     print(

@@ -642,3 +642,34 @@ def test_too_many_questions_get_a_polite_limit(fake_slack: FakeSlack, db_url: st
         assert len(fake_slack.wait_for("chat.update", 2)) == 2
     finally:
         running.stop()
+
+
+def test_socket_mode_acks_envelopes_and_replies_once_to_retries(
+    fake_slack: FakeSlack, db_url: str
+) -> None:
+    from bot.app import socket_handler
+
+    from .fakes.socket_server import FakeSocketMode
+
+    socket_server = FakeSocketMode()
+    fake_slack.socket_url = socket_server.url
+    settings = settings_for(fake_slack, SLACK_APP_TOKEN="xapp-1-test")
+    engine = make_engine(db_url)
+    app = create_app(settings, engine=engine, slack_client=web_client(settings), socket_mode=True)
+    handler = socket_handler(app, "xapp-1-test")
+    handler.connect()
+    try:
+        assert socket_server.wait_connected()
+        payload = json.loads(event())
+        for attempt in (0, 1, 2):
+            socket_server.push({"envelope_id": f"env-{attempt}", "type": "events_api", "accepts_response_payload": False,
+                                "retry_attempt": attempt, "retry_reason": "timeout" if attempt else "", "payload": payload})  # fmt: skip
+        assert set(socket_server.wait_acks(3)) == {"env-0", "env-1", "env-2"}
+        answered(fake_slack)
+        settle(fake_slack)
+        assert len(fake_slack.of("chat.postMessage")) == 1
+        assert len(fake_slack.of("chat.update")) == 1
+    finally:
+        handler.close()
+        socket_server.close()
+        app.close()

@@ -34,6 +34,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     faults: dict[str, deque[str]] = field(default_factory=dict)
     retry_after: int = 1
+    socket_url: str = ""
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -137,6 +138,8 @@ class FakeSlack:
                 return 200, {"ok": False, "error": problem}, {}
             ts = body.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return 200, {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}, {}
+        if method == "apps.connections.open":
+            return 200, {"ok": True, "url": self.socket_url}, {}
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": "DPATH1"}}, {}
         if method in ("views.publish", "views.open", "views.update"):
