@@ -673,3 +673,27 @@ def test_socket_mode_acks_envelopes_and_replies_once_to_retries(
         handler.close()
         socket_server.close()
         app.close()
+
+
+def test_share_in_channel_posts_the_private_answer_publicly(
+    app: Running, fake_slack: FakeSlack
+) -> None:
+    post(app.url, command(QUESTION, fake_slack), content_type="application/x-www-form-urlencoded")
+    reply = fake_slack.wait_for("response_url", 1)[0].body
+    share = next(
+        e
+        for b in reply["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "share_answer"
+    )
+    post(
+        app.url,
+        action("share_answer", share["value"], fake_slack),
+        content_type="application/x-www-form-urlencoded",
+    )
+    shared = fake_slack.wait_for("chat.postMessage", 1)[0].body
+    assert shared["channel"] == "C0CLIN"
+    assert "Shared by <@U0NURSE>" in json.dumps(shared["blocks"])
+    assert "Topol Digital Fellowship" in json.dumps(shared["blocks"])
+    assert not any(b["type"] == "actions" for b in shared["blocks"])
