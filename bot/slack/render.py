@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.responder import MARK, VERDICT_LABEL
 from bot.service import Answer, SuggestionOut
 
 SECTION_LIMIT = 2900  # Slack: 3,000 characters per section text
@@ -16,14 +17,6 @@ TOTAL_LIMIT = 11000  # observed msg_blocks_too_long near 13.2k total; keep well 
 TEXT_LIMIT = 3500  # the notification / fallback `text`
 BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
-MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
-VERDICT = {
-    "eligible": "fits you now",
-    "possible": "worth a look: things to check",
-    "later": "a door that opens later",
-    "information": "for information",
-}
-
 Block = dict[str, Any]
 
 
@@ -121,7 +114,7 @@ def answer_message(
 
 def _programme(n: int, s: SuggestionOut) -> list[Block]:
     lines = [
-        f"*{n}. {escape(s.name)}* ({VERDICT.get(s.verdict, s.verdict)})",
+        f"*{n}. {escape(s.name)}* ({VERDICT_LABEL.get(s.verdict, s.verdict)})",
         f"_Why_: {escape(s.why)}",
     ]
     lines += [f"{MARK[c.status]} {escape(c.criterion)}: {escape(c.detail)}" for c in s.eligibility]
