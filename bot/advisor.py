@@ -126,6 +126,12 @@ def advise(
     """The advice for one question (with the profile of earlier turns, if any)."""
     refusal = screen(question)
     profile = read_profile(question, catalogue=catalogue).merged_with(earlier)
+    if (
+        refusal is not None
+        and refusal.soft
+        and (profile.named or profile.profession or profile.intents)
+    ):
+        refusal = None  # it names a programme, a profession or a need: on topic after all
     advice = Advice(question, profile, catalogue.version, today, refusal=refusal)
     if refusal is not None:
         return advice

@@ -107,6 +107,14 @@ def _check(c: Criterion, p: Profile) -> Check | None:  # noqa: C901 - one branch
 
 
 def _profession(c: ProfessionCriterion, p: Profile) -> Check:
+    doctors_only = set(c.allowed) | set(c.unknown) <= {"doctor", "dentist", "medical_student"}
+    if p.profession is None and p.band is not None and doctors_only:
+        return Check(
+            c.label,
+            "not_met",
+            "It is for doctors; you gave an Agenda for Change band, which doctors don't have.",
+            c.kind,
+        )
     if p.profession is None:
         return Check(
             c.label,
@@ -155,8 +163,8 @@ def _stage(c: StageCriterion, p: Profile) -> Check | None:
 
 
 def _band(c: BandCriterion, p: Profile) -> Check | None:
-    if p.profession not in c.professions:
-        return None
+    if p.profession not in c.professions and not (p.profession is None and p.band is not None):
+        return None  # a band said without a profession still counts: only AfC staff have one
     if p.band is None:
         return Check(
             c.label, "unknown", f"Check you're on Agenda for Change band {c.min} or above.", c.kind

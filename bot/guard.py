@@ -69,7 +69,7 @@ ON_TOPIC = _rx(
     r"leadership|CCIO|CNIO|CIO|protected time|CPD|learn\w*|upskill\w*|ISDN|STP|HSST|FPT|Topol|BCS|FEDIP|AphA|CHIME|placement|"
     r"mentor\w*|portfolio|development|skills?|profession\w*|competenc\w*|start-?ups?|industry|technology|tech|(?-i:IT)|EPR|ST\d|FY\d|CT\d|"
     r"student|graduate|degree|msc|bioinformatic\w*|funding|bursary|deadline|interest|join|membership|framework|pathway|"
-    r"personal statement|statement|cv|interview|referee|reference)\b"
+    r"personal statement|statement|cv|interview|referee|reference)s?\b"
 )
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 
@@ -78,6 +78,9 @@ BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 class Refusal:
     reason: Reason
     message: str
+    # True when the only evidence was the absence of on-topic words: the advisor may overrule it
+    # if it recognises a programme, a profession or a need in the question.
+    soft: bool = False
 
 
 MESSAGES: dict[Reason, str] = {
@@ -127,7 +130,7 @@ def screen(question: str) -> Refusal | None:
     if OFF_TOPIC_MARKERS.search(text) and len(ON_TOPIC.findall(text)) < 2:
         return _refuse("off_topic")
     if not ON_TOPIC.search(text) and not _names_a_programme_like_word(text):
-        return _refuse("off_topic")
+        return Refusal("off_topic", MESSAGES["off_topic"], soft=True)
     return None
 
 

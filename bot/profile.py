@@ -136,7 +136,7 @@ PROFESSION_PATTERNS: list[tuple[str, int, re.Pattern[str]]] = [
         r"emergency|acute|respiratory|gastro|renal|rheumat|endocrin|urolog|ophthalm|obstet|"
         r"microbio|virolog|anaesthetist)\w*")),
     ("other_clinical", 70, _rx(
-        r"\bpsychologists?\b|\bpharmacy technicians?\b|\bnursing associates?\b|"
+        r"\bpsychologists?\b|\bpharmacy technicians?\b|\bnursing associates?\b|\badvanced clinical practitioners?\b|(?-i:\bACPs?\b)|"
         r"\bhealthcare assistants?\b|(?-i:\bHCAs?\b)|\bphysician associates?\b|"
         r"\bclinical (?:coders?|support workers?)\b|\bcounsellors?\b|\bpsychotherapists?\b")),
     ("data_professional", 60, _rx(
@@ -265,13 +265,13 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "digital_project": _rx(r"\b(?:digital|change|improvement|QI|transformation|innovation|data) projects?\b|\b(?:run|lead|start|do) (?:a|my|our) (?:\w+ ){0,2}projects?\b|"
                            r"\bdigital change\b|\bgoing digital\b|\bdigital transformation\b|\blead(?:ing)? (?:the |our |a )?(?:digital|transformation|change|innovation)\b|\bdigital innovation\b|\bin our (?:PCN|practice|service|team|department|unit|ward|trust)\b|\bdigiti[sz]\w*|\bimprove (?:\w+ ){0,3}(?:safety|service|care|pathway)\b|\bmy (?:\w+ )?service\b"),
     "leadership": _rx(r"\bleadership\b|(?<!team )\bleaders?\b|\bleading (?:our|the|a|digital)\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bCDIO\b|\bexecutive\b|\bstrateg\w+|\bsenior (?:digital )?roles?\b"),
-    "qualification": _rx(r"\bqualifications?\b|\bpg ?cert\w*\b|\bpg ?dip\w*\b|\bpostgraduate\b|\bdiploma\b|\b(?:a|formal) (?:master'?s|msc)\b|\bcertificate\b|\bcredential\b|\bformal\b"),
+    "qualification": _rx(r"\bleadership (?:course|programme|training|qualification)s?\b|\b(?:course|programme|training) in (?:digital )?leadership\b|\bqualifications?\b|\bpg ?cert\w*\b|\bpg ?dip\w*\b|\bpostgraduate\b|\bdiploma\b|\b(?:a|formal) (?:master'?s|msc)\b|\bcertificate\b|\bcredential\b|\bformal\b"),
     "accreditation": _rx(r"\baccredit\w*|\brecogni[sz]\w*|\bcertif\w*|\bchartered\b|\bprofessional standing\b|\bcredentials?\b"),
     "registration": _rx(r"\bregistration\b|\bregister(?:ed)? (?:as|with)\b|\bHCPC\b|\bprofessional regist\w+|\bget registered\b|\bregistered\b"),
     "networking": _rx(r"\bnetwork(?:s|ing)?\b|\bcommunit(?:y|ies)\b|\bmeet (?:other|people|like-minded)\b|\bpeers?\b|\bevents?\b|\bconferences?\b|\bSIGs?\b|\bspecial interest groups?\b|\bpeople to\b"),
     "learning": _rx(r"\blearn\w*|\bcourses?\b|\bCPD\b|\bupskill\w*|\bfree\b|\bcheap\b|\bbudget\b|\bskills\b|\beducation\w*|\bwebinars?\b|\bwhere (?:do|should|can) i start\b|\bget started\b|\bstarting point\b"),
     "informatics_career": _rx(r"\binformatic\w*|\bcareer\w*|\bmov(?:e|ing) (?:in)?to(?:wards)?\b|\btransition\w*|\bget into\b|\broute (?:in)?to\b|\bpathways?\b|\bprogress\w*|\bchange direction\b"),
-    "become_clinical_scientist": _rx(r"\bclinical scientists?\b|\bclinical bioinformatician\b|\bbioinformatic\w*|\bhealthcare scien\w+|\bscientist training\b|\bclinical scientific computing\b|\bmedical physics\b|\bclinical informatics scientist\b"),
+    "become_clinical_scientist": _rx(r"\bclinical scientists?\b|\bclinical bioinformatician\b|\bbioinformatic\w*|\bscientist training\b|\bclinical scientific computing\b|\bmedical physics\b|\bclinical informatics scientist\b"),
     "senior_scientist": _rx(r"\bconsultant clinical scientist\b|\bconsultant[- ]level\b|\bconsultant scientist\b|\bhigher specialist\b|\bdoctoral\b|\bDClinSci\b"),
     "job_description": _rx(r"\bjob descriptions?\b|\bJDs?\b|\bjob plans?\b|\bmore sessions\b|\brole descriptions?\b|\bjob spec\w*"),
     "ccio": _rx(r"\bCCIO\b|\bCNIO\b|\bCMIO\b|\bchief clinical information officer\b"),

@@ -212,3 +212,24 @@ def test_a_factual_question_from_an_unknown_person_is_answered_not_ruled_out(
     answer = ask.ask("How long does HSST take?")
     assert ids(answer) == ["hsst"] and answer.asked_about == []
     assert "5 years" in answer.answer
+
+
+def test_a_question_naming_a_programme_is_on_topic_even_without_career_words(
+    ask: Pathfinder,
+) -> None:
+    answer = ask.ask("Is the DHLP open to nurses?")
+    assert not answer.refused
+    assert ids(answer)[0] == "dhlp"
+
+
+def test_a_band_without_a_profession_still_counts(ask: Pathfinder) -> None:
+    answer = ask.ask("can a band 5 do topol")
+    assert [s.id for s in answer.asked_about] == ["topol"]
+    assert "fpt" not in ids(answer)  # a band means Agenda for Change staff, not a doctor
+
+
+def test_a_leadership_course_for_a_ccio_puts_the_leadership_programme_first(
+    ask: Pathfinder,
+) -> None:
+    answer = ask.ask("consultant in acute medicine, Nottingham, CCIO for 4 yrs, leadership course?")
+    assert ids(answer)[0] == "dhlp"

@@ -18,6 +18,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("I'm a physics PhD graduate wanting to work in clinical scientific computing", {"profession": "graduate"}),
     ("CT3 in core medical training, want informatics time when I'm a registrar", {"stage": "core", "timeframe": "later"}),
     ("ICU consultant in Bath", {"stage": "consultant", "specialty_group": "anaesthesia"}),
+    ("I'm an ACP (advanced clinical practitioner) band 8a in Stoke", {"profession": "other_clinical", "band": 8, "region": "Midlands"}),
+    ("Healthcare scientist (audiologist) band 6 wanting to move into clinical informatics", {"profession": "healthcare_science_practitioner", "aspiration": None}),
     ("cardio reg in Bristol", {"profession": "doctor", "stage": "specialty", "specialty": "cardiology"}),
     ("st 3 acute medicine trainee", {"stage": "specialty", "stage_year": 3, "specialty_group": "physician"}),
     ("FY2 doctor in Norwich", {"profession": "doctor", "stage": "foundation", "stage_year": 2, "region": "East of England"}),
