@@ -224,7 +224,8 @@ def _relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, flo
     return score
 
 
-MAX_BONUS = 1.5
+MAX_BONUS = 3.5  # eligible (1.5) plus a role match (2): the most a check can add to relevance
+ROLE_BONUS = 2.0
 
 
 def _rank(assess: _Assessor, scores: dict[str, float], profile: Profile) -> list[Suggestion]:
@@ -251,13 +252,15 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
     """The ranking score of an assessed programme, or None if it is not to be suggested."""
     p = s.programme
     named = p.id in profile.named
-    bonus = {"eligible": MAX_BONUS, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
+    bonus = {"eligible": 1.5, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
     if s.verdict == "later":
         bonus = 1.0 if profile.timeframe == "later" else -1.0
     if p.status is not None and p.status.uncertain:
         bonus -= 2.0
     if p.id in profile.named_negated:
         bonus -= 4.0
+    if any(c.kind == "role" and c.status == "met" for c in s.checks):
+        bonus += ROLE_BONUS  # aimed squarely at the role the person holds
     if s.verdict in ("eligible", "possible") and (s.score >= MIN_RELEVANCE or named):
         return s.score + bonus
     if s.verdict == "later" and profile.timeframe == "later" and s.score >= 3:

@@ -117,6 +117,7 @@ PROFESSION_PATTERNS: list[tuple[str, int, re.Pattern[str]]] = [
         r"\bphysiologists?\b|\bhealthcare science practitioners?\b|\bbiomedical scientists?\b|"
         r"\bclinical technologists?\b|\baudiologists?\b|\bperfusionists?\b|"
         r"\bhealthcare scientists?\b|\blab(?:oratory)? technician\b|\bgenetic technologists?\b")),
+    ("other_clinical", 81, _rx(r"\bphysician associates?\b|\bphysicians?'? assistants?\b|\badvanced clinical practitioners?\b|(?-i:\bACPs?\b)")),
     ("doctor", 80, _rx(
         r"\bdoctors?\b|\bdr\b|\bphysicians?\b|\bsurgeons?\b|\banaesth?etists?\b|\banesthesiologists?\b|"
         r"\bradiologists?\b|\bpsychiatrists?\b|\bpa?ediatricians?\b|\bcardiologists?\b|"
@@ -538,10 +539,23 @@ def _intents(text: str, aspiration: re.Match[str] | None) -> list[str]:
             found.append("senior_scientist")
         elif "become_clinical_scientist" not in found:
             found.append("become_clinical_scientist")
-    elif "become_clinical_scientist" in found and not re.search(
-        r"\b(?:become|becoming|train|qualify|route|move|get into|career|without|want\w* to work|work in)\b",
+    if "senior_scientist" in found and not re.search(
+        r"\b(?:become|becoming|reach|get to|progress\w*|move up|step up|aim\w*|towards|route to|train\w*)\b",
         text,
         re.I,
+    ):
+        found.remove("senior_scientist")  # already a consultant scientist, not heading there
+    scientist_goal = aspiration is not None and re.search(
+        r"scientist|bioinformatician", aspiration.group(1), re.I
+    )
+    if (
+        "become_clinical_scientist" in found
+        and not scientist_goal
+        and not re.search(
+            r"\b(?:become|becoming|train|qualify|route|move|get into|career|without|want\w* to work|work in)\b",
+            text,
+            re.I,
+        )
     ):
         found.remove("become_clinical_scientist")
     return list(dict.fromkeys(found))

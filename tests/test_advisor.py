@@ -233,3 +233,18 @@ def test_a_leadership_course_for_a_ccio_puts_the_leadership_programme_first(
 ) -> None:
     answer = ask.ask("consultant in acute medicine, Nottingham, CCIO for 4 yrs, leadership course?")
     assert ids(answer)[0] == "dhlp"
+
+
+def test_a_programme_aimed_at_the_persons_role_leads(ask: Pathfinder) -> None:
+    assert (
+        ids(ask.ask("Trust CIO in Norwich, non-clinical, interested in CIO certification"))[0]
+        == "chime"
+    )
+
+
+def test_someone_already_a_consultant_scientist_is_not_sent_to_become_one(ask: Pathfinder) -> None:
+    answer = ask.ask(
+        "Consultant clinical scientist band 8c in London wanting a leadership programme"
+    )
+    assert ids(answer)[0] == "dhlp"
+    assert "senior_scientist" not in answer.profile.intents

@@ -18,6 +18,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("I'm a physics PhD graduate wanting to work in clinical scientific computing", {"profession": "graduate"}),
     ("CT3 in core medical training, want informatics time when I'm a registrar", {"stage": "core", "timeframe": "later"}),
     ("ICU consultant in Bath", {"stage": "consultant", "specialty_group": "anaesthesia"}),
+    ("Physician associate in Leeds interested in AI", {"profession": "other_clinical"}),
     ("I'm an ACP (advanced clinical practitioner) band 8a in Stoke", {"profession": "other_clinical", "band": 8, "region": "Midlands"}),
     ("Healthcare scientist (audiologist) band 6 wanting to move into clinical informatics", {"profession": "healthcare_science_practitioner", "aspiration": None}),
     ("cardio reg in Bristol", {"profession": "doctor", "stage": "specialty", "specialty": "cardiology"}),
