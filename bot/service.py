@@ -14,7 +14,7 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
-from bot.advisor import Advice, Suggestion, advise
+from bot.advisor import Suggestion, advise
 from bot.catalogue.snapshot import CatalogueCache
 from bot.conversation import Conversation
 from bot.profile import Profile
@@ -134,15 +134,6 @@ class Pathfinder:
         self._catalogue = CatalogueCache(engine)
         self._today = today
         self.responder: Responder = responder or OfflineResponder()
-
-    def advise(self, question: str, *, earlier: Profile | None = None) -> Advice:
-        """The structured advice (no text) for a question."""
-        return advise(
-            question[:MAX_QUESTION_CHARS],
-            catalogue=self._catalogue.get(),
-            today=self._today(),
-            earlier=earlier,
-        )
 
     def ask(self, question: str, *, conversation: Conversation | None = None) -> Answer:
         """The answer for a person; follow-ups in a conversation keep its profile and turns."""

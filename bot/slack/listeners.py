@@ -8,7 +8,6 @@ decisions come first, so nothing is marked seen on a path that then discards the
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -424,4 +423,4 @@ def publish_home(client: WebClient, engine: Engine, team: str, user: str) -> Non
         log.warning("views.publish failed: %s", exc.response.get("error"))
 
 
-__all__ = ["HELP", "Services", "json", "publish_home", "register"]
+__all__ = ["HELP", "Services", "publish_home", "register"]
