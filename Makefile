@@ -23,7 +23,7 @@ local-llm: $(VENV)/.local-llm
 
 demo: $(STAMP)
 	$(BIN)/pathfinder catalogue load
-	$(BIN)/python -m bot.demo
+	$(BIN)/pathfinder demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
     ask.set_defaults(handler=_ask)
 
+    demo = sub.add_parser("demo", help="answer a few sample questions, then show how to ask your own")
+    demo.set_defaults(handler=_demo)
+
     chat = sub.add_parser("chat", help="an interactive session in the terminal")
     chat.set_defaults(handler=_chat)
 
@@ -143,6 +146,32 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         print(answer.model_dump_json(indent=2))
     else:
         print(answer.answer)
+    return 0
+
+
+DEMO_QUESTIONS = [
+    "I'm an ST4 radiology registrar in London and want hands-on experience deploying AI in real hospital workflows.",
+    "Band 6 nurse in Harrogate, keen to move into informatics. Where do I start?",
+    "I'm a nurse in Cardiff - which ISDN should I join?",
+    "How much protected time does FPT give, and does it make training longer?",
+]
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    service = _service(args, settings)
+    for question in DEMO_QUESTIONS:
+        print("=" * 100)
+        print(f"Q: {question}\n")
+        print(service.ask(question).answer)
+    print("=" * 100)
+    print(
+        "Ask your own question:\n"
+        '  .venv/bin/pathfinder ask "I\'m a band 7 physio in Truro and want protected time for a digital project"\n'
+        '  .venv/bin/pathfinder ask --json "..."      # the structured answer\n'
+        "  .venv/bin/pathfinder chat                  # a conversation in the terminal\n"
+        "  .venv/bin/pathfinder catalogue check       # validate knowledge/, list overdue reviews and uncertain facts\n"
+        "  .venv/bin/pathfinder eval ../shared/eval/dev_cases.jsonl"
+    )
     return 0
 
 

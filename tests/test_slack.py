@@ -134,6 +134,25 @@ def answered(fake: FakeSlack, count: int = 1) -> list[Any]:
     return fake.wait_for("chat.update", count)
 
 
+def deliver_concurrently(body: str, targets: list[tuple[str, int | None]]) -> None:
+    """Send one signed body to each (app url, retry number) at the same time."""
+    threads = [
+        threading.Thread(target=post, args=(url, body), kwargs={"retry": retry})
+        for url, retry in targets
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def assert_one_reply(fake: FakeSlack) -> None:
+    answered(fake)
+    settle(fake)
+    assert len(fake.of("chat.postMessage")) == 1
+    assert len(fake.of("chat.update")) == 1
+
+
 def test_mention_gets_a_placeholder_then_the_answer_in_the_thread(
     app: Running, fake_slack: FakeSlack
 ) -> None:
@@ -155,19 +174,8 @@ def test_mention_gets_a_placeholder_then_the_answer_in_the_thread(
 def test_a_question_delivered_four_times_gets_one_reply(
     app: Running, fake_slack: FakeSlack
 ) -> None:
-    body = event()
-    threads = [
-        threading.Thread(target=post, args=(app.url, body), kwargs={"retry": r})
-        for r in (None, 1, 2, 3)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    answered(fake_slack)
-    settle(fake_slack)
-    assert len(fake_slack.of("chat.postMessage")) == 1
-    assert len(fake_slack.of("chat.update")) == 1
+    deliver_concurrently(event(), [(app.url, r) for r in (None, 1, 2, 3)])
+    assert_one_reply(fake_slack)
 
 
 def test_a_retry_whose_original_never_arrived_is_answered(
@@ -193,18 +201,10 @@ def test_two_app_processes_sharing_one_database_reply_once(
 ) -> None:
     first, second = start(fake_slack, db_url), start(fake_slack, db_url)
     try:
-        body = event()
-        threads = [
-            threading.Thread(target=post, args=(r.url, body))
-            for r in (first, second, first, second)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        answered(fake_slack)
-        settle(fake_slack)
-        assert len(fake_slack.of("chat.postMessage")) == 1
+        deliver_concurrently(
+            event(), [(first.url, None), (second.url, 1), (first.url, 2), (second.url, None)]
+        )
+        assert_one_reply(fake_slack)
     finally:
         first.stop()
         second.stop()
@@ -525,19 +525,8 @@ def test_a_second_os_process_sharing_the_database_does_not_reply_twice(
                     "second process did not start"
                 )
                 time.sleep(0.2)
-        body = event()
-        threads = [
-            threading.Thread(target=post, args=(u, body), kwargs={"retry": r})
-            for u, r in ((app.url, None), (other, 1), (other, None), (app.url, 2))
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        answered(fake_slack)
-        settle(fake_slack)
-        assert len(fake_slack.of("chat.postMessage")) == 1
-        assert len(fake_slack.of("chat.update")) == 1
+        deliver_concurrently(event(), [(app.url, None), (other, 1), (other, None), (app.url, 2)])
+        assert_one_reply(fake_slack)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
