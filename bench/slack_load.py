@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import Session  # noqa: E402
 
+from bench.ask_latency import percentile  # noqa: E402
 from bot.app import create_app, http_server, serve_in_thread, web_client  # noqa: E402
 from bot.catalogue.loader import load_catalogue, read_catalogue  # noqa: E402
 from bot.db import create_schema, make_engine  # noqa: E402
@@ -44,11 +45,6 @@ QUESTIONS = [
     "NHS data analyst, band 6, in Nottingham. How do I get accredited?",
     "Band 7 physiotherapist in Exeter wanting protected time for a digital project",
 ]
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def event_body(n: int, *, kind: str = "app_mention", event_id: str | None = None) -> str:
@@ -127,10 +123,10 @@ def burst(n: int, llm_seconds: float, workers: int) -> dict[str, float]:
         "llm_seconds": llm_seconds,
         "workers": workers,
         "ack_p50_ms": round(statistics.median(acks) * 1000, 1),
-        "ack_p99_ms": round(pct(acks, 0.99) * 1000, 1),
+        "ack_p99_ms": round(percentile(acks, 0.99) * 1000, 1),
         "ack_max_ms": round(max(acks) * 1000, 1),
         "placeholder_p50_ms": round(statistics.median(to_placeholder) * 1000, 1),
-        "placeholder_p95_ms": round(pct(to_placeholder, 0.95) * 1000, 1),
+        "placeholder_p95_ms": round(percentile(to_placeholder, 0.95) * 1000, 1),
         "answers": len(updates),
         "answer_p50_s": round(statistics.median([t - first_sent for t in answer_times]), 2),
         "answer_max_s": round(max(t - first_sent for t in answer_times), 2),

@@ -81,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
     ask.set_defaults(handler=_ask)
 
-    demo = sub.add_parser("demo", help="answer a few sample questions, then show how to ask your own")
+    demo = sub.add_parser(
+        "demo", help="answer a few sample questions, then show how to ask your own"
+    )
     demo.set_defaults(handler=_demo)
 
     chat = sub.add_parser("chat", help="an interactive session in the terminal")
@@ -133,9 +135,11 @@ def ready_engine(settings: Settings) -> Engine:
     return engine
 
 
-def _service(args: argparse.Namespace, settings: Settings) -> Pathfinder:
+def _service(
+    args: argparse.Namespace, settings: Settings, engine: Engine | None = None
+) -> Pathfinder:
     today = getattr(args, "today", None)
-    engine = ready_engine(settings)
+    engine = engine or ready_engine(settings)
     responder = build_responder(settings)
     return Pathfinder(engine, today=(lambda: today) if today else date.today, responder=responder)
 
@@ -277,11 +281,12 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, CaseFileError) as exc:
         print(f"pathfinder: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    configured = _service(args, settings)
+    engine = ready_engine(settings)
+    configured = _service(args, settings, engine)
     services = [configured]
     if args.compare and configured.responder.name != "offline":
-        services.insert(0, _service(args, settings.model_copy(update={"llm": "offline"})))
-    catalogue = CatalogueCache(ready_engine(settings)).get()
+        services.insert(0, _service(args, settings.model_copy(update={"llm": "offline"}), engine))
+    catalogue = CatalogueCache(engine).get()
     try:
         reports = [run_eval(cases, ask=s.ask, catalogue=catalogue) for s in services]
     except CaseFileError as exc:

@@ -141,9 +141,7 @@ def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRo
 
     anchors: list[tuple[float, float, str]] = []
     for row in hand:
-        if row.nation != "England" or row.region is None or row.kind not in ("town", "ambiguous"):
-            continue
-        if row.kind == "ambiguous":
+        if row.nation != "England" or row.region is None or row.kind != "town":
             continue
         candidates = [c for c in by_name.get(row.key, []) if c["admin1code"] == "ENG"]
         if candidates:

@@ -487,9 +487,6 @@ def _band(text: str) -> int | None:
     if not m:
         return None
     raw = m.group(1).lower()
-    if re.match(r"b\s?\d", m.group(0), re.IGNORECASE) and not re.match(r"band", m.group(0), re.I):
-        # "B6" on its own: accept only a plausible Agenda for Change band
-        pass
     return int(raw) if raw.isdigit() else BAND_WORDS.get(raw)
 
 

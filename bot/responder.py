@@ -134,7 +134,7 @@ def _suggestion(n: int, s: Suggestion) -> str:
     if s.model_reason:
         lines.append(f"Why: {s.model_reason}")
     elif s.reasons:
-        lines.append(f"Why: {_sentence(' because ' + '; '.join(s.reasons)).lstrip()}")
+        lines.append(f"Why: {_sentence('; '.join(s.reasons))}")
     lines.append(_fact_line("What it is", p.summary))
     essentials = [
         ("Time", p.time_commitment),
@@ -306,6 +306,4 @@ def _source_line(s: Suggestion) -> str:
 
 def _sentence(text: str) -> str:
     text = text.strip()
-    if text.startswith("because "):
-        text = text[len("because ") :]
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
