@@ -184,6 +184,9 @@ class _Assessor:
         self._done: dict[str, Suggestion] = {}
         self.scores: dict[str, float] = {}
 
+    def programme(self, pid: str) -> ProgrammeDoc:
+        return self._catalogue.by_id[pid]
+
     def __call__(self, pid: str) -> Suggestion:
         found = self._done.get(pid)
         if found is None:
@@ -288,8 +291,7 @@ def _later_doors(
             for pid, score in scores.items()
             if pid not in shown
             and (
-                score >= MIN_RELEVANCE
-                or assess._catalogue.by_id[pid].routing.audience(future_profession)
+                score >= MIN_RELEVANCE or assess.programme(pid).routing.audience(future_profession)
             )
         ),
         key=lambda pid: -scores[pid],
