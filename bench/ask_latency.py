@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bot.catalogue.loader import CatalogueBundle, load_catalogue, read_catalogue  # noqa: E402
 from bot.catalogue.schema import ProgrammeDoc  # noqa: E402
 from bot.catalogue.snapshot import CatalogueCache  # noqa: E402
-from bot.db import create_schema, make_engine  # noqa: E402
+from bot.db import make_engine, migrate  # noqa: E402
 from bot.evaluation import read_cases  # noqa: E402
 from bot.service import Pathfinder  # noqa: E402
 
@@ -76,7 +76,7 @@ def synthetic(bundle: CatalogueBundle, size: int, seed: int = 7) -> CatalogueBun
 def measure_in_process(bundle: CatalogueBundle, label: str, rounds: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        create_schema(engine)
+        migrate(engine)
         started = time.perf_counter()
         with Session(engine) as session:
             load_catalogue(bundle, session=session, use_geonames=True)

@@ -31,7 +31,7 @@ from sqlmodel import Session  # noqa: E402
 from bench.ask_latency import percentile  # noqa: E402
 from bot.app import create_app, http_server, serve_in_thread, web_client  # noqa: E402
 from bot.catalogue.loader import load_catalogue, read_catalogue  # noqa: E402
-from bot.db import create_schema, make_engine  # noqa: E402
+from bot.db import make_engine, migrate  # noqa: E402
 from bot.llm.openai_model import OpenAIChatModel  # noqa: E402
 from bot.responders import ModelResponder, OfflineResponder, Responder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -69,7 +69,7 @@ def running_app(
 ) -> tuple[Any, Any, str]:
     url = f"sqlite:///{db_dir / 'bench.db'}"
     engine = make_engine(url)
-    create_schema(engine)
+    migrate(engine)
     with Session(engine) as session:
         load_catalogue(read_catalogue(ROOT / "knowledge"), session=session, use_geonames=False)
     settings = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET,  # type: ignore[call-arg]

@@ -21,11 +21,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.catalogue.snapshot import CatalogueCache
-from bot.conversation import ConversationStore
 from bot.responders import Responder
 from bot.service import Pathfinder
 from bot.settings import Settings
-from bot.slack.listeners import Services, register
+from bot.slack import interests as interest_listeners
+from bot.slack.listeners import register
+from bot.slack.services import Services
 from bot.slack.worker import RateLimiter, WorkerPool
 from bot.wiring import build_responder
 
@@ -103,11 +104,13 @@ def create_app(
         engine=engine,
         workers=WorkerPool(workers=settings.workers, max_queue=settings.max_queue),
         limiter=RateLimiter(limit=settings.questions_per_minute),
-        conversations=ConversationStore(),
         bot_user_id=bot_user_id,
         shared={},
+        interest_retention_days=settings.interest_retention_days,
+        coordinator_channels=dict(settings.coordinator_channels),
     )
     register(bolt, services)
+    interest_listeners.register(bolt, services)
     return SlackApp(bolt=bolt, services=services, client=client)
 
 

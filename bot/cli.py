@@ -1,4 +1,5 @@
-"""The `pathfinder` command line: ask, chat, catalogue check/load, eval."""
+"""The `pathfinder` command line: ask, chat, serve, catalogue, eval, and the operator's tools
+for the interest log (db, coordinators, interests, audit, retention)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
@@ -24,10 +26,26 @@ from bot.catalogue.loader import (
 from bot.catalogue.snapshot import CatalogueCache
 from bot.catalogue.tables import CatalogueMeta
 from bot.conversation import Conversation
-from bot.db import create_schema, make_engine
+from bot.db import current_revision, make_engine, migrate
 from bot.evaluation import CaseFileError, format_report, read_cases, run_eval
+from bot.interests import audit
+from bot.interests import log as interest_log
+from bot.interests.access import (
+    Action,
+    Actor,
+    Denied,
+    audited,
+    authorise,
+    canonical_region,
+    grant_role,
+    list_roles,
+    revoke_role,
+)
+from bot.interests.rights import Periods, retention_run
+from bot.interests.tables import RoleName, Status
 from bot.service import Pathfinder
 from bot.settings import Settings, SettingsError
+from bot.vocabulary import REGIONS
 from bot.wiring import build_responder
 
 EXIT_INVALID = 1
@@ -52,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args, settings))
     except CatalogueError as exc:
+        print(f"pathfinder: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except Denied as exc:
         print(f"pathfinder: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
@@ -121,13 +142,73 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
     ev.set_defaults(handler=_eval)
+    _operator_commands(sub)
     return parser
 
 
+def _operator_commands(sub: Any) -> None:
+    db = sub.add_parser("db", help="the database schema (Alembic migrations)")
+    dsub = db.add_subparsers(dest="action")
+    dsub.add_parser(
+        "upgrade", help="apply every pending migration (also done on start-up)"
+    ).set_defaults(handler=_db_upgrade)
+    dsub.add_parser("current", help="print the schema revision in force").set_defaults(
+        handler=_db_current
+    )
+
+    roles = sub.add_parser("coordinators", help="who may review the interest log (audited)")
+    rsub = roles.add_subparsers(dest="action")
+    add = rsub.add_parser("add", help="grant a role: coordinator of a region, admin or governance")
+    add.add_argument("team_id", help="Slack team id, e.g. T0123ABCD")
+    add.add_argument("user_id", help="Slack user id, e.g. U0123ABCD")
+    add.add_argument("--region", help="for coordinators: the NHS England region, e.g. 'North West'")
+    add.add_argument(
+        "--role", choices=[r.value for r in RoleName], default=RoleName.COORDINATOR.value
+    )
+    add.set_defaults(handler=_roles_add)
+    remove = rsub.add_parser("remove", help="remove a person's roles (or one role or region)")
+    remove.add_argument("team_id")
+    remove.add_argument("user_id")
+    remove.add_argument("--region")
+    remove.add_argument("--role", choices=[r.value for r in RoleName])
+    remove.set_defaults(handler=_roles_remove)
+    rsub.add_parser("list", help="everyone's roles").set_defaults(handler=_roles_list)
+
+    interests = sub.add_parser("interests", help="a region's interest log (audited)")
+    isub = interests.add_subparsers(dest="action")
+    for name, helptext in (
+        ("list", "print the region's queue"),
+        ("export", "the region's whole log"),
+    ):
+        cmd = isub.add_parser(name, help=helptext)
+        cmd.add_argument("--region", required=True, help="an NHS England region, e.g. 'North West'")
+        fmt = cmd.add_mutually_exclusive_group()
+        fmt.add_argument("--json", action="store_true")
+        fmt.add_argument("--csv", action="store_true")
+        if name == "list":
+            cmd.add_argument("--status", choices=[s.value for s in Status])
+            cmd.add_argument("--programme")
+        cmd.set_defaults(handler=_interests, export=name == "export")
+
+    aud = sub.add_parser("audit", help="the audit log (information governance)")
+    asub = aud.add_subparsers(dest="action")
+    alist = asub.add_parser("list", help="newest entries first")
+    alist.add_argument("--days", type=int, default=30, help="how far back (default 30 days)")
+    alist.add_argument("--action", dest="audit_action", help="only this action, e.g. export")
+    alist.add_argument("--json", action="store_true")
+    alist.set_defaults(handler=_audit_list)
+
+    ret = sub.add_parser("retention", help="delete data past its retention period")
+    tsub = ret.add_subparsers(dest="action")
+    run = tsub.add_parser("run", help="run once (schedule it daily, e.g. from cron)")
+    run.add_argument("--now", type=datetime.fromisoformat, help=argparse.SUPPRESS)
+    run.set_defaults(handler=_retention_run)
+
+
 def ready_engine(settings: Settings) -> Engine:
-    """The configured database, with the schema created and the catalogue loaded if absent."""
+    """The configured database, migrated to the newest schema, the catalogue loaded if absent."""
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    migrate(engine)
     with Session(engine) as session:
         if session.get(CatalogueMeta, "version") is None:
             bundle = read_catalogue(settings.knowledge_dir)
@@ -262,7 +343,7 @@ def _catalogue_check(args: argparse.Namespace, settings: Settings) -> int:
 def _catalogue_load(args: argparse.Namespace, settings: Settings) -> int:
     bundle = read_catalogue(settings.knowledge_dir)
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    migrate(engine)
     with Session(engine) as session:
         report = load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
     if report.changed:
@@ -297,6 +378,137 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))
     else:
         print("\n\n".join(format_report(r) for r in reports))
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    before = current_revision(engine)
+    after = migrate(engine)
+    print(f"schema at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    return 0
+
+
+def _db_current(args: argparse.Namespace, settings: Settings) -> int:
+    print(
+        current_revision(make_engine(settings.database_url)) or "empty (run: pathfinder db upgrade)"
+    )
+    return 0
+
+
+def _operator_engine(settings: Settings) -> Engine:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+def _roles_add(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _operator_engine(settings)
+    try:
+        created = grant_role(
+            engine,
+            actor=Actor.operator(),
+            team_id=args.team_id,
+            user_id=args.user_id,
+            role=RoleName(args.role),
+            region=args.region,
+        )
+    except ValueError as exc:
+        print(f"pathfinder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    where = f" for {canonical_region(args.region)}" if args.role == RoleName.COORDINATOR else ""
+    print(
+        f"{'granted' if created else 'already held'}: {args.role}{where} to {args.team_id}:{args.user_id}"
+    )
+    return 0
+
+
+def _roles_remove(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _operator_engine(settings)
+    removed = revoke_role(
+        engine,
+        actor=Actor.operator(),
+        team_id=args.team_id,
+        user_id=args.user_id,
+        role=RoleName(args.role) if args.role else None,
+        region=args.region,
+    )
+    print(f"removed {removed} role(s) from {args.team_id}:{args.user_id}")
+    return 0 if removed else EXIT_INVALID
+
+
+def _roles_list(args: argparse.Namespace, settings: Settings) -> int:
+    rows = list_roles(_operator_engine(settings), actor=Actor.operator())
+    if not rows:
+        print("no roles granted (pathfinder coordinators add TEAM USER --region REGION)")
+    for r in rows:
+        print(
+            f"{r.team_id}:{r.user_id}\t{r.role}\t{r.region or '-'}\tgranted by {r.granted_by} on {r.granted_at:%Y-%m-%d}"
+        )
+    return 0
+
+
+def _interests(args: argparse.Namespace, settings: Settings) -> int:
+    region = canonical_region(args.region)
+    if region is None:
+        print(
+            f"pathfinder: unknown region {args.region!r}; one of: {', '.join(REGIONS)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    engine = _operator_engine(settings)
+    if args.export:
+        rows = interest_log.export(engine, actor=Actor.operator(), region=region).rows
+    else:
+        found = interest_log.queue(
+            engine, actor=Actor.operator(), region=region, programme=args.programme,
+            status=args.status, limit=10_000,
+        )  # fmt: skip
+        names = {p: interest_log.programme_name(engine, p) or p for p in found.programmes}
+        rows = [interest_log.export_row(r, names) for r in found.rows]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif args.csv or args.export:
+        sys.stdout.write(interest_log.to_csv(rows))
+    else:
+        print(f"{len(rows)} interest(s) in {region}")
+        for r in rows:
+            print(
+                f"#{r['id']}\t{r['status']}\t{r['registered_at']}\t{r['programme_id']}\t{r['display_name']}\t{r['profession']} {r['grade']}".rstrip()
+            )
+    return 0
+
+
+def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _operator_engine(settings)
+    since = datetime.now(UTC) - timedelta(days=args.days)
+    grant = authorise(engine, actor=Actor.operator(), action=Action.AUDIT_READ)
+    found = audit.entries(engine, since=since, action=args.audit_action, limit=10_000)
+    audited(grant, engine, region=None, row_count=len(found))
+    rows = [e.model_dump(mode="json") for e in found]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for e in found:
+        print(
+            f"{e.at:%Y-%m-%dT%H:%M:%SZ}\t{e.actor}\t{e.action}\t{e.region or '-'}\t{e.row_count}\t{e.outcome}\t{e.correlation_id}"
+        )
+    return 0
+
+
+def retention_periods(settings: Settings) -> Periods:
+    return Periods(
+        interests=timedelta(days=settings.interest_retention_days),
+        conversations=timedelta(days=settings.conversation_retention_days),
+        audit=timedelta(days=settings.audit_retention_days),
+    )
+
+
+def _retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _operator_engine(settings)
+    now = args.now.replace(tzinfo=args.now.tzinfo or UTC) if args.now else None
+    counts = retention_run(engine, periods=retention_periods(settings), now=now)
+    print("deleted: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass, field
 
 from bot.profile import Profile
 
 MAX_TURNS = 6
 HISTORY_TOKENS = 1200
-MAX_CONVERSATIONS = 5000
 
 
 def tokens(text: str) -> int:
@@ -47,24 +45,3 @@ class Conversation:
             kept.append(turn)
             used += cost
         return list(reversed(kept))
-
-
-class ConversationStore:
-    """Conversations by key (a Slack thread, a chat session), least recently used evicted."""
-
-    def __init__(self, max_size: int = MAX_CONVERSATIONS) -> None:
-        self._items: OrderedDict[str, Conversation] = OrderedDict()
-        self._max = max_size
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Conversation:
-        with self._lock:
-            conv = self._items.pop(key, None) or Conversation()
-            self._items[key] = conv
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-            return conv
-
-    def forget(self, key: str) -> None:
-        with self._lock:
-            self._items.pop(key, None)

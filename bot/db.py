@@ -1,15 +1,37 @@
-"""Engine construction. One engine per process, built by the caller and passed down."""
+"""Engines and the schema. One engine per process, built by the caller and passed down.
+
+The schema is managed by Alembic (`bot/migrations/`): `migrate()` brings any database to the
+newest revision, on start-up and from `pathfinder db upgrade`. Several processes may start at
+once, so it runs inside one transaction that first takes a lock (PostgreSQL: an advisory lock;
+SQLite: BEGIN IMMEDIATE, the database's write lock); a process that waits finds the work done.
+
+SQLite runs in WAL mode with a busy timeout, and SQLAlchemy (not the sqlite3 module) issues
+BEGIN, so DDL is transactional and `write_session()` can take the write lock up front
+(BEGIN IMMEDIATE) for read-then-write work: two writers then queue instead of deadlocking.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, create_engine
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, create_engine
 
 import bot.catalogue.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.interests.tables  # noqa: F401
 import bot.slack.store  # noqa: F401
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"
+MIGRATION_LOCK = 7_466_921  # any fixed number: the PostgreSQL advisory lock for migrations
+IMMEDIATE = "pathfinder_immediate"
 
 
 def normalise_url(url: str) -> str:
@@ -21,7 +43,7 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine; SQLite gets WAL mode and a busy timeout so readers never block writers."""
+    """Build an engine; SQLite gets WAL, a busy timeout and BEGINs issued by SQLAlchemy."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -30,16 +52,62 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get(IMMEDIATE)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def create_schema(engine: Engine) -> None:
-    """Create any missing tables (idempotent)."""
-    SQLModel.metadata.create_all(engine)
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction holds the write lock from its first statement (SQLite:
+    BEGIN IMMEDIATE; PostgreSQL takes row locks as it goes). Commits on success."""
+    with engine.connect().execution_options(**{IMMEDIATE: True}) as conn:
+        with Session(bind=conn) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> str | None:
+    """Bring the schema to `revision` (idempotent, safe to race); return the revision now in force.
+
+    A database made before migrations existed (tables, no alembic_version) is stamped at the
+    baseline first, so its data is kept and only later revisions run.
+    """
+    with engine.connect().execution_options(**{IMMEDIATE: True}) as conn:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            config = alembic_config(conn)
+            tables = set(inspect(conn).get_table_names())
+            if "alembic_version" not in tables and "programme" in tables:
+                command.stamp(config, BASELINE)
+            command.upgrade(config, revision)
+            return MigrationContext.configure(conn).get_current_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -7,6 +7,7 @@ public JSON contract of `pathfinder ask --json`: fields may be added, never rena
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -56,9 +57,22 @@ class NetworkOut(BaseModel):
     verified: bool
 
 
+REGISTER_INTENT = re.compile(
+    r"\b(?:register|record|log|note|add|put|submit|express)(?:ing)?\b[\w\s']{0,25}\binterest\b"
+    r"|\bsign me up\b|\bput my name down\b|\bput me down for\b|\benrol+ me\b",
+    re.IGNORECASE,
+)
+REGISTER_NOTE = (
+    "Nothing has been recorded: I never register interest from a message. To have your regional "
+    "ISDN coordinator contact you, press *Register interest* under the programme in Slack; you'll "
+    "see exactly what is stored and who receives it, and you tick to consent first."
+)
+
+
 class Answer(BaseModel):
     question: str
     refused: bool
+    register_requested: bool = False
     refusal_reason: str | None
     profile: Profile
     suggestions: list[SuggestionOut]
@@ -157,7 +171,11 @@ class Pathfinder:
                 "ms": round(elapsed, 1),
             },
         )
-        return to_answer(composed, elapsed_ms=elapsed)
+        answer = to_answer(composed, elapsed_ms=elapsed)
+        if not advice.refused and REGISTER_INTENT.search(question[:MAX_QUESTION_CHARS]):
+            answer.register_requested = True
+            answer.answer = f"{REGISTER_NOTE}\n\n{answer.answer}"
+        return answer
 
 
 def _summary(composed: Composed) -> str:

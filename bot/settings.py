@@ -79,6 +79,33 @@ class Settings(BaseSettings):
         default=10, ge=1, le=1000, validation_alias="PATHFINDER_QUESTIONS_PER_MINUTE"
     )
 
+    interest_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        validation_alias="PATHFINDER_INTEREST_RETENTION_DAYS",
+        description="Interests are deleted this long after their last update (stated in the consent text).",
+    )
+    conversation_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        validation_alias="PATHFINDER_CONVERSATION_RETENTION_DAYS",
+        description="Conversation turns, answer records and feedback are deleted after this long.",
+    )
+    audit_retention_days: int = Field(
+        default=2190,
+        ge=365,
+        le=7300,
+        validation_alias="PATHFINDER_AUDIT_RETENTION_DAYS",
+        description="Audit entries are kept this long (six years by default).",
+    )
+    coordinator_channels: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias="PATHFINDER_COORDINATOR_CHANNELS",
+        description='JSON: region -> Slack channel id for new-interest notices, e.g. {"North West": "C0123ABCD"}.',
+    )
+
     def require_slack(self, *, socket_mode: bool) -> None:
         """Fail fast, naming what is missing or a placeholder, never echoing a value."""
         problems = []

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot.catalogue.loader import CatalogueBundle, load_catalogue, read_catalogue
 from bot.catalogue.snapshot import Catalogue, read_snapshot
-from bot.db import create_schema, make_engine, normalise_url
+from bot.db import make_engine, migrate, normalise_url
 from bot.service import Pathfinder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ def bundle() -> CatalogueBundle:
 def sqlite_engine(tmp_path_factory: pytest.TempPathFactory, bundle: CatalogueBundle) -> Engine:
     path = tmp_path_factory.mktemp("db") / "pathfinder.db"
     engine = make_engine(f"sqlite:///{path}")
-    create_schema(engine)
+    migrate(engine)
     with Session(engine) as session:
         load_catalogue(bundle, session=session, use_geonames=True)
     return engine
@@ -67,7 +67,7 @@ def fresh_postgres() -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def postgres_engine(bundle: CatalogueBundle) -> Iterator[Engine]:
     for engine in fresh_postgres():
-        create_schema(engine)
+        migrate(engine)
         with Session(engine) as session:
             load_catalogue(bundle, session=session, use_geonames=True)
         yield engine

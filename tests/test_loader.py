@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from bot.catalogue.loader import CatalogueError, load_catalogue, read_catalogue
 from bot.catalogue.snapshot import read_snapshot
 from bot.catalogue.tables import CatalogueMeta, Network, Place, Programme
-from bot.db import create_schema, make_engine
+from bot.db import make_engine, migrate
 
 from .conftest import KNOWLEDGE
 
@@ -137,7 +137,7 @@ def count(engine: Engine, model: type) -> int:
 
 def test_a_bad_file_loads_nothing(knowledge: Path, tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    create_schema(engine)
+    migrate(engine)
     with Session(engine) as session:
         load_catalogue(read_catalogue(KNOWLEDGE), session=session, use_geonames=False)
     before = (count(engine, Programme), count(engine, Place))
@@ -155,7 +155,7 @@ def test_a_bad_file_loads_nothing(knowledge: Path, tmp_path: Path) -> None:
 
 
 def load_twice_and_remove(engine: Engine, knowledge: Path) -> None:
-    create_schema(engine)
+    migrate(engine)
     with Session(engine) as session:
         first = load_catalogue(read_catalogue(knowledge), session=session, use_geonames=False)
     with Session(engine) as session:

@@ -21,7 +21,7 @@ from sqlmodel import Session, func, select
 
 from bot.app import SlackApp, create_app, http_server, serve_in_thread, web_client
 from bot.catalogue.loader import load_catalogue, read_catalogue
-from bot.db import create_schema, make_engine
+from bot.db import make_engine, migrate
 from bot.settings import Settings
 from bot.slack.store import Feedback, SavedProfile, SlackClaim
 
@@ -45,7 +45,7 @@ def fake_slack() -> Iterator[FakeSlack]:
 def db_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'slack.db'}"
     engine = make_engine(url)
-    create_schema(engine)
+    migrate(engine)
     with Session(engine) as session:
         load_catalogue(read_catalogue(KNOWLEDGE), session=session, use_geonames=False)
     engine.dispose()
@@ -402,18 +402,6 @@ def test_feedback_is_recorded_against_the_answer(app: Running, fake_slack: FakeS
     assert [(r.answer_id, r.helpful) for r in rows] == [(answer_id, False)]  # one row, changed
 
 
-def test_register_interest_says_honestly_it_is_not_on_yet(
-    app: Running, fake_slack: FakeSlack
-) -> None:
-    post(
-        app.url,
-        action("register_interest", '{"programme": "topol"}', fake_slack),
-        content_type="application/x-www-form-urlencoded",
-    )
-    reply = fake_slack.wait_for("response_url", 1)[0].body
-    assert "isn't switched on yet" in reply["text"]
-
-
 def test_app_home_shows_and_saves_the_profile_used_in_answers(
     app: Running, fake_slack: FakeSlack
 ) -> None:
@@ -493,7 +481,10 @@ def test_manifests_ask_only_for_the_scopes_the_events_need(name: str) -> None:
         "message.im": "im:history",
         "message.channels": "channels:history",
     }
-    assert scopes == {needs[e] for e in events if e in needs} | {"chat:write", "commands"}
+    # DMs for confirmations and files, file upload for exports, users:read for the display name
+    # stored with a consented interest: each used by a listener, none by anything else.
+    interest_log = {"im:write", "files:write", "users:read"}
+    assert scopes == {needs[e] for e in events if e in needs} | {"chat:write", "commands"} | interest_log
     assert manifest["settings"]["socket_mode_enabled"] is name.endswith("socket.yaml")
 
 
@@ -548,7 +539,7 @@ def test_mass_mentions_planted_in_catalogue_text_are_escaped(
     )
     url = f"sqlite:///{tmp_path / 'planted.db'}"
     engine = make_engine(url)
-    create_schema(engine)
+    migrate(engine)
     with Session(engine) as session:
         load_catalogue(read_catalogue(knowledge), session=session, use_geonames=False)
     running = Running(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -21,19 +20,22 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.conversation import ConversationStore
+from bot.conversation import Conversation
 from bot.profile import Profile
-from bot.service import Answer, Pathfinder
+from bot.service import Answer
 from bot.slack import render
+from bot.slack.interests import handle_command, publish_home
+from bot.slack.services import Services
 from bot.slack.store import (
     AnswerRecord,
     SavedProfile,
     claim,
     in_thread,
     joined_thread,
+    load_conversation,
     record_feedback,
+    save_turn,
 )
-from bot.slack.worker import RateLimiter, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +48,18 @@ HELP = (
     "• _Band 6 nurse in Leeds, keen to move into informatics_\n"
     "• _NHS data analyst in Nottingham: how do I get professional accreditation?_\n\n"
     "In a channel, mention me; in a DM, just ask; in a thread I've answered, reply without a mention. "
-    "`/pathfinder QUESTION` answers privately; `/pathfinder profile` shows what I know about you."
+    "`/pathfinder QUESTION` answers privately; `/pathfinder profile` shows what I know about you.\n\n"
+    "*Your data:* press *Register interest* under a programme to have your region's ISDN "
+    "coordinator contact you (you'll see what is stored, and consent first). Your interests are "
+    "on my Home tab; `/pathfinder my-data` sends you everything I hold about you, and "
+    "`/pathfinder forget-me` erases it. Coordinators: `/pathfinder interests` exports your "
+    "region's log to our DM."
 )
 RATE_LIMITED = (
     "You've asked a lot of questions in the last minute. Please give me a moment and try again."
 )
 BUSY = "I'm very busy right now and couldn't take your question. Please try again in a minute."
 APOLOGY = "Sorry, something went wrong on my side while answering. Please try again in a moment."
-INTEREST_SOON = (
-    "Thanks for your interest. Registering interest with your regional ISDN coordinator isn't "
-    "switched on yet, so nothing has been recorded. For now, follow the programme's own 'how to "
-    "apply' steps in the answer above."
-)
 
 
 class MessageEvent(BaseModel):
@@ -74,17 +76,6 @@ class MessageEvent(BaseModel):
     channel_type: str | None = None
     subtype: str | None = None
     bot_id: str | None = None
-
-
-@dataclass
-class Services:
-    service: Pathfinder
-    engine: Engine
-    workers: WorkerPool
-    limiter: RateLimiter
-    conversations: ConversationStore
-    bot_user_id: str
-    shared: dict[str, tuple[str, list[dict[str, Any]]]]
 
 
 def register(app: App, services: Services) -> None:
@@ -116,8 +107,10 @@ def register(app: App, services: Services) -> None:
             _answer_event(body, msg, client, services)
 
     @app.command("/pathfinder")
-    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         text = (command.get("text") or "").strip()
+        if handle_command(text, command, ack, client, services):
+            return
         user, team = command.get("user_id", ""), command.get("team_id", "")
         if not text or text.lower() in ("help", "?"):
             ack(response_type="ephemeral", text=HELP)
@@ -155,11 +148,6 @@ def register(app: App, services: Services) -> None:
                 replace_original=False,
                 text="Thanks: your feedback is recorded against this answer.",
             )
-
-    @app.action("register_interest")
-    def on_register(ack: Ack, respond: Respond) -> None:
-        ack()
-        respond(response_type="ephemeral", replace_original=False, text=INTEREST_SOON)
 
     @app.action("share_answer")
     def on_share(
@@ -303,10 +291,10 @@ def _answer_and_update(
     services: Services,
 ) -> None:
     try:
-        conversation = services.conversations.get(key)
+        conversation = load_conversation(services.engine, key)
         if conversation.profile is None:
             conversation.profile = _saved_profile(services.engine, team, user)
-        answer = services.service.ask(question, conversation=conversation)
+        answer = _ask_and_keep(question, conversation, key, team, user, services)
         answer_id = _remember(services.engine, answer, team, channel)
         text, blocks = render.answer_message(answer, answer_id=answer_id)
     except Exception:  # noqa: BLE001 - a fixed apology to the person, the error to the log
@@ -319,10 +307,11 @@ def _answer_and_update(
 
 def _answer_command(text: str, team: str, user: str, respond: Respond, services: Services) -> None:
     try:
-        conversation = services.conversations.get(f"command:{team}:{user}")
+        key = f"command:{team}:{user}"
+        conversation = load_conversation(services.engine, key)
         if conversation.profile is None:
             conversation.profile = _saved_profile(services.engine, team, user)
-        answer = services.service.ask(text, conversation=conversation)
+        answer = _ask_and_keep(text, conversation, key, team, user, services)
         answer_id = _remember(services.engine, answer, team, "command")
         reply_text, blocks = render.answer_message(answer, answer_id=answer_id, ephemeral=True)
         services.shared[answer_id] = (reply_text, blocks)
@@ -332,6 +321,17 @@ def _answer_command(text: str, team: str, user: str, respond: Respond, services:
         log.exception("answering a command failed")
         reply_text, blocks = render.text_message(APOLOGY)
     respond(response_type="ephemeral", replace_original=True, text=reply_text, blocks=blocks)
+
+
+def _ask_and_keep(
+    question: str, conversation: Conversation, key: str, team: str, user: str, services: Services
+) -> Answer:
+    """Answer, and persist the turn the answer added (refusals add none)."""
+    before = conversation.turns[-1] if conversation.turns else None
+    answer = services.service.ask(question, conversation=conversation)
+    if conversation.turns and conversation.turns[-1] is not before:
+        save_turn(services.engine, key=key, team_id=team, user_id=user, conversation=conversation)
+    return answer
 
 
 def _remember(engine: Engine, answer: Answer, team: str, channel: str) -> str:
@@ -415,12 +415,4 @@ def _profile_text(engine: Engine, team: str, user: str) -> str:
     return render.profile_summary(_saved(engine, team, user)) + "\n\nEdit it on my Home tab."
 
 
-def publish_home(client: WebClient, engine: Engine, team: str, user: str) -> None:
-    """App Home: what Pathfinder does, the saved profile, example questions."""
-    try:
-        client.views_publish(user_id=user, view=render.home_view(_saved(engine, team, user)))
-    except SlackApiError as exc:
-        log.warning("views.publish failed: %s", exc.response.get("error"))
-
-
-__all__ = ["HELP", "Services", "publish_home", "register"]
+__all__ = ["HELP", "register"]

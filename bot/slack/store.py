@@ -1,5 +1,8 @@
 """What the Slack app keeps: claims that make replies exactly-once, answers for feedback,
-threads it takes part in, and profiles people saved. No message text is ever stored here.
+threads it takes part in, profiles people saved, and conversation turns (so a follow-up in a
+thread keeps its context on any replica). Turns are the only message text held; they are
+personal data: exported by `/pathfinder my-data`, erased by `forget-me`, and deleted by the
+retention job after their period.
 
 A claim is an INSERT that succeeds once: `claim()` returns True to exactly one caller across
 threads, retries, the message/app_mention twin and replicas sharing the database.
@@ -10,11 +13,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, DateTime, UniqueConstraint, delete
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from bot.conversation import MAX_TURNS, Conversation, Turn
+from bot.profile import Profile
 
 CLAIM_TTL = timedelta(hours=26)  # Slack retries for 2 h (25 h with Delayed Events)
 
@@ -23,8 +29,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts_column() -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=False, default=utcnow)
+def _ts_column(*, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=False, default=utcnow, index=index)
 
 
 class SlackClaim(SQLModel, table=True):
@@ -74,6 +80,19 @@ class SavedProfile(SQLModel, table=True):
     region: str | None = Field(default=None, max_length=40)
     nation: str | None = Field(default=None, max_length=40)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+
+
+class ConversationTurn(SQLModel, table=True):
+    """One question and a summary of its answer, in a thread or a person's command session."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, index=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32, index=True)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column(index=True))
 
 
 def claim(engine: Engine, key: str) -> bool:
@@ -133,3 +152,59 @@ def record_feedback(
         session.add(row)
         session.commit()
         return True
+
+
+def load_conversation(engine: Engine, key: str) -> Conversation:
+    """The newest turns of a thread or command session, oldest first, with the latest profile."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ConversationTurn)
+            .where(ConversationTurn.key == key[:120])
+            .order_by(col(ConversationTurn.id).desc())
+            .limit(MAX_TURNS)
+        ).all()
+    conversation = Conversation()
+    for row in reversed(rows):
+        conversation.turns.append(Turn(row.question, row.answer))
+    latest = next((r.profile for r in rows if r.profile), None)
+    if latest:
+        conversation.profile = Profile.model_validate(latest)
+    return conversation
+
+
+def save_turn(
+    engine: Engine, *, key: str, team_id: str, user_id: str, conversation: Conversation
+) -> None:
+    """Persist the conversation's newest turn, said by (team_id, user_id)."""
+    if not conversation.turns:
+        return
+    turn = conversation.turns[-1]
+    profile = conversation.profile.model_dump(mode="json") if conversation.profile else None
+    with Session(engine) as session:
+        session.add(
+            ConversationTurn(
+                key=key[:120],
+                team_id=team_id[:32],
+                user_id=user_id[:32],
+                question=turn.question,
+                answer=turn.answer,
+                profile=profile,
+            )
+        )
+        session.commit()
+
+
+def latest_profile(engine: Engine, *, team_id: str, user_id: str) -> Profile | None:
+    """What the person's most recent question told us about them, if anything."""
+    with Session(engine) as session:
+        row = session.exec(
+            select(ConversationTurn)
+            .where(
+                ConversationTurn.team_id == team_id,
+                ConversationTurn.user_id == user_id,
+                col(ConversationTurn.profile).is_not(None),
+            )
+            .order_by(col(ConversationTurn.id).desc())
+            .limit(1)
+        ).first()
+    return Profile.model_validate(row.profile) if row and row.profile else None

@@ -37,6 +37,8 @@ class FakeSlack:
     faults: dict[str, deque[str]] = field(default_factory=dict)
     retry_after: int = 1
     socket_url: str = ""
+    names: dict[str, str] = field(default_factory=dict)  # user id -> display name (users.info)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> uploaded content
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -62,6 +64,18 @@ class FakeSlack:
         """Messages a person would see: posts, and updates of placeholders."""
         return self.of("chat.postMessage") + self.of("chat.update")
 
+    def files_to(self, channel: str) -> list[tuple[dict[str, Any], str]]:
+        """Files completed into `channel`: (the completion call's body, the uploaded text)."""
+        out = []
+        for call in self.of("files.completeUploadExternal"):
+            if call.body.get("channel_id") != channel:
+                continue
+            files = call.body.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            for f in files:
+                out.append((call.body, self.uploads.get(f.get("id"), b"").decode()))
+        return out
+
     def wait_for(self, method: str, count: int, timeout: float = 10.0) -> list[Call]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -81,8 +95,17 @@ class FakeSlack:
                 pass
 
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+                data_in = self.rfile.read(int(self.headers.get("content-length") or 0))
                 path = urlsplit(self.path).path
+                if path.startswith("/upload/"):  # step 2 of files_upload_v2: the bytes
+                    with fake._lock:
+                        fake.uploads[path.rsplit("/", 1)[-1]] = data_in
+                    self.send_response(200)
+                    self.send_header("content-length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
+                raw = data_in.decode()
                 method = path.rsplit("/", 1)[-1] if path.startswith("/api/") else "response_url"
                 body = _parse(raw, self.headers.get("content-type", ""))
                 with fake._lock:
@@ -139,7 +162,23 @@ class FakeSlack:
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.socket_url}, {}
         if method == "conversations.open":
-            return 200, {"ok": True, "channel": {"id": "DPATH1"}}, {}
+            return (
+                200,
+                {"ok": True, "channel": {"id": "D" + str(body.get("users", "PATH1"))[1:]}},
+                {},
+            )
+        if method == "users.info":
+            user = str(body.get("user", ""))
+            name = self.names.get(user, "Test Person")
+            return 200, {"ok": True, "user": {"id": user, "real_name": name, "profile": {"display_name": name}}}, {}  # fmt: skip
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            upload = self.base_url.replace("/api/", f"/upload/{file_id}")
+            return 200, {"ok": True, "upload_url": upload, "file_id": file_id}, {}
+        if method == "files.completeUploadExternal":
+            files = body.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            return 200, {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}, {}  # fmt: skip
         if method in ("views.publish", "views.open", "views.update"):
             blocks = (
                 body.get("view", {}).get("blocks", []) if isinstance(body.get("view"), dict) else []
