@@ -18,6 +18,8 @@ from bot.catalogue.snapshot import Catalogue, read_snapshot
 from bot.db import make_engine, migrate, normalise_url
 from bot.service import Pathfinder
 
+from .fakes.slack_server import FakeSlack
+
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 TODAY = date(2026, 11, 26)
@@ -93,3 +95,21 @@ def catalogue(sqlite_engine: Engine) -> Catalogue:
 @pytest.fixture(scope="session")
 def service(sqlite_engine: Engine) -> Pathfinder:
     return Pathfinder(sqlite_engine, today=lambda: TODAY)
+
+
+@pytest.fixture()
+def fake_slack() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'slack.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session:
+        load_catalogue(read_catalogue(KNOWLEDGE), session=session, use_geonames=False)
+    engine.dispose()
+    return url

@@ -53,7 +53,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, bundle: CatalogueBundle) 
 
 
 def draft(user: str = "U0NURSE", programme: str = "topol", region: str = "North West", **extra: Any) -> interest_log.InterestCreate:  # fmt: skip
-    network = {"North West": "isdn-north-west", "London": "isdn-london"}.get(region, "isdn-midlands")
+    network = {"North West": "isdn-north-west", "London": "isdn-london"}.get(
+        region, "isdn-midlands"
+    )
     values: dict[str, Any] = {
         "team_id": TEAM, "user_id": user, "display_name": f"Name of {user}", "profession": "nurse",
         "grade": "Band 6", "region": region, "programme_id": programme, "network_id": network,
@@ -251,7 +253,7 @@ def test_audit_entries_hold_no_interest_data(db: Engine) -> None:
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(db: Engine) -> None:
-    nasty = ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "Plain Name"]
+    nasty = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "Plain Name"]
     for n, name in enumerate(nasty):
         interest_log.record_interest(db, draft=draft(f"UC{n}", display_name=name))
     out = interest_log.export(db, actor=OPERATOR, region="North West").csv()

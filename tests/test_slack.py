@@ -34,24 +34,6 @@ QUESTION = (
 )
 
 
-@pytest.fixture()
-def fake_slack() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'slack.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with Session(engine) as session:
-        load_catalogue(read_catalogue(KNOWLEDGE), session=session, use_geonames=False)
-    engine.dispose()
-    return url
-
-
 def settings_for(fake: FakeSlack, **extra: Any) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -484,7 +466,10 @@ def test_manifests_ask_only_for_the_scopes_the_events_need(name: str) -> None:
     # DMs for confirmations and files, file upload for exports, users:read for the display name
     # stored with a consented interest: each used by a listener, none by anything else.
     interest_log = {"im:write", "files:write", "users:read"}
-    assert scopes == {needs[e] for e in events if e in needs} | {"chat:write", "commands"} | interest_log
+    assert (
+        scopes
+        == {needs[e] for e in events if e in needs} | {"chat:write", "commands"} | interest_log
+    )
     assert manifest["settings"]["socket_mode_enabled"] is name.endswith("socket.yaml")
 
 
