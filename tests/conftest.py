@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -113,3 +114,53 @@ def db_url(tmp_path: Path) -> str:
         load_catalogue(read_catalogue(KNOWLEDGE), session=session, use_geonames=False)
     engine.dispose()
     return url
+
+
+# -- The log canary: nothing personal reaches the logs, across the whole suite ----------------
+
+# Seeded by the tests: people's names, their Slack ids and the text of their messages.
+CANARIES = (
+    "Canary Nurse-5521",
+    "Canary Person-4471",
+    "Canary-Zebra-7731",
+    "U0NURSE",
+    "moving into informatics",
+    "register my interest in FPT",
+)
+
+
+class _Canary(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.leaks: list[str] = []
+        self.seen = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen += 1
+        try:
+            text = record.getMessage() + " " + " ".join(map(str, record.__dict__.values()))
+        except Exception:  # noqa: BLE001 - a malformed record is not a leak
+            return
+        text += self.format(record) if record.exc_info else ""
+        for canary in CANARIES:
+            if canary in text:
+                self.leaks.append(f"{record.name}: {canary!r}")
+
+
+CANARY = _Canary()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.addHandler(CANARY)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if CANARY.leaks:
+        print(f"\nlog canary: {len(CANARY.leaks)} personal-data leak(s) in logs at INFO or above:")
+        for leak in sorted(set(CANARY.leaks))[:20]:
+            print(f"  {leak}")
+        session.exitstatus = 1
+    else:
+        print(f"\nlog canary: {CANARY.seen} log records at INFO or above, no seeded personal data")

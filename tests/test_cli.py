@@ -194,3 +194,43 @@ def test_ask_json_contract_on_postgres(empty_postgres) -> None:  # type: ignore[
     assert CONTRACT_KEYS <= set(data)
     assert data["suggestions"][0]["id"] == "apha"
     assert data["network"]["region"] == "Midlands"
+
+
+def test_operator_commands_manage_roles_read_the_log_and_audit_it(tmp_path: Path) -> None:
+    db = tmp_path / "ops.db"
+    assert run("db", "upgrade", db=db).stdout.startswith("schema at 0002 (was empty)")
+    assert run("db", "upgrade", db=db).stdout.strip() == "schema at 0002"
+    added = run("coordinators", "add", "T0NHS", "U0NWCOORD", "--region", "north west", db=db)
+    assert added.returncode == 0 and "coordinator for North West" in added.stdout
+    bad = run("coordinators", "add", "T0NHS", "U0X", "--region", "Atlantis", db=db)
+    assert bad.returncode == 2 and "North West" in bad.stderr
+    assert "U0NWCOORD\tcoordinator\tNorth West" in run("coordinators", "list", db=db).stdout
+
+    from bot.db import make_engine
+    from bot.interests import log as interest_log
+
+    engine = make_engine(f"sqlite:///{db}")
+    interest_log.record_interest(
+        engine,
+        draft=interest_log.InterestCreate(
+            team_id="T0NHS", user_id="U0NURSE", display_name="=cmd|' /C calc'!A0",
+            profession="nurse", grade="Band 6", region="North West", programme_id="topol",
+            network_id="isdn-north-west", consent_version=interest_log.CONSENT_VERSION,
+        ),
+    )  # fmt: skip
+    listed = json.loads(run("interests", "list", "--region", "North West", "--json", db=db).stdout)
+    assert [(r["programme_id"], r["status"]) for r in listed] == [("topol", "new")]
+    exported = run("interests", "export", "--region", "North West", "--csv", db=db).stdout
+    assert exported.splitlines()[1].count("'=cmd") == 1  # the formula is neutralised
+    assert json.loads(run("interests", "list", "--region", "London", "--json", db=db).stdout) == []
+    assert run("interests", "list", "--region", "Narnia", db=db).returncode == 2
+
+    entries = json.loads(run("audit", "list", "--json", db=db).stdout)
+    actions = [(e["action"], e["region"], e["row_count"]) for e in entries]
+    assert ("export", "North West", 1) in actions and ("view", "London", 0) in actions
+    assert ("role_change", "North West", 1) in actions and ("role_list", None, 1) in actions
+    assert all(e["actor"].startswith("cli:") and "U0NURSE" not in json.dumps(e) for e in entries)
+
+    assert run("coordinators", "remove", "T0NHS", "U0NWCOORD", db=db).stdout.startswith("removed 1")
+    later = "2028-01-01T00:00:00"
+    assert "interest 1" in run("retention", "run", "--now", later, db=db).stdout
