@@ -41,6 +41,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ask_latency.py
+	$(BIN)/python bench/interest_writes.py --out bench/results/interest_writes.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pathfinder.db
