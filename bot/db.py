@@ -12,9 +12,9 @@ BEGIN, so DDL is transactional and `write_session()` can take the write lock up 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import threading
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
