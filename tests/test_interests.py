@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,27 @@ def draft(user: str = "U0NURSE", programme: str = "topol", region: str = "North 
     return interest_log.InterestCreate(**values)
 
 
+def at_once(n: int, work: Callable[[], Any]) -> tuple[list[Any], list[Exception]]:
+    """Run `work` on n threads released together; its results and the exceptions raised."""
+    results: list[Any] = []
+    errors: list[Exception] = []
+    start_line = threading.Barrier(n)
+
+    def one() -> None:
+        start_line.wait()
+        try:
+            results.append(work())
+        except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
 def rows(engine: Engine) -> list[Interest]:
     with Session(engine) as session:
         return list(session.exec(select(Interest)).all())
@@ -92,20 +113,7 @@ def test_registering_twice_leaves_one_row_and_a_repeat_updates_it(db: Engine) ->
 
 
 def test_concurrent_registrations_by_one_person_make_one_row(db: Engine) -> None:
-    outcomes: list[str] = []
-    errors: list[Exception] = []
-
-    def register() -> None:
-        try:
-            outcomes.append(interest_log.record_interest(db, draft=draft()).outcome)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=register) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes, errors = at_once(16, lambda: interest_log.record_interest(db, draft=draft()).outcome)
     assert errors == []
     assert sorted(outcomes) == ["created"] + ["unchanged"] * 15
     assert len(rows(db)) == 1
@@ -370,18 +378,5 @@ def test_a_database_made_before_migrations_is_stamped_and_keeps_its_data(
 
 def test_processes_starting_at_once_migrate_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'race.db'}"
-    results: list[str | None] = []
-    errors: list[Exception] = []
-
-    def start() -> None:
-        try:
-            results.append(migrate(make_engine(url)))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = at_once(4, lambda: migrate(make_engine(url)))
     assert errors == [] and results == ["0002"] * 4
