@@ -242,8 +242,10 @@ def registration_modal(services: Services, actor: Actor, programme: Programme) -
     networks = _networks(engine)
     region = defaults.get("region")
     consent = interest_log.consent_text(
-        network=networks.get(region, "your region's ISDN") if region else "your region's ISDN",
-        region=region or "the region you choose below",
+        network=render.escape(
+            networks.get(region, "your region's ISDN") if region else "your region's ISDN"
+        ),
+        region=render.escape(region or "the region you choose below"),
         retention_days=services.interest_retention_days,
     )
     return render.interest_modal(
