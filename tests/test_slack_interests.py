@@ -94,6 +94,12 @@ def until(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
     return found
 
 
+def home_of(fake: FakeSlack, user: str) -> dict[str, Any] | None:
+    """The newest App Home published for `user`."""
+    views = [c.body["view"] for c in fake.of("views.publish") if c.body.get("user_id") == user]
+    return views[-1] if views else None
+
+
 def said(fake: FakeSlack, channel: str, phrase: str) -> list[str]:
     return [p for p in posts_to(fake, channel) if phrase in p]
 
@@ -156,8 +162,7 @@ def test_typing_register_my_interest_records_nothing_and_offers_the_consent_step
 
 def _registered(app: Running, fake: FakeSlack, region: str = "North West") -> Interest:
     assert submit(app, consent=True, region=region) == (200, "")
-    fake.wait_for("chat.postMessage", 1)
-    return interests(app.engine)[0]
+    return until(lambda: interests(app.engine))[0]  # type: ignore[no-any-return]
 
 
 def test_coordinator_home_queue_status_and_export_are_audited(
@@ -167,13 +172,12 @@ def test_coordinator_home_queue_status_and_export_are_audited(
     home = json.dumps({"team_id": TEAM, "event": {"type": "app_home_opened", "user": "U0NWCOORD", "tab": "home"},
                        "type": "event_callback", "event_id": "EvHome", "event_time": 1})  # fmt: skip
     post(app.url, home)
-    view = json.dumps(fake_slack.wait_for("views.publish", 2)[-1].body["view"])
+    view = json.dumps(until(lambda: home_of(fake_slack, "U0NWCOORD")))
     assert "Interest log: North West" in view and NAME in view and "Export CSV" in view
     assert audit_of(app.engine, "U0NWCOORD") == [("view", "North West", 1, "ok")]
 
     click(app, fake_slack, "interest_status", json.dumps({"id": row.id, "status": "contacted"}), user="U0NWCOORD")  # fmt: skip
-    fake_slack.wait_for("views.publish", 3)
-    [changed] = interests(app.engine)
+    [changed] = until(lambda: [r for r in interests(app.engine) if r.status == "contacted"])
     assert (changed.status, changed.status_by) == ("contacted", "U0NWCOORD")
 
     click(app, fake_slack, "export_interests", "export", user="U0NWCOORD")
@@ -195,10 +199,17 @@ def test_other_regions_and_people_without_a_role_are_refused_neutrally_and_audit
     click(app, fake_slack, "interest_status", json.dumps({"id": row.id, "status": "closed"}), user="U0LONCOORD")  # fmt: skip
     command(app, fake_slack, "interests North West", user="U0LONCOORD")
     command(app, fake_slack, "interests", user="U0NURSE")  # a clinician with no role
-    fake_slack.wait_for("chat.postMessage", 4)
-    refusals = posts_to(fake_slack, "D0LONCOORD") + [
-        p for p in posts_to(fake_slack, "D0NURSE") if "available" in p
-    ]
+    refusals = until(
+        lambda: (
+            len(
+                said(fake_slack, "D0LONCOORD", "available")
+                + said(fake_slack, "D0NURSE", "available")
+            )
+            == 3
+            and said(fake_slack, "D0LONCOORD", "available")
+            + said(fake_slack, "D0NURSE", "available")
+        )
+    )
     assert len(refusals) == 3 and all("isn't available to you" in r for r in refusals)
     assert interests(app.engine)[0].status == "new"
     assert fake_slack.of("files.completeUploadExternal") == []
@@ -215,7 +226,7 @@ def test_a_clinician_sees_withdraws_exports_and_erases_their_own_data(
     app: Running, fake_slack: FakeSlack
 ) -> None:
     _registered(app, fake_slack)
-    home = json.dumps(fake_slack.wait_for("views.publish", 1)[-1].body["view"])
+    home = json.dumps(until(lambda: home_of(fake_slack, "U0NURSE")))
     assert "Your registered interests" in home and "withdraw_interest" in home
 
     command(app, fake_slack, "my-data")

@@ -194,7 +194,7 @@ def register(app: App, services: Services) -> None:
     def on_profile_saved(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        ack()
+        # Saved before the ack (a quick local write), so "Save" closing the form means saved.
         user = body.get("user", {})
         team, user_id = str(user.get("team_id", ""))[:32], str(user.get("id", ""))[:32]
         values = render.profile_values(view)
@@ -207,6 +207,7 @@ def register(app: App, services: Services) -> None:
             row.updated_at = render.now()
             session.add(row)
             session.commit()
+        ack()
         publish_home(client, services.engine, team, user_id)
 
     @app.error
