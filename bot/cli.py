@@ -28,17 +28,14 @@ from bot.catalogue.tables import CatalogueMeta
 from bot.conversation import Conversation
 from bot.db import current_revision, make_engine, migrate
 from bot.evaluation import CaseFileError, format_report, read_cases, run_eval
-from bot.interests import audit
 from bot.interests import log as interest_log
 from bot.interests.access import (
-    Action,
     Actor,
     Denied,
-    audited,
-    authorise,
     canonical_region,
     grant_role,
     list_roles,
+    read_audit,
     revoke_role,
 )
 from bot.interests.rights import Periods, retention_run
@@ -482,9 +479,7 @@ def _interests(args: argparse.Namespace, settings: Settings) -> int:
 def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
     engine = _operator_engine(settings)
     since = datetime.now(UTC) - timedelta(days=args.days)
-    grant = authorise(engine, actor=Actor.operator(), action=Action.AUDIT_READ)
-    found = audit.entries(engine, since=since, action=args.audit_action, limit=10_000)
-    audited(grant, engine, region=None, row_count=len(found))
+    found = read_audit(engine, actor=Actor.operator(), since=since, action=args.audit_action)
     rows = [e.model_dump(mode="json") for e in found]
     if args.json:
         print(json.dumps(rows, indent=2))

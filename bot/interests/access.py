@@ -15,6 +15,7 @@ import getpass
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import NoReturn
 
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.interests import audit
-from bot.interests.tables import Role, RoleName, utcnow
+from bot.interests.tables import AuditEntry, Role, RoleName, utcnow
 from bot.vocabulary import REGIONS
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,22 @@ def audited(grant: Grant, engine: Engine, *, region: str | None, row_count: int)
         outcome="ok",
         correlation=grant.correlation,
     )
+
+
+def read_audit(
+    engine: Engine,
+    *,
+    actor: Actor,
+    since: datetime | None = None,
+    action: str | None = None,
+    limit: int = 10_000,
+) -> list[AuditEntry]:
+    """The audit log, newest first, for the governance role (or the operator). Reading it is
+    itself audited."""
+    grant = authorise(engine, actor=actor, action=Action.AUDIT_READ)
+    found = list(audit.entries(engine, since=since, action=action, limit=limit))
+    audited(grant, engine, region=None, row_count=len(found))
+    return found
 
 
 # -- Role management (admins in Slack, the operator at the command line) ------------------------

@@ -21,13 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.catalogue.tables import Network, Programme
-from bot.interests import audit, rights
 from bot.interests import log as interest_log
-from bot.interests.access import NEUTRAL, Action, Actor, Denied, audited, authorise, roles_of
+from bot.interests import rights
+from bot.interests.access import NEUTRAL, Actor, Denied, read_audit, roles_of
 from bot.interests.tables import RoleName
 from bot.slack import render
 from bot.slack.services import Services
-from bot.slack.store import SavedProfile, latest_profile
+from bot.slack.store import latest_profile, saved_profile
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +230,7 @@ def _networks(engine: Engine) -> dict[str, str]:
 def registration_modal(services: Services, actor: Actor, programme: Programme) -> dict[str, Any]:
     """The modal, prefilled from the person's saved profile or what they last told us."""
     engine = services.engine
-    with Session(engine) as session:
-        saved = session.get(SavedProfile, (actor.team_id, actor.user_id))
+    saved = saved_profile(engine, team_id=actor.team_id, user_id=actor.user_id)
     defaults: dict[str, Any] = {}
     if saved is not None:
         defaults = {"region": saved.region, "profession": saved.profession, "stage": saved.stage, "band": saved.band}  # fmt: skip
@@ -328,8 +327,8 @@ def publish_home(
     filters: dict[str, str | None] | None = None,
 ) -> None:
     """App Home: the profile, the person's own interests, and for coordinators their queue."""
+    saved = saved_profile(engine, team_id=team, user_id=user)
     with Session(engine) as session:
-        saved = session.get(SavedProfile, (team[:32], user[:32]))
         names = {p.id: p.name for p in session.exec(select(Programme)).all()}
     extra = render.own_interests_blocks(
         list(interest_log.own_interests(engine, team_id=team, user_id=user)), names
@@ -409,12 +408,10 @@ def _send_my_data(client: WebClient, engine: Engine, actor: Actor) -> None:
 
 def _send_audit(client: WebClient, engine: Engine, actor: Actor) -> None:
     try:
-        grant = authorise(engine, actor=actor, action=Action.AUDIT_READ)
+        found = read_audit(engine, actor=actor)
     except Denied:
         _dm_text(client, actor.user_id, NEUTRAL)
         return
-    found = audit.entries(engine, limit=10_000)
-    audited(grant, engine, region=None, row_count=len(found))
     rows = [e.model_dump(mode="json") for e in found]
     columns = ["at", "actor", "action", "region", "row_count", "outcome", "correlation_id"]
     _dm_file(

@@ -35,6 +35,7 @@ from bot.slack.store import (
     load_conversation,
     record_feedback,
     save_turn,
+    saved_profile,
 )
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,9 @@ def register(app: App, services: Services) -> None:
     def on_edit_profile(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body.get("user", {})
-        saved = _saved(services.engine, str(user.get("team_id", "")), str(user.get("id", "")))
+        saved = saved_profile(
+            services.engine, team_id=str(user.get("team_id", "")), user_id=str(user.get("id", ""))
+        )
         client.views_open(trigger_id=body["trigger_id"], view=render.profile_modal(saved))
 
     @app.view("profile_modal")
@@ -393,13 +396,8 @@ def _update_or_post(
     _post(client, channel=channel, thread_ts=thread, text=text, blocks=blocks)
 
 
-def _saved(engine: Engine, team: str, user: str) -> SavedProfile | None:
-    with Session(engine) as session:
-        return session.get(SavedProfile, (team[:32], user[:32]))
-
-
 def _saved_profile(engine: Engine, team: str, user: str) -> Profile | None:
-    row = _saved(engine, team, user)
+    row = saved_profile(engine, team_id=team, user_id=user)
     if row is None:
         return None
     return Profile(
@@ -413,7 +411,10 @@ def _saved_profile(engine: Engine, team: str, user: str) -> Profile | None:
 
 
 def _profile_text(engine: Engine, team: str, user: str) -> str:
-    return render.profile_summary(_saved(engine, team, user)) + "\n\nEdit it on my Home tab."
+    return (
+        render.profile_summary(saved_profile(engine, team_id=team, user_id=user))
+        + "\n\nEdit it on my Home tab."
+    )
 
 
 __all__ = ["HELP", "register"]

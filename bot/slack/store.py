@@ -194,6 +194,12 @@ def save_turn(
         session.commit()
 
 
+def saved_profile(engine: Engine, *, team_id: str, user_id: str) -> SavedProfile | None:
+    """The profile the person saved on App Home, if any."""
+    with Session(engine) as session:
+        return session.get(SavedProfile, (team_id[:32], user_id[:32]))
+
+
 def latest_profile(engine: Engine, *, team_id: str, user_id: str) -> Profile | None:
     """What the person's most recent question told us about them, if anything."""
     with Session(engine) as session:
