@@ -373,6 +373,7 @@ def test_feedback_is_recorded_against_the_answer(app: Running, fake_slack: FakeS
         )[0]
         == 200
     )
+    fake_slack.wait_for("response_url", 1)  # a person's second click comes after the first
     post(
         app.url,
         action("feedback_unhelpful", answer_id, fake_slack),
