@@ -105,8 +105,7 @@ def fake_slack() -> Iterator[FakeSlack]:
     server.stop()
 
 
-@pytest.fixture()
-def db_url(tmp_path: Path) -> str:
+def _sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'slack.db'}"
     engine = make_engine(url)
     migrate(engine)
@@ -114,6 +113,41 @@ def db_url(tmp_path: Path) -> str:
         load_catalogue(read_catalogue(KNOWLEDGE), session=session, use_geonames=False)
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated PostgreSQL database with the catalogue loaded, copied for each test."""
+    for engine in fresh_postgres():
+        migrate(engine)
+        with Session(engine) as session:
+            load_catalogue(read_catalogue(KNOWLEDGE), session=session, use_geonames=False)
+        url = engine.url.render_as_string(hide_password=False)
+        engine.dispose()  # a template may have no open connections while it is copied
+        yield url
+
+
+def _postgres_copy(template_url: str) -> Iterator[str]:
+    template = make_url(template_url)
+    name = f"pathfinder_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(normalise_url(os.environ[PG_ENV])), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"'))
+    try:
+        yield template.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database with the catalogue loaded, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield _sqlite_url(tmp_path)
+        return
+    yield from _postgres_copy(request.getfixturevalue("postgres_template"))
 
 
 # -- The log canary: nothing personal reaches the logs, across the whole suite ----------------

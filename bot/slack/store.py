@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from bot import db
 from bot.conversation import MAX_TURNS, Conversation, Turn
 from bot.profile import Profile
 
@@ -107,8 +108,11 @@ def claim(engine: Engine, key: str) -> bool:
         stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {dialect}")
-    with engine.begin() as conn:
-        return bool(conn.execute(stmt).rowcount == 1)
+    # RETURNING, not rowcount: with SQLAlchemy 2.1 and psycopg 3.3 an INSERT's rowcount is -1
+    # on PostgreSQL, which made every claim look taken and every message a duplicate.
+    stmt = stmt.returning(table.c.key)
+    with db.write_session(engine) as session:
+        return session.execute(stmt).first() is not None
 
 
 def purge_claims(engine: Engine, *, now: datetime | None = None) -> int:
