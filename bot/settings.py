@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def bundled(name: str) -> Path:
+    """knowledge/ or prompts/: package data in an installed wheel, else the source checkout's."""
+    installed = Path(str(files("bot"))) / "data" / name
+    return installed if installed.is_dir() else SOURCE_ROOT / name
+
+
 PLACEHOLDERS = frozenset(
     {
         "",
@@ -34,12 +43,20 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'pathfinder.db'}",
+        default="",
         validation_alias="DATABASE_URL",
-        description="SQLAlchemy URL; a SQLite file by default, PostgreSQL in production.",
+        description="SQLAlchemy URL; by default a SQLite file in PATHFINDER_DATA_DIR, PostgreSQL in production.",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        validation_alias="PATHFINDER_DATA_DIR",
+        description="Where the default SQLite file lives (default: the working directory).",
     )
     knowledge_dir: Path = Field(
-        default=PROJECT_ROOT / "knowledge", validation_alias="PATHFINDER_KNOWLEDGE_DIR"
+        default_factory=lambda: bundled("knowledge"), validation_alias="PATHFINDER_KNOWLEDGE_DIR"
+    )
+    prompts_dir: Path = Field(
+        default_factory=lambda: bundled("prompts"), validation_alias="PATHFINDER_PROMPTS_DIR"
     )
     use_geonames: bool = Field(
         default=True,
@@ -124,6 +141,14 @@ class Settings(BaseSettings):
                 problems.append("SLACK_SIGNING_SECRET (from the app's Basic Information page)")
         if problems:
             raise SettingsError("missing or placeholder: " + "; ".join(problems))
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        # The working directory (or PATHFINDER_DATA_DIR), never inside the installed package.
+        if not self.database_url:
+            folder = (self.data_dir or Path.cwd()).resolve()
+            self.database_url = f"sqlite:///{folder / 'pathfinder.db'}"
+        return self
 
     @model_validator(mode="after")
     def _llm_settings_complete(self) -> Settings:

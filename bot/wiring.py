@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.prompts import load_prompt
 from bot.responders import ModelResponder, OfflineResponder, Responder
 from bot.settings import Settings
 
@@ -24,4 +25,6 @@ def build_responder(settings: Settings) -> Responder:
         max_attempts=settings.llm_max_attempts,
         response_format=settings.openai_response_format,
     )
-    return ModelResponder(model, deadline_s=settings.llm_deadline)
+    return ModelResponder(
+        model, deadline_s=settings.llm_deadline, prompt=load_prompt("answer", settings.prompts_dir)
+    )
