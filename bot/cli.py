@@ -25,6 +25,7 @@ from bot.catalogue.loader import (
 )
 from bot.catalogue.snapshot import CatalogueCache
 from bot.catalogue.tables import CatalogueMeta
+from bot.catalogue.vocabulary import REGIONS
 from bot.conversation import Conversation
 from bot.db import current_revision, make_engine, migrate
 from bot.evaluation import CaseFileError, format_report, read_cases, run_eval
@@ -42,7 +43,6 @@ from bot.interests.rights import Periods, retention_run
 from bot.interests.tables import RoleName, Status
 from bot.service import Pathfinder
 from bot.settings import Settings, SettingsError
-from bot.vocabulary import REGIONS
 from bot.wiring import build_responder
 
 EXIT_INVALID = 1

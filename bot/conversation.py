@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from bot.profile import Profile
+from bot.advice.reading import Profile
 
 MAX_TURNS = 6
 HISTORY_TOKENS = 1200

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.catalogue.snapshot import Catalogue
-from bot.places import normalise
+from bot.catalogue.text import normalise
 from bot.service import Answer
 
 TOP_K = 3

@@ -7,10 +7,10 @@ The text uses light Slack-compatible markup (*bold*, bullets) that also reads we
 
 from __future__ import annotations
 
-from bot.advisor import TOPIC_LABELS, Advice, FactAnswer, Suggestion
+from bot.advice.advisor import TOPIC_LABELS, Advice, FactAnswer, Suggestion
+from bot.advice.guard import OFFER
 from bot.catalogue.schema import Fact, NetworkDoc
-from bot.guard import OFFER
-from bot.vocabulary import PROFESSION_LABELS, STAGE_LABELS
+from bot.catalogue.vocabulary import PROFESSION_LABELS, STAGE_LABELS
 
 MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
 VERDICT_LABEL = {

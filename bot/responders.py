@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.advisor import Advice, Suggestion
+from bot.advice.advisor import Advice, Suggestion
+from bot.advice.lexicon import lexicon
 from bot.catalogue.snapshot import Catalogue
 from bot.conversation import Turn
 from bot.llm.base import BadOutput, ChatModel, ContextTooLong, LLMError, Message
@@ -215,7 +216,7 @@ class ModelResponder:
         for sentence in re.split(r"(?<=[.!?])\s+|\n+", grounding.clean(text, limit=10_000)):
             if not sentence.strip() or _shingles(sentence) & self._template:
                 continue  # empty, or parroting the prompt's own words ("2-4 sentences for ...")
-            mentioned = {m.programme_id for m in catalogue.aliases.find(sentence)}
+            mentioned = {m.programme_id for m in lexicon(catalogue).aliases.find(sentence)}
             if mentioned - allowed - blocked:
                 continue  # names a programme that is not on the table at all
             if mentioned & blocked and POSITIVE.search(sentence) and not NEGATIVE.search(sentence):

@@ -15,10 +15,10 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
-from bot.advisor import Suggestion, advise
+from bot.advice.advisor import Suggestion, advise
+from bot.advice.reading import Profile
 from bot.catalogue.snapshot import CatalogueCache
 from bot.conversation import Conversation
-from bot.profile import Profile
 from bot.responders import Composed, OfflineResponder, Responder
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.advisor import MAX_SUGGESTIONS, _assess, _final_score, _relevance, advise
+from bot.advice.advisor import MAX_SUGGESTIONS, _assess, _final_score, _relevance, advise
 from bot.catalogue.snapshot import Catalogue
 from bot.service import Answer, Pathfinder
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from bot.advice.eligibility import check_programme, verdict
+from bot.advice.reading import Profile
 from bot.catalogue.schema import Criterion, ProgrammeDoc
-from bot.eligibility import check_programme, verdict
-from bot.profile import Profile
 
 FACT = {"text": "x", "sources": ["seed"]}
 

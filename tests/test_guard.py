@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from bot.guard import screen
+from bot.advice.guard import screen
 
 REFUSED = [
     ("What's the weather going to be like in Leeds tomorrow?", "off_topic"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.advice.lexicon import lexicon
 from bot.catalogue.snapshot import Catalogue
 
 RESOLVED = [
@@ -37,7 +38,7 @@ RESOLVED = [
 def test_place_resolves_to_nation_and_region(
     text: str, nation: str, region: str | None, catalogue: Catalogue
 ) -> None:
-    match = catalogue.places.find(text)
+    match = lexicon(catalogue).places.find(text)
     assert match is not None
     assert (match.nation, match.region) == (nation, region)
 
@@ -58,7 +59,7 @@ AMBIGUOUS = [
 def test_ambiguous_places_take_the_reading_the_question_supports(
     text: str, region: str | None, uncertain: bool, catalogue: Catalogue
 ) -> None:
-    match = catalogue.places.find(text)
+    match = lexicon(catalogue).places.find(text)
     assert match is not None
     assert match.region == region
     assert match.uncertain is uncertain
@@ -67,7 +68,7 @@ def test_ambiguous_places_take_the_reading_the_question_supports(
 
 
 def test_bangor_county_down_is_northern_ireland(catalogue: Catalogue) -> None:
-    match = catalogue.places.find("GP in Bangor, County Down")
+    match = lexicon(catalogue).places.find("GP in Bangor, County Down")
     assert match is not None and match.nation == "Northern Ireland"
 
 
@@ -83,11 +84,11 @@ def test_bangor_county_down_is_northern_ireland(catalogue: Catalogue) -> None:
     ],
 )
 def test_ordinary_words_are_not_places(text: str, catalogue: Catalogue) -> None:
-    assert catalogue.places.find(text) is None
+    assert lexicon(catalogue).places.find(text) is None
 
 
 def test_two_places_prefer_where_the_person_works(catalogue: Catalogue) -> None:
-    match = catalogue.places.find("I trained in Leeds but now work in Bristol")
+    match = lexicon(catalogue).places.find("I trained in Leeds but now work in Bristol")
     assert match is not None
     assert match.region == "South West"
     assert match.note and "Leeds" in match.note

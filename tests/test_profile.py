@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from bot.advice.reading import read_profile
 from bot.catalogue.snapshot import Catalogue
-from bot.profile import read_profile
 
 CASES: list[tuple[str, dict[str, Any]]] = [
     ("I'm an ST4 radiology registrar in London", {"profession": "doctor", "stage": "specialty", "stage_year": 4, "specialty_group": "radiology", "region": "London"}),

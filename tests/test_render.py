@@ -9,7 +9,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.profile import Profile
+from bot.advice.reading import Profile
 from bot.service import Answer, EligibilityOut, NetworkOut, SuggestionOut
 from bot.slack import render
 

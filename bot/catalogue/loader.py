@@ -19,9 +19,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, delete, select
 
+from bot.catalogue.places import PlaceRow, build_places, row_fields
 from bot.catalogue.schema import GazetteerFile, NetworksFile, ProgrammeDoc, SourceNote
 from bot.catalogue.tables import CatalogueMeta, Network, Place, Programme, utcnow
-from bot.places import PlaceRow, build_places, normalise, row_fields
+from bot.catalogue.text import normalise
 
 M = TypeVar("M", bound=BaseModel)
 

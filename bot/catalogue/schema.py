@@ -8,7 +8,7 @@ from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.vocabulary import (
+from bot.catalogue.vocabulary import (
     NATIONS,
     PROFESSIONS,
     REGIONS,

@@ -13,15 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.catalogue.places import PlaceRow, row_from
 from bot.catalogue.schema import NetworkDoc, ProgrammeDoc
 from bot.catalogue.tables import CatalogueMeta, Network, Place, Programme
-from bot.places import TOKEN, PlaceIndex, _norm_token, normalise, row_from
-
-# Aliases that are also ordinary words: matched only as written (capitalised).
-_WORD_ALIASES = frozenset({"hip", "chime", "imagine", "digital readiness"})
-_NEGATIONS = frozenset(
-    {"without", "instead", "other", "rather", "not", "except", "besides", "apart"}
-)
 
 
 class CatalogueNotLoaded(RuntimeError):
@@ -29,58 +23,11 @@ class CatalogueNotLoaded(RuntimeError):
 
 
 @dataclass(frozen=True)
-class NamedMention:
-    programme_id: str
-    negated: bool
-
-
-@dataclass
-class AliasIndex:
-    """Finds programme names and aliases in a question."""
-
-    by_key: dict[str, tuple[str, bool]]
-    max_words: int
-
-    @classmethod
-    def build(cls, programmes: tuple[ProgrammeDoc, ...]) -> AliasIndex:
-        by_key: dict[str, tuple[str, bool]] = {}
-        for p in programmes:
-            for alias in [p.name, *p.aliases]:
-                key = normalise(alias)
-                if key:
-                    by_key[key] = (p.id, key in _WORD_ALIASES)
-        longest = max((len(k.split()) for k in by_key), default=1)
-        return cls(by_key, longest)
-
-    def find(self, text: str) -> list[NamedMention]:
-        originals = [m.group(0) for m in TOKEN.finditer(text)]
-        tokens = [_norm_token(t) for t in originals]
-        found: dict[str, NamedMention] = {}
-        i = 0
-        while i < len(tokens):
-            for n in range(min(self.max_words, len(tokens) - i), 0, -1):
-                hit = self.by_key.get(" ".join(tokens[i : i + n]))
-                if hit is None:
-                    continue
-                pid, word_like = hit
-                if word_like and not originals[i][:1].isupper():
-                    continue
-                negated = bool(_NEGATIONS.intersection(tokens[max(0, i - 6) : i]))
-                if pid not in found or (found[pid].negated and not negated):
-                    found[pid] = NamedMention(pid, negated)
-                i += n - 1
-                break
-            i += 1
-        return list(found.values())
-
-
-@dataclass(frozen=True)
 class Catalogue:
     version: str
     programmes: tuple[ProgrammeDoc, ...]
     networks: tuple[NetworkDoc, ...]
-    places: PlaceIndex
-    aliases: AliasIndex
+    places: tuple[PlaceRow, ...]
     by_id: dict[str, ProgrammeDoc] = field(default_factory=dict)
 
     @classmethod
@@ -89,14 +36,13 @@ class Catalogue:
         version: str,
         programmes: tuple[ProgrammeDoc, ...],
         networks: tuple[NetworkDoc, ...],
-        places: PlaceIndex,
+        places: tuple[PlaceRow, ...],
     ) -> Catalogue:
         return cls(
             version=version,
             programmes=programmes,
             networks=networks,
             places=places,
-            aliases=AliasIndex.build(programmes),
             by_id={p.id: p for p in programmes},
         )
 
@@ -118,7 +64,7 @@ def read_snapshot(session: Session) -> Catalogue:
         NetworkDoc.model_validate(n.document)
         for n in session.exec(select(Network).order_by(Network.id)).all()
     )
-    places = PlaceIndex.from_rows(row_from(p) for p in session.exec(select(Place)).all())
+    places = tuple(row_from(p) for p in session.exec(select(Place)).all())
     return Catalogue.build(meta.value, programmes, networks, places)
 
 

@@ -22,9 +22,9 @@ from typing import NoReturn
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.catalogue.vocabulary import REGIONS
 from bot.interests import audit
 from bot.interests.tables import AuditEntry, Role, RoleName, utcnow
-from bot.vocabulary import REGIONS
 
 log = logging.getLogger(__name__)
 

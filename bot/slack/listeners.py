@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.advice.reading import Profile
 from bot.conversation import Conversation
-from bot.profile import Profile
 from bot.service import Answer
 from bot.slack import render
 from bot.slack.interests import handle_command, publish_home

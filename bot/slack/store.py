@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot import db
+from bot.advice.reading import Profile
 from bot.conversation import MAX_TURNS, Conversation, Turn
-from bot.profile import Profile
 
 CLAIM_TTL = timedelta(hours=26)  # Slack retries for 2 h (25 h with Delayed Events)
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.advice.lexicon import lexicon
 from bot.catalogue.snapshot import Catalogue
-from bot.vocabulary import NOT_NHS_STAFF
+from bot.catalogue.vocabulary import NOT_NHS_STAFF
 
 WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -367,8 +368,9 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     role = next((name for name, rx in ROLES if rx.search(text)), None)
     years, years_of = _experience(text)
     intents = _intents(text, aspiration)
-    named = catalogue.aliases.find(text)
-    place = catalogue.places.find(text)
+    words = lexicon(catalogue)
+    named = words.aliases.find(text)
+    place = words.places.find(text)
 
     has_degree = True if DEGREE.search(text) else None
     registered: bool | None = None

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.advice.eligibility import Check, Verdict, check_programme, verdict
+from bot.advice.guard import Refusal, screen
+from bot.advice.reading import Profile, read_profile
 from bot.catalogue.schema import Fact, NationCriterion, NetworkDoc, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
-from bot.eligibility import Check, Verdict, check_programme, verdict
-from bot.guard import Refusal, screen
-from bot.profile import Profile, read_profile
 
 MAX_SUGGESTIONS = 5
 MIN_RELEVANCE = 2.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.advice.reading import Profile
 from bot.catalogue.schema import (
     ApprovalCriterion,
     BandCriterion,
@@ -25,8 +26,7 @@ from bot.catalogue.schema import (
     SpecialtyCriterion,
     StageCriterion,
 )
-from bot.profile import Profile
-from bot.vocabulary import PROFESSION_LABELS, STAGE_LABELS
+from bot.catalogue.vocabulary import PROFESSION_LABELS, STAGE_LABELS
 
 Status = Literal["met", "not_met", "unknown"]
 Verdict = Literal["eligible", "possible", "later", "not_eligible", "information"]

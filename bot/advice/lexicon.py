@@ -1,0 +1,97 @@
+"""The question-time indexes of one catalogue version: programme names and places.
+
+Built once per catalogue version (the snapshot is immutable) and shared by every question.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from bot.advice.places import PlaceIndex
+from bot.catalogue.schema import ProgrammeDoc
+from bot.catalogue.snapshot import Catalogue
+from bot.catalogue.text import TOKEN, norm_token, normalise
+
+# Aliases that are also ordinary words: matched only as written (capitalised).
+_WORD_ALIASES = frozenset({"hip", "chime", "imagine", "digital readiness"})
+_NEGATIONS = frozenset(
+    {"without", "instead", "other", "rather", "not", "except", "besides", "apart"}
+)
+
+
+@dataclass(frozen=True)
+class NamedMention:
+    programme_id: str
+    negated: bool
+
+
+@dataclass
+class AliasIndex:
+    """Finds programme names and aliases in a question."""
+
+    by_key: dict[str, tuple[str, bool]]
+    max_words: int
+
+    @classmethod
+    def build(cls, programmes: tuple[ProgrammeDoc, ...]) -> AliasIndex:
+        by_key: dict[str, tuple[str, bool]] = {}
+        for p in programmes:
+            for alias in [p.name, *p.aliases]:
+                key = normalise(alias)
+                if key:
+                    by_key[key] = (p.id, key in _WORD_ALIASES)
+        longest = max((len(k.split()) for k in by_key), default=1)
+        return cls(by_key, longest)
+
+    def find(self, text: str) -> list[NamedMention]:
+        originals = [m.group(0) for m in TOKEN.finditer(text)]
+        tokens = [norm_token(t) for t in originals]
+        found: dict[str, NamedMention] = {}
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.max_words, len(tokens) - i), 0, -1):
+                hit = self.by_key.get(" ".join(tokens[i : i + n]))
+                if hit is None:
+                    continue
+                pid, word_like = hit
+                if word_like and not originals[i][:1].isupper():
+                    continue
+                negated = bool(_NEGATIONS.intersection(tokens[max(0, i - 6) : i]))
+                if pid not in found or (found[pid].negated and not negated):
+                    found[pid] = NamedMention(pid, negated)
+                i += n - 1
+                break
+            i += 1
+        return list(found.values())
+
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    places: PlaceIndex
+    aliases: AliasIndex
+
+
+_LOCK = threading.Lock()
+_BUILT: dict[int, tuple[Catalogue, Lexicon]] = {}
+
+
+def lexicon(catalogue: Catalogue) -> Lexicon:
+    """The indexes for `catalogue`, built on first use and kept while the snapshot lives."""
+    key = id(catalogue)
+    found = _BUILT.get(key)
+    if found is not None and found[0] is catalogue:
+        return found[1]
+    with _LOCK:
+        found = _BUILT.get(key)
+        if found is not None and found[0] is catalogue:
+            return found[1]
+        built = Lexicon(
+            places=PlaceIndex.from_rows(catalogue.places),
+            aliases=AliasIndex.build(catalogue.programmes),
+        )
+        if len(_BUILT) >= 4:  # old snapshots: a reload replaced them
+            _BUILT.clear()
+        _BUILT[key] = (catalogue, built)
+        return built
