@@ -10,7 +10,6 @@ from __future__ import annotations
 from bot.advice.advisor import TOPIC_LABELS, Advice, FactAnswer, Suggestion
 from bot.advice.guard import OFFER
 from bot.catalogue.schema import Fact, NetworkDoc
-from bot.catalogue.vocabulary import PROFESSION_LABELS, STAGE_LABELS
 
 MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
 VERDICT_LABEL = {
@@ -62,42 +61,7 @@ def compose(advice: Advice, *, intro: str | None = None) -> str:
 
 def describe_person(advice: Advice) -> str:
     """'a band 6 nurse in Leeds' from what the question said, or '' when it said nothing."""
-    p = advice.profile
-    words: list[str] = []
-    if p.stage and p.profession in ("doctor", "dentist"):
-        grade = f"ST{p.stage_year}" if p.stage == "specialty" and p.stage_year else None
-        if p.stage == "foundation" and p.stage_year:
-            grade = f"FY{p.stage_year}"
-        if p.stage == "core" and p.stage_year:
-            grade = f"CT{p.stage_year}"
-        label = STAGE_LABELS[p.stage]
-        if p.profession == "dentist":
-            label = (
-                label.replace("doctor", "dentist") if "doctor" in label else f"{label} (dentist)"
-            )
-        words.append(f"{grade} {label}" if grade else label)
-    elif p.profession:
-        if p.band:
-            words.append(f"band {p.band}")
-        words.append(PROFESSION_LABELS[p.profession])
-    elif p.role:
-        words.append(
-            p.role.replace("_", " ").upper() if len(p.role) <= 4 else p.role.replace("_", " ")
-        )
-    if not words:
-        return ""
-    text = " ".join(words)
-    if p.place:
-        text += f" in {p.place}"
-    return f"{_article(text)} {text}"
-
-
-def _article(text: str) -> str:
-    """'an' before a vowel sound, including letters said with one (an FY1, an ST4, a CT2)."""
-    first = text.split()[0]
-    if first[:2].isupper() and first[:1] in "AEFHILMNORSX":
-        return "an"
-    return "an" if first[:1].lower() in "aeiou" else "a"
+    return advice.person
 
 
 def _intro(advice: Advice) -> str:

@@ -177,7 +177,7 @@ def test_early_stopping_ranks_exactly_as_checking_everything(
     assert not advice.profile.named  # so the intents are exactly the question's own
     everything = []
     for p in catalogue.programmes:
-        s = _assess(p, advice.profile)
+        s = _assess(catalogue, p, advice.profile)
         s.score = _relevance(p, advice.profile, dict.fromkeys(advice.profile.intents, 1.0))
         final = _final_score(s, advice.profile)
         if final is not None:

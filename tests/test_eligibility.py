@@ -9,9 +9,13 @@ from pydantic import TypeAdapter
 
 from bot.advice.eligibility import check_programme, verdict
 from bot.advice.reading import Profile
+from bot.catalogue.loader import read_catalogue
 from bot.catalogue.schema import Criterion, ProgrammeDoc
 
+from .conftest import KNOWLEDGE
+
 FACT = {"text": "x", "sources": ["seed"]}
+PROFESSIONS = read_catalogue(KNOWLEDGE).professions
 
 
 def programme(*criteria: dict[str, Any], open_to_individuals: bool = True) -> ProgrammeDoc:
@@ -33,6 +37,7 @@ def programme(*criteria: dict[str, Any], open_to_individuals: bool = True) -> Pr
                 ),
                 FACT,
             ),
+            "status": {"state": "running", "as_of": "2026-01-01", **FACT},
             "eligibility": list(criteria),
             "routing": {},
             "source_urls": [],
@@ -43,7 +48,7 @@ def programme(*criteria: dict[str, Any], open_to_individuals: bool = True) -> Pr
 
 
 def status(criterion: dict[str, Any], **profile: Any) -> tuple[str, bool] | None:
-    checks = check_programme(programme(criterion), Profile(**profile))
+    checks = check_programme(programme(criterion), Profile(**profile), PROFESSIONS)
     return (checks[0].status, checks[0].later) if checks else None
 
 
@@ -76,6 +81,8 @@ DEGREE = {"kind": "degree", "label": "a degree"}
 ROLE = {"kind": "role", "label": "leader", "allowed": ["cio", "ccio"]}
 EMPLOYMENT = {"kind": "employment", "label": "NHS"}
 APPROVAL = {"kind": "approval", "label": "sign-off", "check": "Get sign-off."}
+LOCAL = {"kind": "local", "label": "offered locally", "check": "Ask your local office."}
+GROUPED = {"kind": "profession", "label": "nurses, midwives, AHPs", "allowed": ["nursing_midwifery_ahp"]}
 
 RULES = [
     (PROFESSION, {"profession": "nurse"}, ("met", False)),
@@ -131,6 +138,9 @@ RULES = [
     (EMPLOYMENT, {"nhs_employee": True}, ("met", False)),
     (EMPLOYMENT, {"profession": "medical_student", "nhs_employee": False}, ("not_met", True)),
     (APPROVAL, {"profession": "nurse"}, ("unknown", False)),
+    (LOCAL, {"profession": "doctor"}, ("unknown", False)),
+    (GROUPED, {"profession": "midwife"}, ("met", False)),  # a group names its members
+    (GROUPED, {"profession": "pharmacist"}, ("not_met", False)),
 ]
 
 
@@ -158,30 +168,36 @@ def test_every_criterion_kind_has_a_rule_test() -> None:
         "role",
         "employment",
         "approval",
+        "local",
     }
     assert kinds == all_kinds
 
 
 def test_approval_alone_does_not_make_a_fit_uncertain() -> None:
     p = programme(PROFESSION, APPROVAL)
-    assert verdict(p, check_programme(p, Profile(profession="nurse"))) == "eligible"
+    assert verdict(p, check_programme(p, Profile(profession="nurse"), PROFESSIONS)) == "eligible"
+
+
+def test_a_local_offer_makes_a_possible_fit_not_a_sure_one() -> None:
+    p = programme(PROFESSION, LOCAL)
+    assert verdict(p, check_programme(p, Profile(profession="nurse"), PROFESSIONS)) == "possible"
 
 
 def test_unknowns_make_a_possible_fit() -> None:
     p = programme(PROFESSION, BAND)
-    assert verdict(p, check_programme(p, Profile(profession="nurse"))) == "possible"
+    assert verdict(p, check_programme(p, Profile(profession="nurse"), PROFESSIONS)) == "possible"
 
 
 def test_only_later_failures_make_a_later_door() -> None:
     p = programme(PROFESSION, BAND)
-    assert verdict(p, check_programme(p, Profile(profession="nurse", band=5))) == "later"
+    assert verdict(p, check_programme(p, Profile(profession="nurse", band=5), PROFESSIONS)) == "later"
     q = programme(PROFESSION, BAND, NATION)
     assert (
-        verdict(q, check_programme(q, Profile(profession="nurse", band=5, nation="Scotland")))
+        verdict(q, check_programme(q, Profile(profession="nurse", band=5, nation="Scotland"), PROFESSIONS))
         == "not_eligible"
     )
 
 
 def test_forums_are_information_not_applications() -> None:
     p = programme(open_to_individuals=False)
-    assert verdict(p, check_programme(p, Profile())) == "information"
+    assert verdict(p, check_programme(p, Profile(), PROFESSIONS)) == "information"

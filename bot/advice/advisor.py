@@ -14,6 +14,7 @@ from bot.advice.guard import Refusal, screen
 from bot.advice.reading import Profile, read_profile
 from bot.catalogue.schema import Fact, NationCriterion, NetworkDoc, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
+from bot.catalogue.vocabulary import STAGE_LABELS, ProfessionsFile
 
 MAX_SUGGESTIONS = 5
 MIN_RELEVANCE = 2.0
@@ -114,6 +115,7 @@ class Advice:
     england_only: list[ProgrammeDoc] = field(default_factory=list)
     facts: list[FactAnswer] = field(default_factory=list)
     clarify: bool = False
+    person: str = ""
 
     @property
     def refused(self) -> bool:
@@ -133,6 +135,7 @@ def advise(
     ):
         refusal = None  # it names a programme, a profession or a need: on topic after all
     advice = Advice(question, profile, catalogue.version, today, refusal=refusal)
+    advice.person = describe_person(profile, catalogue.professions)
     if refusal is not None:
         return advice
 
@@ -179,6 +182,7 @@ class _Assessor:
 
     def __init__(self, catalogue: Catalogue, profile: Profile, today: date) -> None:
         self._catalogue = catalogue
+        self.catalogue = catalogue
         self._profile = profile
         self._today = today
         self._done: dict[str, Suggestion] = {}
@@ -190,14 +194,14 @@ class _Assessor:
     def __call__(self, pid: str) -> Suggestion:
         found = self._done.get(pid)
         if found is None:
-            found = _assess(self._catalogue.by_id[pid], self._profile)
+            found = _assess(self._catalogue, self._catalogue.by_id[pid], self._profile)
             self._done[pid] = found
         found.score = self.scores.get(pid, 0.0)  # scores arrive after the named programmes
         return found
 
 
-def _assess(programme: ProgrammeDoc, profile: Profile) -> Suggestion:
-    checks = check_programme(programme, profile)
+def _assess(catalogue: Catalogue, programme: ProgrammeDoc, profile: Profile) -> Suggestion:
+    checks = check_programme(programme, profile, catalogue.professions)
     return Suggestion(programme, verdict(programme, checks), checks, score=0.0, reasons=[])
 
 
@@ -303,7 +307,7 @@ def _later_doors(
         if s.verdict == "later":
             doors.append(_door(s, _when(s.checks)))
         elif future is not None:
-            then = _assess(s.programme, future)
+            then = _assess(assess.catalogue, s.programme, future)
             if then.verdict in ("eligible", "possible", "later"):
                 doors.append(_door(s, _step_label(profile)))
         if len(doors) == 3:
@@ -445,3 +449,43 @@ def _cautions(programme: ProgrammeDoc, today: date) -> list[str]:
         if fact.time_sensitive and fact.as_of is not None and fact.as_of < today:
             cautions.append(f"Dated information (as of {fact.as_of:%B %Y}): {fact.text}")
     return cautions
+
+
+def describe_person(p: Profile, professions: ProfessionsFile) -> str:
+    """'a band 6 nurse in Leeds' from what the question said, or '' when it said nothing."""
+    words: list[str] = []
+    if p.stage and p.profession in ("doctor", "dentist"):
+        grade = f"ST{p.stage_year}" if p.stage == "specialty" and p.stage_year else None
+        if p.stage == "foundation" and p.stage_year:
+            grade = f"FY{p.stage_year}"
+        if p.stage == "core" and p.stage_year:
+            grade = f"CT{p.stage_year}"
+        label = STAGE_LABELS[p.stage]
+        if p.profession == "dentist":
+            label = (
+                label.replace("doctor", "dentist") if "doctor" in label else f"{label} (dentist)"
+            )
+        words.append(f"{grade} {label}" if grade else label)
+    elif p.profession:
+        if p.band:
+            words.append(f"band {p.band}")
+        term = professions.term(p.profession)
+        words.append(term.label if term else p.profession.replace("_", " "))
+    elif p.role:
+        words.append(
+            p.role.replace("_", " ").upper() if len(p.role) <= 4 else p.role.replace("_", " ")
+        )
+    if not words:
+        return ""
+    text = " ".join(words)
+    if p.place:
+        text += f" in {p.place}"
+    return f"{_article(text)} {text}"
+
+
+def _article(text: str) -> str:
+    """'an' before a vowel sound, including letters said with one (an FY1, an ST4, a CT2)."""
+    first = text.split()[0]
+    if first[:2].isupper() and first[:1] in "AEFHILMNORSX":
+        return "an"
+    return "an" if first[:1].lower() in "aeiou" else "a"

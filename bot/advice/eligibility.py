@@ -18,6 +18,7 @@ from bot.catalogue.schema import (
     EmploymentCriterion,
     EntryPointCriterion,
     ExperienceCriterion,
+    LocalCriterion,
     NationCriterion,
     ProfessionCriterion,
     ProgrammeDoc,
@@ -26,7 +27,7 @@ from bot.catalogue.schema import (
     SpecialtyCriterion,
     StageCriterion,
 )
-from bot.catalogue.vocabulary import PROFESSION_LABELS, STAGE_LABELS
+from bot.catalogue.vocabulary import STAGE_LABELS, ProfessionsFile
 
 Status = Literal["met", "not_met", "unknown"]
 Verdict = Literal["eligible", "possible", "later", "not_eligible", "information"]
@@ -51,11 +52,13 @@ class Check:
         return {"criterion": self.criterion, "status": self.status, "detail": self.detail}
 
 
-def check_programme(programme: ProgrammeDoc, profile: Profile) -> list[Check]:
+def check_programme(
+    programme: ProgrammeDoc, profile: Profile, professions: ProfessionsFile
+) -> list[Check]:
     """Every applicable criterion of `programme`, evaluated for `profile`."""
     checks = []
     for criterion in programme.eligibility:
-        check = _check(criterion, profile)
+        check = _check(criterion, profile, professions)
         if check is not None:
             checks.append(check)
     return checks
@@ -73,20 +76,15 @@ def verdict(programme: ProgrammeDoc, checks: list[Check]) -> Verdict:
     return "eligible"
 
 
-def _plural(profession: str) -> str:
-    label = PROFESSION_LABELS.get(profession, profession)
-    return label if label.endswith("s") else label + "s"
-
-
-def _check(c: Criterion, p: Profile) -> Check | None:  # noqa: C901 - one branch per kind
+def _check(c: Criterion, p: Profile, v: ProfessionsFile) -> Check | None:  # noqa: C901 - one branch per kind
     if isinstance(c, ProfessionCriterion):
-        return _profession(c, p)
+        return _profession(c, p, v)
     if isinstance(c, StageCriterion):
-        return _stage(c, p)
+        return _stage(c, p) if p.profession in v.expand(c.professions) else None
     if isinstance(c, BandCriterion):
-        return _band(c, p)
+        return _band(c, p, v)
     if isinstance(c, SpecialtyCriterion):
-        return _specialty(c, p)
+        return _specialty(c, p) if p.profession in v.expand(c.professions) else None
     if isinstance(c, EntryPointCriterion):
         return _entry_point(c, p)
     if isinstance(c, NationCriterion):
@@ -103,11 +101,14 @@ def _check(c: Criterion, p: Profile) -> Check | None:  # noqa: C901 - one branch
         return _employment(c, p)
     if isinstance(c, ApprovalCriterion):
         return Check(c.label, "unknown", c.check, "approval")
+    if isinstance(c, LocalCriterion):
+        return Check(c.label, "unknown", c.check, "local")
     raise TypeError(f"unhandled criterion {c!r}")  # pragma: no cover
 
 
-def _profession(c: ProfessionCriterion, p: Profile) -> Check:
-    doctors_only = set(c.allowed) | set(c.unknown) <= {"doctor", "dentist", "medical_student"}
+def _profession(c: ProfessionCriterion, p: Profile, v: ProfessionsFile) -> Check:
+    allowed, unknown = v.expand(c.allowed), v.expand(c.unknown)
+    doctors_only = set(allowed) | set(unknown) <= {"doctor", "dentist", "medical_student"}
     if p.profession is None and p.band is not None and doctors_only:
         return Check(
             c.label,
@@ -122,23 +123,23 @@ def _profession(c: ProfessionCriterion, p: Profile) -> Check:
             f"Tell me your profession: this is for {c.label[0].lower() + c.label[1:]}.",
             c.kind,
         )
-    who = PROFESSION_LABELS[p.profession]
-    if p.profession in c.allowed:
-        return Check(c.label, "met", f"Open to {_plural(p.profession)}.", c.kind)
-    if p.profession in c.unknown:
-        detail = c.check or f"Not confirmed whether {_plural(p.profession)} are eligible."
+    term = v.term(p.profession)
+    who, plural = (term.label, term.plural) if term else (p.profession, p.profession)
+    if p.profession in allowed:
+        return Check(c.label, "met", f"Open to {plural}.", c.kind)
+    if p.profession in unknown:
+        detail = c.check or f"Not confirmed whether {plural} are eligible."
         return Check(c.label, "unknown", detail, c.kind)
+    article = "an" if who[:1].lower() in "aeiou" else "a"
     return Check(
         c.label,
         "not_met",
-        f"Not open to {_plural(p.profession)} (you said you're a {who}).",
+        f"Not open to {plural} (you said you're {article} {who}).",
         c.kind,
     )
 
 
 def _stage(c: StageCriterion, p: Profile) -> Check | None:
-    if p.profession not in c.professions:
-        return None
     if p.stage is None:
         return Check(
             c.label,
@@ -162,8 +163,10 @@ def _stage(c: StageCriterion, p: Profile) -> Check | None:
     return Check(c.label, "not_met", f"Not open to a {label}.", c.kind)
 
 
-def _band(c: BandCriterion, p: Profile) -> Check | None:
-    if p.profession not in c.professions and not (p.profession is None and p.band is not None):
+def _band(c: BandCriterion, p: Profile, v: ProfessionsFile) -> Check | None:
+    if p.profession not in v.expand(c.professions) and not (
+        p.profession is None and p.band is not None
+    ):
         return None  # a band said without a profession still counts: only AfC staff have one
     if p.band is None:
         return Check(
@@ -183,8 +186,6 @@ def _band(c: BandCriterion, p: Profile) -> Check | None:
 
 
 def _specialty(c: SpecialtyCriterion, p: Profile) -> Check | None:
-    if p.profession not in c.professions:
-        return None
     groups = " or ".join(g.replace("_", " ") for g in c.groups)
     if p.specialty_group is None:
         return Check(c.label, "unknown", f"Check your specialty is a {groups} specialty.", c.kind)

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.advice.lexicon import lexicon
 from bot.catalogue.snapshot import Catalogue
-from bot.catalogue.vocabulary import NOT_NHS_STAFF
 
 WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -379,7 +378,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     elif REGISTERED.search(text):
         registered = True
     nhs: bool | None = None
-    if profession in NOT_NHS_STAFF:
+    term = catalogue.professions.term(profession)
+    if term is not None and not term.nhs_staff:
         nhs = False
     elif NHS_EMPLOYEE.search(text) or profession is not None:
         nhs = True

@@ -20,9 +20,20 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, delete, select
 
 from bot.catalogue.places import PlaceRow, build_places, row_fields
-from bot.catalogue.schema import GazetteerFile, NetworksFile, ProgrammeDoc, SourceNote
-from bot.catalogue.tables import CatalogueMeta, Network, Place, Programme, utcnow
+from bot.catalogue.schema import (
+    BandCriterion,
+    FaqsFile,
+    GazetteerFile,
+    NetworksFile,
+    ProfessionCriterion,
+    ProgrammeDoc,
+    SourceNote,
+    SpecialtyCriterion,
+    StageCriterion,
+)
+from bot.catalogue.tables import CatalogueMeta, KnowledgeDoc, Network, Place, Programme, utcnow
 from bot.catalogue.text import normalise
+from bot.catalogue.vocabulary import IntentsFile, ProfessionsFile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,6 +66,17 @@ class CatalogueBundle:
     gazetteer: GazetteerFile
     sources: dict[str, SourceNote]
     version: str
+    professions: ProfessionsFile
+    intents: IntentsFile
+    faqs: FaqsFile
+
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """The knowledge files other than programmes, networks and places, as stored."""
+        return {
+            "professions": self.professions.model_dump(mode="json"),
+            "intents": self.intents.model_dump(mode="json"),
+            "faqs": self.faqs.model_dump(mode="json"),
+        }
 
 
 @dataclass(frozen=True)
@@ -104,7 +126,27 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
     if "seed" not in sources and sources_raw is not None:
         problems.append(Problem(directory / "sources.yaml", "seed", "the 'seed' source is missing"))
 
-    if problems or networks is None or gazetteer is None:
+    vocabulary = directory / "vocabulary"
+    professions = _parse(vocabulary / "professions.yaml", ProfessionsFile, problems)
+    intents = _parse(vocabulary / "intents.yaml", IntentsFile, problems)
+    faqs = _parse(directory / "faqs.yaml", FaqsFile, problems)
+    if professions is not None and intents is not None:
+        _check_references(programmes, professions, intents, directory, problems)
+    if faqs is not None:
+        known = {p.id for p in programmes}
+        for n, faq in enumerate(faqs.faqs):
+            for pid in faq.related:
+                if pid not in known:
+                    problems.append(Problem(directory / "faqs.yaml", f"faqs.{n}.related", f"unknown programme {pid!r}"))
+
+    if (
+        problems
+        or networks is None
+        or gazetteer is None
+        or professions is None
+        or intents is None
+        or faqs is None
+    ):
         raise CatalogueError(problems)
     return CatalogueBundle(
         directory=directory,
@@ -113,6 +155,9 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
         gazetteer=gazetteer,
         sources=sources,
         version=_version(directory),
+        professions=professions,
+        intents=intents,
+        faqs=faqs,
     )
 
 
@@ -144,6 +189,8 @@ def load_catalogue(bundle: CatalogueBundle, *, session: Session, use_geonames: b
             "document": net.model_dump(mode="json"),
         }
         _upsert(session, Network, net.id, fields)
+    for name, document in bundle.documents().items():
+        _upsert(session, KnowledgeDoc, name, {"document": document})
     session.exec(delete(Place))
     session.add_all(_place_models(places))
     _upsert(session, CatalogueMeta, "version", {"value": version, "updated_at": utcnow()})
@@ -259,6 +306,33 @@ def _check_unique_names(
                         f"{alias!r} is also a name of {previous!r}",
                     )
                 )
+
+
+def _check_references(
+    programmes: list[ProgrammeDoc],
+    professions: ProfessionsFile,
+    intents: IntentsFile,
+    directory: Path,
+    problems: list[Problem],
+) -> None:
+    """Every profession, group and intent a programme names exists in knowledge/vocabulary/."""
+    intent_ids = {i.id for i in intents.intents}
+    for doc in programmes:
+        path = directory / "programmes" / f"{doc.id}.yaml"
+        named: list[tuple[str, str]] = []
+        for n, c in enumerate(doc.eligibility):
+            if isinstance(c, ProfessionCriterion):
+                named += [(f"eligibility.{n}.allowed", x) for x in c.allowed]
+                named += [(f"eligibility.{n}.unknown", x) for x in c.unknown]
+            elif isinstance(c, StageCriterion | BandCriterion | SpecialtyCriterion):
+                named += [(f"eligibility.{n}.professions", x) for x in c.professions]
+        named += [("routing.audiences", x) for x in doc.routing.audiences]
+        for field, name in named:
+            if not professions.known(name):
+                problems.append(Problem(path, field, f"unknown profession or group {name!r} (see vocabulary/professions.yaml)"))
+        for name in doc.routing.intents:
+            if name not in intent_ids:
+                problems.append(Problem(path, "routing.intents", f"unknown intent {name!r} (see vocabulary/intents.yaml)"))
 
 
 def _check_gazetteer(gazetteer: GazetteerFile, path: Path, problems: list[Problem]) -> None:

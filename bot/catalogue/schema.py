@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.catalogue.vocabulary import (
     NATIONS,
-    PROFESSIONS,
     REGIONS,
     ROLES,
     STAGES,
@@ -66,6 +65,69 @@ class Fact(Strict):
 
 class TopicFact(Fact):
     topic: str = Field(pattern=r"^[a-z_]+$")
+
+
+State = Literal["running", "recruiting", "closed", "historical", "unverified"]
+# Entries in these states are never "fits you now": they are shown only when asked about by
+# name, or as "may no longer run: check", and never ahead of a running programme.
+INACTIVE_STATES = frozenset({"closed", "historical", "unverified"})
+
+
+class StatusFact(Fact):
+    """Whether the programme runs, as of the date its source shows."""
+
+    state: State
+    as_of: date  # required here, optional on other facts
+
+    @property
+    def active(self) -> bool:
+        return self.state not in INACTIVE_STATES
+
+
+# "2026-08" (a month) or "2026-08-03" (a day): sources often give only the month.
+PartialDate = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")]
+
+
+def first_day(value: str) -> date:
+    """The earliest date a partial date can mean."""
+    parts = [int(x) for x in value.split("-")]
+    return date(parts[0], parts[1], parts[2] if len(parts) == 3 else 1)
+
+
+def describe(value: str) -> str:
+    """'March 2026' or '3 March 2026'."""
+    day = first_day(value)
+    return f"{day:%B %Y}" if value.count("-") == 1 else f"{day.day} {day:%B %Y}"
+
+
+class Window(Strict):
+    """One application round, as a source gives it. Any part may be missing."""
+
+    cohort: str | None = None
+    opens: PartialDate | None = None
+    closes: PartialDate | None = None
+    interviews: PartialDate | None = None
+    starts: PartialDate | None = None
+    pattern: str | None = None  # a recurring pattern a source states ("usually open in January")
+    as_of: date
+    sources: list[str] = Field(min_length=1)
+    uncertain: bool = False
+    note: str | None = None
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_are_urls_or_seed(cls, value: list[str]) -> list[str]:
+        return [_check_source(v) for v in value]
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Window:
+        if not any((self.opens, self.closes, self.interviews, self.starts, self.pattern)):
+            raise ValueError("a window needs at least one of opens, closes, interviews, starts, pattern")
+        if self.uncertain and not self.note:
+            raise ValueError("an uncertain window needs a 'note' saying why")
+        if self.opens and self.closes and first_day(self.closes) < first_day(self.opens):
+            raise ValueError("closes is before opens")
+        return self
 
 
 class _Criterion(Strict):
@@ -140,6 +202,14 @@ class ApprovalCriterion(_Criterion):
     check: str = Field(min_length=1)
 
 
+class LocalCriterion(_Criterion):
+    """Offered and decided locally (a deanery, a local office, an employer): always "check
+    locally", and, unlike approval, it keeps the verdict at "possible"."""
+
+    kind: Literal["local"]
+    check: str = Field(min_length=1)
+
+
 Criterion = Annotated[
     ProfessionCriterion
     | StageCriterion
@@ -152,7 +222,8 @@ Criterion = Annotated[
     | DegreeCriterion
     | RoleCriterion
     | EmploymentCriterion
-    | ApprovalCriterion,
+    | ApprovalCriterion
+    | LocalCriterion,
     Field(discriminator="kind"),
 ]
 
@@ -165,11 +236,11 @@ class Routing(Strict):
 
     def intent(self, name: str) -> int:
         """How strongly the entry serves an intent (0 when it does not)."""
-        return cast(dict[str, int], self.intents).get(name, 0)
+        return self.intents.get(name, 0)
 
     def audience(self, profession: str | None) -> int:
         """How squarely the entry is aimed at a profession (0 when it is not)."""
-        return cast(dict[str, int], self.audiences).get(profession or "", 0)
+        return self.audiences.get(profession or "", 0)
 
 
 class ProgrammeDoc(Strict):
@@ -183,7 +254,8 @@ class ProgrammeDoc(Strict):
     provider: Fact
     summary: Fact
     who_for: Fact
-    status: Fact | None = None
+    status: StatusFact
+    windows: list[Window] = []
     time_commitment: Fact
     duration: Fact
     qualification: Fact
@@ -227,9 +299,8 @@ class ProgrammeDoc(Strict):
             ("duration", self.duration),
             ("qualification", self.qualification),
             ("how_to_apply", self.how_to_apply),
+            ("status", self.status),
         ]
-        if self.status is not None:
-            pairs.append(("status", self.status))
         if self.funding is not None:
             pairs.append(("funding", self.funding))
         pairs.extend((f.topic, f) for f in self.facts)
@@ -315,6 +386,23 @@ class GazetteerFile(Strict):
     ambiguous: list[AmbiguousPlace] = []
 
 
+class Faq(Strict):
+    """A question people ask that no programme answers, with the answer the sources support
+    (for example: is there a UK clinical informatics GMC credential?)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    question: str = Field(min_length=1)
+    phrases: list[str] = Field(min_length=1, description="Words that, all present, ask it.")
+    answer: Fact
+    related: list[str] = []
+
+
+class FaqsFile(Strict):
+    last_reviewed: date
+    review_due: date
+    faqs: list[Faq] = []
+
+
 class SourceNote(Strict):
     title: str
     note: str | None = None
@@ -323,7 +411,6 @@ class SourceNote(Strict):
 
 __all__ = [
     "NATIONS",
-    "PROFESSIONS",
     "REGIONS",
     "ROLES",
     "STAGES",

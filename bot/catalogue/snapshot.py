@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.catalogue.places import PlaceRow, row_from
-from bot.catalogue.schema import NetworkDoc, ProgrammeDoc
-from bot.catalogue.tables import CatalogueMeta, Network, Place, Programme
+from bot.catalogue.schema import FaqsFile, NetworkDoc, ProgrammeDoc
+from bot.catalogue.tables import CatalogueMeta, KnowledgeDoc, Network, Place, Programme
+from bot.catalogue.vocabulary import IntentsFile, ProfessionsFile
 
 
 class CatalogueNotLoaded(RuntimeError):
@@ -28,6 +29,9 @@ class Catalogue:
     programmes: tuple[ProgrammeDoc, ...]
     networks: tuple[NetworkDoc, ...]
     places: tuple[PlaceRow, ...]
+    professions: ProfessionsFile
+    intents: IntentsFile
+    faqs: FaqsFile
     by_id: dict[str, ProgrammeDoc] = field(default_factory=dict)
 
     @classmethod
@@ -37,12 +41,16 @@ class Catalogue:
         programmes: tuple[ProgrammeDoc, ...],
         networks: tuple[NetworkDoc, ...],
         places: tuple[PlaceRow, ...],
+        documents: dict[str, dict[str, object]],
     ) -> Catalogue:
         return cls(
             version=version,
             programmes=programmes,
             networks=networks,
             places=places,
+            professions=ProfessionsFile.model_validate(documents["professions"]),
+            intents=IntentsFile.model_validate(documents["intents"]),
+            faqs=FaqsFile.model_validate(documents["faqs"]),
             by_id={p.id: p for p in programmes},
         )
 
@@ -65,7 +73,8 @@ def read_snapshot(session: Session) -> Catalogue:
         for n in session.exec(select(Network).order_by(Network.id)).all()
     )
     places = tuple(row_from(p) for p in session.exec(select(Place)).all())
-    return Catalogue.build(meta.value, programmes, networks, places)
+    documents = {d.name: d.document for d in session.exec(select(KnowledgeDoc)).all()}
+    return Catalogue.build(meta.value, programmes, networks, places, documents)
 
 
 class CatalogueCache:

@@ -54,6 +54,13 @@ class Place(SQLModel, table=True):
     population: int = 0
 
 
+class KnowledgeDoc(SQLModel, table=True):
+    """A whole validated knowledge file other than a programme: the vocabularies, the FAQs."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
 class CatalogueMeta(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str

@@ -1,57 +1,19 @@
-"""The closed vocabularies shared by the catalogue files, the profile reader and the advisor."""
+"""The vocabularies shared by the catalogue files, the profile reader and the advisor: closed
+ones (nations, regions, stages) as Literals, open ones as the models of knowledge/vocabulary/."""
 
-from typing import Literal, get_args
+from __future__ import annotations
 
-Profession = Literal[
-    "doctor",
-    "dentist",
-    "nurse",
-    "midwife",
-    "ahp",
-    "pharmacist",
-    "clinical_scientist",
-    "healthcare_science_practitioner",
-    "other_clinical",
-    "data_professional",
-    "digital_professional",
-    "manager",
-    "medical_student",
-    "student",
-    "graduate",
-    "external_scientist",
-]
-PROFESSIONS: tuple[str, ...] = get_args(Profession)
+from datetime import date
+from typing import Annotated, Literal, get_args
 
-CLINICAL_PROFESSIONS = frozenset(
-    {
-        "doctor",
-        "dentist",
-        "nurse",
-        "midwife",
-        "ahp",
-        "pharmacist",
-        "clinical_scientist",
-        "healthcare_science_practitioner",
-        "other_clinical",
-    }
-)
-# People who are not (yet) employed by the NHS.
-NOT_NHS_STAFF = frozenset({"medical_student", "student", "graduate", "external_scientist"})
-# Professions paid on Agenda for Change bands (doctors and dentists are not).
-AFC_PROFESSIONS = frozenset(
-    {
-        "nurse",
-        "midwife",
-        "ahp",
-        "pharmacist",
-        "clinical_scientist",
-        "healthcare_science_practitioner",
-        "other_clinical",
-        "data_professional",
-        "digital_professional",
-        "manager",
-    }
-)
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Professions, their groups and the intents are open vocabularies: they live in
+# knowledge/vocabulary/*.yaml (a maintainer adds one without Python) and programmes are checked
+# against them when the catalogue is read. Ids are slugs.
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Profession = Slug
+Intent = Slug
 
 Stage = Literal["medical_student", "foundation", "core", "specialty", "consultant", "sas", "gp"]
 STAGES: tuple[str, ...] = get_args(Stage)
@@ -102,31 +64,7 @@ SpecialtyGroup = Literal[
     "dental",
 ]
 
-Intent = Literal[
-    "hands_on_ai",
-    "ai_interest",
-    "protected_time",
-    "digital_project",
-    "leadership",
-    "qualification",
-    "accreditation",
-    "registration",
-    "networking",
-    "learning",
-    "informatics_career",
-    "become_clinical_scientist",
-    "senior_scientist",
-    "job_description",
-    "ccio",
-    "industry",
-    "cross_sector",
-    "data_skills",
-    "competency_framework",
-    "cio_certification",
-    "plan_ahead",
-    "fellowship",
-]
-INTENTS: tuple[str, ...] = get_args(Intent)
+
 
 ProgrammeKind = Literal[
     "training_programme",
@@ -139,26 +77,11 @@ ProgrammeKind = Literal[
     "professional_body",
     "framework",
     "forum",
+    "signpost",
+    "role",
+    "apprenticeship",
+    "academy",
 ]
-
-PROFESSION_LABELS: dict[str, str] = {
-    "doctor": "doctor",
-    "dentist": "dentist",
-    "nurse": "nurse",
-    "midwife": "midwife",
-    "ahp": "allied health professional",
-    "pharmacist": "pharmacist",
-    "clinical_scientist": "clinical scientist",
-    "healthcare_science_practitioner": "healthcare science practitioner",
-    "other_clinical": "clinician",
-    "data_professional": "data professional",
-    "digital_professional": "digital / IT professional",
-    "manager": "NHS manager",
-    "medical_student": "medical student",
-    "student": "student",
-    "graduate": "graduate",
-    "external_scientist": "scientist outside the NHS",
-}
 
 STAGE_LABELS: dict[str, str] = {
     "medical_student": "medical student",
@@ -169,3 +92,81 @@ STAGE_LABELS: dict[str, str] = {
     "sas": "specialty / SAS doctor",
     "gp": "GP",
 }
+
+
+# -- The vocabulary files (knowledge/vocabulary/*.yaml) ------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Term(_Strict):
+    """One thing people name, and the words they use for it."""
+
+    id: Slug
+    label: str = Field(min_length=1)
+    phrases: list[str] = []
+    acronyms: list[str] = []
+    examples: list[str] = []
+
+
+class ProfessionTerm(Term):
+    plural: str = Field(min_length=1)
+    afc: bool = False
+    grades: bool = False
+    nhs_staff: bool = True
+
+
+class Group(_Strict):
+    label: str = Field(min_length=1)
+    members: list[Slug] = Field(min_length=1)
+
+
+class ProfessionsFile(_Strict):
+    last_reviewed: date
+    review_due: date
+    groups: dict[Slug, Group] = {}
+    professions: list[ProfessionTerm] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids_and_members_known(self) -> ProfessionsFile:
+        ids = [p.id for p in self.professions]
+        if len(ids) != len(set(ids)):
+            raise ValueError("profession ids must be unique")
+        for name, group in self.groups.items():
+            if name in ids:
+                raise ValueError(f"group {name!r} has the same id as a profession")
+            unknown = sorted(set(group.members) - set(ids))
+            if unknown:
+                raise ValueError(f"group {name!r} names unknown professions: {unknown}")
+        return self
+
+    def expand(self, names: list[str]) -> list[str]:
+        """Profession ids, with any group id replaced by its members (order kept, no repeats)."""
+        out: dict[str, None] = {}
+        for name in names:
+            group = self.groups.get(name)
+            out.update(dict.fromkeys(group.members if group else [name]))
+        return list(out)
+
+    def term(self, profession: str | None) -> ProfessionTerm | None:
+        return next((p for p in self.professions if p.id == profession), None)
+
+    def known(self, name: str) -> bool:
+        return name in self.groups or any(p.id == name for p in self.professions)
+
+
+class IntentTerm(Term):
+    offers: str = Field(min_length=1, description='How an entry serving it reads: "it offers X".')
+
+
+class IntentsFile(_Strict):
+    intents: list[IntentTerm] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> IntentsFile:
+        ids = [i.id for i in self.intents]
+        if len(ids) != len(set(ids)):
+            raise ValueError("intent ids must be unique")
+        return self
