@@ -8,7 +8,6 @@ The text uses light Slack-compatible markup (*bold*, bullets) that also reads we
 from __future__ import annotations
 
 from bot.advice.advisor import TOPIC_LABELS, Advice, FactAnswer, Suggestion
-from bot.advice.guard import OFFER
 from bot.catalogue.schema import Fact, NetworkDoc
 
 MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
@@ -25,9 +24,11 @@ FULL_DETAIL = 3
 
 def compose(advice: Advice, *, intro: str | None = None) -> str:
     """The full answer for a person, as text; `intro` replaces the opening (an LLM's phrasing)."""
-    if advice.refusal is not None:
-        return f"{advice.refusal.message}\n\n{OFFER}"
+    if advice.refusal is not None and not advice.refusal.partial:
+        return f"{advice.refusal.message}\n\n{advice.offer}"
     parts: list[str] = []
+    if advice.refusal is not None:  # refuse the harmful part, answer the career part
+        parts.append(f"I can't help with part of that. {advice.refusal.message}")
     parts.append(intro or _intro(advice))
     if advice.profile.place_note:
         parts.append(f"_{advice.profile.place_note}_")

@@ -109,7 +109,7 @@ def test_an_alias_cannot_belong_to_two_programmes(knowledge: Path) -> None:
 
 
 def test_a_place_under_two_regions_must_be_marked_ambiguous(knowledge: Path) -> None:
-    edit(knowledge / "gazetteer.yaml", "cities: [Bristol,", "cities: [Leeds, Bristol,")
+    edit(knowledge / "places" / "gazetteer.yaml", "cities: [Bristol,", "cities: [Leeds, Bristol,")
     assert any("gazetteer.yaml: Leeds" in p for p in problems_for(knowledge))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("I'm a physics PhD graduate wanting to work in clinical scientific computing", {"profession": "graduate"}),
     ("CT3 in core medical training, want informatics time when I'm a registrar", {"stage": "core", "timeframe": "later"}),
     ("ICU consultant in Bath", {"stage": "consultant", "specialty_group": "anaesthesia"}),
-    ("Physician associate in Leeds interested in AI", {"profession": "other_clinical"}),
+    ("Physician associate in Leeds interested in AI", {"profession": "physician_associate"}),
     ("I'm an ACP (advanced clinical practitioner) band 8a in Stoke", {"profession": "other_clinical", "band": 8, "region": "Midlands"}),
     ("Healthcare scientist (audiologist) band 6 wanting to move into clinical informatics", {"profession": "healthcare_science_practitioner", "aspiration": None}),
     ("cardio reg in Bristol", {"profession": "doctor", "stage": "specialty", "specialty": "cardiology"}),
@@ -41,8 +43,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("I'm a data engineer in an NHS trust", {"profession": "data_professional", "nhs_employee": True}),
     ("IT service desk team leader in Manchester", {"profession": "digital_professional", "role": "team_leader"}),
     ("I'm a third-year medical student in London", {"profession": "medical_student", "stage_year": 3, "nhs_employee": False}),
-    ("finishing a biology MSc and want to become a clinical bioinformatician", {"profession": "student", "has_degree": True, "aspiration": "clinical bioinformatician"}),
-    ("I have a computer science degree and want to become a clinical scientist", {"profession": "graduate", "aspiration": "clinical scientist"}),
+    ("finishing a biology MSc and want to become a clinical bioinformatician", {"profession": "student", "has_degree": True, "aspiration": "clinical_scientist"}),
+    ("I have a computer science degree and want to become a clinical scientist", {"profession": "graduate", "aspiration": "clinical_scientist"}),
     ("band 5 cardiac physiologist wanting to move into informatics as a clinical scientist", {"profession": "healthcare_science_practitioner", "band": 5}),
     ("4 years as a bioinformatician in a university genomics lab", {"profession": "external_scientist", "experience_years": 4, "experience_of": "scientific", "nhs_employee": False}),
     ("HCPC-registered clinical scientist, band 7", {"profession": "clinical_scientist", "registered_scientist": True, "band": 7}),
@@ -56,6 +58,33 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("Radiology registrar in Glasgow", {"nation": "Scotland", "region": None}),
     ("Doctor working in Belfast", {"nation": "Northern Ireland"}),
 ]  # fmt: skip
+
+
+DATA = Path(__file__).parent / "data"
+CORPUS = [json.loads(line) for line in (DATA / "profiles.jsonl").read_text().splitlines() if line.strip()]
+KNOWN = {
+    (line.split()[0], line.split()[1]): line.split("#", 1)[-1].strip()
+    for line in (DATA / "known_misreads.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+}
+# Every field is checked where the corpus states it; role, NHS employment and experience only
+# where the line sets them (null there means "not labelled", not "must be unknown").
+ALWAYS = ("profession", "stage", "band", "nation", "region")
+WHEN_SET = ("stage_year", "nhs_employee", "role", "experience_years")
+FIELD_CASES = [
+    pytest.param(case, field, id=f"{case['id']}-{field}")
+    for case in CORPUS
+    for field in (*ALWAYS, *WHEN_SET)
+    if field in ALWAYS or case.get(field) is not None
+]
+
+
+@pytest.mark.parametrize(("case", "field"), FIELD_CASES)
+def test_labelled_corpus_reads_who_is_asking(case: dict[str, Any], field: str, catalogue: Catalogue) -> None:
+    if (case["id"], field) in KNOWN:
+        pytest.xfail(KNOWN[(case["id"], field)])
+    profile = read_profile(case["text"], catalogue=catalogue)
+    assert getattr(profile, field) == case[field], case["text"]
 
 
 @pytest.mark.parametrize(("question", "expected"), CASES, ids=[q[:40] for q, _ in CASES])

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.advice.eligibility import Check, Verdict, check_programme, verdict
-from bot.advice.guard import Refusal, screen
+from bot.advice.guard import Refusal
+from bot.advice.lexicon import lexicon
 from bot.advice.reading import Profile, read_profile
 from bot.catalogue.schema import Fact, NationCriterion, NetworkDoc, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
@@ -20,7 +21,7 @@ MAX_SUGGESTIONS = 5
 MIN_RELEVANCE = 2.0
 UK_NATIONS = ("England", "Wales", "Scotland", "Northern Ireland")
 GENERIC_INTENTS = frozenset(
-    {"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship"}
+    {"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship", "self_assessment"}
 )
 
 INTENT_PHRASES = {
@@ -116,6 +117,7 @@ class Advice:
     facts: list[FactAnswer] = field(default_factory=list)
     clarify: bool = False
     person: str = ""
+    offer: str = ""
 
     @property
     def refused(self) -> bool:
@@ -126,17 +128,17 @@ def advise(
     question: str, *, catalogue: Catalogue, today: date, earlier: Profile | None = None
 ) -> Advice:
     """The advice for one question (with the profile of earlier turns, if any)."""
-    refusal = screen(question)
-    profile = read_profile(question, catalogue=catalogue).merged_with(earlier)
-    if (
-        refusal is not None
-        and refusal.soft
-        and (profile.named or profile.profession or profile.intents)
-    ):
-        refusal = None  # it names a programme, a profession or a need: on topic after all
+    words = lexicon(catalogue)
+    refusal = words.guard.screen(question)
+    # A partly refused question is read, and answered, from its career part alone.
+    readable = refusal.career_text if refusal is not None and refusal.partial else question
+    profile = read_profile(readable, catalogue=catalogue).merged_with(earlier)
+    if refusal is not None and refusal.soft and _on_topic_after_all(profile, earlier):
+        refusal = None
     advice = Advice(question, profile, catalogue.version, today, refusal=refusal)
     advice.person = describe_person(profile, catalogue.professions)
-    if refusal is not None:
+    advice.offer = words.guard.offer
+    if refusal is not None and not refusal.partial:
         return advice
 
     assess = _Assessor(catalogue, profile, today)
@@ -171,6 +173,15 @@ def advise(
         s.reasons = _reasons(s, profile, implied)
         s.cautions = _cautions(s.programme, today)
     return advice
+
+
+def _on_topic_after_all(profile: Profile, earlier: Profile | None) -> bool:
+    """No career words, but it names a programme, a profession, a need, a known question, or it
+    follows up a conversation that had a subject ("can I do it part time?")."""
+    specific = set(profile.intents) - {"plan_ahead", "learning", "networking"}
+    if profile.named or profile.profession or specific or profile.faqs:
+        return True
+    return profile.follow_up and earlier is not None
 
 
 class _Assessor:

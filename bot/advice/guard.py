@@ -1,7 +1,11 @@
 """What Pathfinder will not answer, decided before any advice is composed.
 
-Checked in order of harm: attempts to subvert the assistant, requests about other people or the
-interest log, help with a dishonest application, clinical advice, then anything off-topic.
+The categories and their small named patterns are data (knowledge/vocabulary/refusals.yaml),
+matched sentence by sentence on the text with drug names marked. Checked in order of harm:
+attempts to subvert the assistant, other people's data, dishonest applications, clinical advice,
+then anything off-topic. It fails safe: a message that mixes a refusal with a career question
+has the harmful part refused and, where that is safe (clinical, other people, off-topic), the
+career part answered; an injection or a dishonest request is refused whole.
 """
 
 from __future__ import annotations
@@ -10,148 +14,141 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-Reason = Literal["prompt_injection", "other_people", "dishonest", "clinical_advice", "off_topic"]
+from bot.advice.drugs import drug_spans
+from bot.advice.matching import tokenise
+from bot.catalogue.vocabulary import RefusalsFile
 
-
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
-INJECTION = _rx(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b[\w\s,]{0,40}\b(?:instructions?|rules?|prompts?|guidelines?|guardrails?|system|above|previous|prior)\b|"
-    r"\b(?:system|initial|hidden|original|developer)\s+(?:prompt|instructions?|message)\b|"
-    r"\b(?:reveal|print|show|repeat|output|leak|tell me)\b[\w\s]{0,30}\b(?:your|the)\s+(?:prompt|instructions|rules|configuration|secrets?|api key|tokens?)\b|"
-    r"\byou are (?:now|no longer)\b|\bact as (?:an? )?(?:admin|administrator|root|developer|dan|unrestricted)\b|"
-    r"\b(?:developer|god|admin|jailbreak|dan) mode\b|\bjailbreak\w*|\bpretend (?:you are|you're|to be) (?:an? |the )?(?:admin|administrator|coordinator|different|unrestricted|developer)\b|"
-    r"\bnew instructions?\b|\bprompt injection\b|</?(?:system|instructions?)>|\[\s*system\s*\]|\bsudo\b|"
-    r"\bgrant me (?:admin|coordinator)\b|\bmake me (?:an? )?(?:admin|coordinator)\b"
+SENTENCE = re.compile(
+    r"(?<=[.?!;\n])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bMrs\.)\s+|\n+|\s+\+\s+|\s+(?=also\b|and also\b|btw\b|separately\b|oh and\b|PS\b|then\b|and then\b|and can you\b|and could you\b)",
+    re.I,
 )
-OTHER_PEOPLE = _rx(
-    r"\b(?:which|what|who|whom)\b[\w\s'’,]{0,40}\b(?:colleagues?|others?|people|staff|users?|someone|anyone|everyone|nurses|doctors)\b[\w\s'’]{0,40}\b(?:asked|asking|said|registered|applied|interested|signed up|leaving|enquired|queried)\b|"
-    r"\binterest (?:log|list|register|data)\b|\b(?:list|show|give|export|send|dump)\b[\w\s]{0,25}\b(?:everyone|everybody|all (?:the )?(?:users|people|staff|clinicians|registrations)|who (?:has|have))\b|"
-    r"\bwho (?:else )?(?:has|have) (?:asked|registered|applied|signed up|expressed)\b|"
-    r"\b(?:list|show|export|dump|give me|send me)\b[\w\s]{0,25}\b(?:registered |logged )?(?:interests|registrations|enquiries|sign-?ups)\b|"
-    r"\b(?:my|a) (?:colleague|manager|co-?worker|boss|friend)'?s?\b[\w\s]{0,25}\b(?:questions?|messages?|data|interests?|registrations?|history|conversations?)\b|"
-    r"\bwhat (?:did|has|have) [A-Z][a-z]+ (?:ask|asked|said|registered)\b|\b(?:other|another) (?:user|person)'?s\b|"
-    r"\b(?:list|names?|details|emails?|contacts?)\b[\w\s]{0,20}\b(?:people|users|staff|colleagues|clinicians|everyone|those|nurses|doctors)\b[\w\s]{0,10}\b(?:who|that)\b[\w\s]{0,25}\b(?:registered|asked|applied|signed up|interested|expressed|enquired)\b|"
-    r"\bemail (?:addresses|address) of\b|\bcontact details (?:of|for) (?:everyone|the people|users|applicants)\b"
+# A sentence that asks for something (rather than telling us something): only such a sentence can
+# make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
+REQUEST = re.compile(
+    r"^\W*(?:and\s+|then\s+|also\s+|pls\s+|please\s+|oh and\s+|btw\s+)*(?:can|could|would|will|help|write|tell|give|make|"
+    r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
+    r"explain|translate|compose|create|generate|list|show|summari[sz]e)\b|\?\s*$",
+    re.I,
 )
-DISHONEST = _rx(
-    r"\b(?:claim\w*|pretend\w*|say(?:ing)?|stat(?:e|ing)|put(?:ting)?|writ(?:e|ing)|mak(?:e|ing) (?:it|out)|imply\w*)\b[^.?!]{0,40}\bi\b[^.?!]{0,60}\b(?:didn'?t|did not|haven'?t|have not|hadn'?t|wasn'?t|was not|am not|i'?m not|never did|never have|never was)\b|"
-    r"\b(?:saying|say|claim\w*|pretend\w*|put(?:ting)? (?:down )?that|state|write|make it look like|imply|suggest)\b[\w\s'’,]{0,30}\b(?:i'?m|i am|i have|i've|i was)\b[^.?!]{0,80}\b(?:actually|really|but i'?m|though i'?m|when i'?m|even though|in fact|not yet|isn'?t true|haven'?t)\b|"
-    r"\b(?:lie|lying|fake|faking|falsif\w*|forge\w*|fabricat\w*|exaggerat\w*|inflat\w*|backdat\w*|fudge|embellish\w*|misrepresent\w*|cheat\w*)\b[\w\s]{0,40}\b(?:application|eligib\w*|band|grade|experience|cv|reference|form|years|qualification)\b|"
-    r"\b(?:application|form|cv)\b[\w\s]{0,40}\b(?:lie|fake|falsif\w*|pretend|exaggerat\w*|inflat\w*)\b|"
-    r"\b(?:get around|get round|dodge|trick|game) (?:the )?(?:eligibility|rules|criteria|requirements|system)\b|"
-    r"\bwithout (?:my )?(?:manager|supervisor|tpd|employer) (?:knowing|finding out)\b|\bnot (?:tell|telling) (?:my )?(?:manager|employer|tpd)\b"
-)
-CLINICAL = _rx(
-    r"\b(?:what|which|correct|right|maximum|max|starting|usual)\s+(?:dose|dosage)\b|\bdos(?:e|age|ing) (?:of|for)\b|\b\d+\s?(?:mg|mcg|ml|units)\b|"
-    r"\bhow (?:much|many)\s+\w+\s+(?:should|can|do) (?:i|we) (?:give|prescribe|administer)\b|"
-    r"\b(?:should|can|do) (?:i|we) (?:prescribe|give|start|stop|administer|increase|reduce)\b[\w\s]{0,30}\b(?:patient|him|her|them|drug|medication|antibiotic|insulin|dose)\b|"
-    r"\bmy patient\b|\bpatient (?:has|with|presents|presenting|is)\b|\bdiagnos(?:e|is|ing) (?:this|my|a|the)\b|\bdifferential diagnosis\b|"
-    r"\b(?:interpret|read|look at) (?:this|my|an?) (?:ecg|x-?ray|scan|ct|mri|blood test|result|rash)\b|"
-    r"\btreat(?:ment)? (?:for|of) (?:my|his|her|a|this)\b|\bdrug interactions?\b|\bside effects? of\b|\bcontraindicat\w+|"
-    r"\bi have (?:a )?(?:chest pain|fever|headache|rash|symptoms?)\b|\bis it safe to (?:take|give|prescribe|mix)\b|\bwhat antibiotic\b"
-)
-OFF_TOPIC_MARKERS = _rx(
-    r"\bweather\b|\bforecast\b|\bfootball\b|\bcricket\b|\brecipes?\b|\bcook\w*\b|\bjokes?\b|\bpoems?\b|\blimerick\b|\bhoroscope\b|"
-    r"\blottery\b|\bstock(?:s| market| price)\b|\bcrypto\w*|\bbitcoin\b|\bholiday\b|\bflights?\b|\bhotel\b|\bmovies?\b|\bfilms?\b|\bsongs?\b|"
-    r"\bsports?\b|\bscores?\b|\bcapital of\b|\bwho won\b|\bpremier league\b|\btraffic\b|\btrain times\b|\bbus\b|\brestaurant\b|"
-    r"\bwrite (?:me )?(?:an? )?(?:essay|story|song|poem|code|script|email to my)\b|\bhomework\b|\btranslate\b|\bdating\b|\bmortgage\b|\bpizza\b"
-)
-# Words that show a question is about careers, training or digital work in health.
-ON_TOPIC = _rx(
-    r"\b(?:career|careers|job|jobs|role|roles|fellowships?|fellows?|training|trainee|programmes?|programs?|courses?|schemes?|apply|application|"
-    r"eligib\w*|qualification|registration|accredit\w*|network\w*|informatic\w*|digital|data|analyst|analytics|AI|artificial intelligence|"
-    r"machine learning|scientist|NHS|band|registrar|consultant|nurse|doctor|dentist|pharmacist|midwife|physio\w*|AHP|clinician|clinical|"
-    r"leadership|CCIO|CNIO|CIO|protected time|CPD|learn\w*|upskill\w*|ISDN|STP|HSST|FPT|Topol|BCS|FEDIP|AphA|CHIME|placement|"
-    r"mentor\w*|portfolio|development|skills?|profession\w*|competenc\w*|start-?ups?|industry|technology|tech|(?-i:IT)|EPR|ST\d|FY\d|CT\d|"
-    r"student|graduate|degree|msc|bioinformatic\w*|funding|bursary|deadline|interest|join|membership|framework|pathway|"
-    r"personal statement|statement|cv|interview|referee|reference)s?\b"
-)
+INITIAL = re.compile(r"\b([A-Z]|Dr|Mr|Mrs|Ms|St|Prof)\.(?=\s)")
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
+WHOLE = frozenset({"prompt_injection", "dishonest"})  # never answer any part of these
 
 
 @dataclass(frozen=True)
 class Refusal:
-    reason: Reason
+    reason: str
     message: str
-    # True when the only evidence was the absence of on-topic words: the advisor may overrule it
-    # if it recognises a programme, a profession or a need in the question.
+    # True when the only evidence was the absence of career words: the advisor may overrule it
+    # if it recognises a programme, a profession, a need or a follow-up in the question.
     soft: bool = False
+    # True when a harmful part is refused and the career part (career_text) is answered.
+    partial: bool = False
+    career_text: str = ""
+    pattern: str | None = None  # the named pattern that decided (for logs and evals: no text)
 
 
-MESSAGES: dict[Reason, str] = {
-    "prompt_injection": (
-        "I can't change how I work or share my instructions. I answer questions about NHS "
-        "digital, data and AI career routes from a reviewed catalogue."
-    ),
-    "other_people": (
-        "I can't share anything about other people: not their questions, not who has registered "
-        "interest, not anyone's details. What each person asks me stays private to them. "
-        "If you're an ISDN coordinator, your region's interest log is available to you through "
-        "the coordinator tools, not through questions to me."
-    ),
-    "dishonest": (
-        "I can't help present your eligibility as something it isn't: applications are checked, "
-        "and a misstatement can cost you the place and more. I can help you find what you're "
-        "eligible for now, and what opens up for you later."
-    ),
-    "clinical_advice": (
-        "I can't give clinical advice. Please use your local clinical guidance, senior colleagues "
-        "or a pharmacist. I'm here for questions about digital, data and AI career routes in the NHS."
-    ),
-    "off_topic": (
-        "That's outside what I can help with. I answer questions about routes into NHS digital, "
-        "data and AI work: fellowships, training programmes, professional registration and "
-        "regional networks."
-    ),
-}
-OFFER = (
-    "Tell me your profession, grade or band, and where you work, and what you'd like to do "
-    "(for example: hands-on AI projects, protected time for a digital project, a leadership "
-    "qualification, or professional registration), and I'll suggest the routes that fit."
-)
+@dataclass(frozen=True)
+class Guard:
+    """refusals.yaml compiled."""
+
+    file: RefusalsFile
+    patterns: tuple[tuple[str, str, re.Pattern[str]], ...]  # (id, category, regex)
+    career: re.Pattern[str]
+
+    @classmethod
+    def build(cls, file: RefusalsFile) -> Guard:
+        def expand(pattern: str) -> str:
+            def alternation(m: re.Match[str]) -> str:
+                words = file.signals.get(m.group(1))
+                if words is None:
+                    return m.group(0)
+                return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
+
+            return re.sub(r"\{([a-z_]+)\}", alternation, pattern)
+
+        order = list(file.categories)
+        compiled = sorted(
+            ((p.id, p.category, re.compile(expand(p.pattern), re.IGNORECASE)) for p in file.patterns),
+            key=lambda t: order.index(t[1]),
+        )
+        career = re.compile(expand(r"\b(?:{career})s?\b"), re.IGNORECASE)
+        return cls(file, tuple(compiled), career)
+
+    def screen(self, question: str) -> Refusal | None:
+        """A refusal if the question (or part of it) is one Pathfinder must not answer."""
+        text = " ".join(question.split())
+        # "Dr Priya S. at Royal Stoke": an initial's full stop does not end a sentence.
+        plain = INITIAL.sub(r"\1", question)
+        sentences = [s for s in SENTENCE.split(_mark_drugs(plain)) if s.strip()] or [""]
+        hits = [self._hits(" ".join(s.split())) for s in sentences]
+        decoded = _decoded_blobs(text)
+        for blob in decoded:
+            for pid, category, _ in self._hits(blob):
+                if category in ("prompt_injection", "other_people"):
+                    return self._refuse("prompt_injection", pattern=f"encoded:{pid}")
+        found = [(pid, cat) for sentence in hits for pid, cat, _ in sentence]
+        if found:
+            order = list(self.file.categories)
+            pid, category = min(found, key=lambda f: order.index(f[1]))
+            career = " ".join(
+                s for s, h in zip(sentences, hits, strict=True) if not h and self.career.search(s)
+            )
+            if category not in WHOLE and career and not any(c in WHOLE for _, c in found):
+                return self._refuse(category, pattern=pid, partial=True, career_text=_unmark(career))
+            return self._refuse(category, pattern=pid)
+        if not self.career.search(text):
+            return self._refuse("off_topic", soft=True)
+        return None
+
+    def _hits(self, sentence: str) -> list[tuple[str, str, re.Match[str]]]:
+        out = []
+        careerish = self.career.search(sentence) is not None
+        for pid, category, rx in self.patterns:
+            if category == "off_topic" and (careerish or not REQUEST.search(sentence)):
+                continue  # "I love cricket analytics: which data courses?" is a career question
+            m = rx.search(sentence)
+            if m:
+                out.append((pid, category, m))
+        return out
+
+    def _refuse(self, reason: str, **kw: object) -> Refusal:
+        return Refusal(reason, self.file.categories[reason].message.strip(), **kw)  # type: ignore[arg-type]
+
+    @property
+    def offer(self) -> str:
+        return self.file.offer.strip()
 
 
-def screen(question: str) -> Refusal | None:
-    """A refusal if the question is one Pathfinder must not answer, else None."""
-    text = " ".join(question.split())
-    if INJECTION.search(text) or _encoded_injection(text):
-        return _refuse("prompt_injection")
-    if OTHER_PEOPLE.search(text):
-        return _refuse("other_people")
-    if DISHONEST.search(text):
-        return _refuse("dishonest")
-    if CLINICAL.search(text):
-        return _refuse("clinical_advice")
-    if OFF_TOPIC_MARKERS.search(text) and len(ON_TOPIC.findall(text)) < 2:
-        return _refuse("off_topic")
-    if not ON_TOPIC.search(text) and not _names_a_programme_like_word(text):
-        return Refusal("off_topic", MESSAGES["off_topic"], soft=True)
-    return None
+def _mark_drugs(text: str) -> str:
+    """The text with every drug name replaced by DRUGNAME (patterns refer to it)."""
+    tokens = tokenise(text)
+    spans = drug_spans(tokens)
+    if not spans:
+        return text
+    out, at = [], 0
+    for first, last in spans:
+        out.append(text[at : tokens[first].start])
+        out.append("DRUGNAME")
+        at = tokens[last - 1].end
+    out.append(text[at:])
+    return "".join(out)
 
 
-def _refuse(reason: Reason) -> Refusal:
-    return Refusal(reason, MESSAGES[reason])
+def _unmark(text: str) -> str:
+    return text.replace("DRUGNAME", "a medicine")
 
 
-def _encoded_injection(text: str) -> bool:
+def _decoded_blobs(text: str) -> list[str]:
+    """Base64 in a message is decoded and screened too: instructions are often hidden that way."""
+    out = []
     for blob in BASE64_BLOB.findall(text):
         try:
-            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False).decode(
-                "utf-8", "ignore"
-            )
+            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False).decode("utf-8", "ignore")
         except (binascii.Error, ValueError):
             continue
-        if INJECTION.search(decoded) or OTHER_PEOPLE.search(decoded):
-            return True
-    return False
-
-
-def _names_a_programme_like_word(text: str) -> bool:
-    return bool(
-        re.search(r"\b(?:fellowship|programme|pgcert|pgdip|diploma|register)\b", text, re.I)
-    )
+        printable = sum(ch.isprintable() for ch in decoded)
+        if decoded and printable / len(decoded) > 0.9:
+            out.append(" ".join(decoded.split()))
+    return out

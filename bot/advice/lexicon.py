@@ -8,7 +8,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from bot.advice.guard import Guard
+from bot.advice.matching import PhraseScanner, tokenise
 from bot.advice.places import PlaceIndex
+from bot.advice.vocabulary import Vocabulary, compile_vocabulary
 from bot.catalogue.schema import ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
 from bot.catalogue.text import TOKEN, norm_token, normalise
@@ -71,6 +74,13 @@ class AliasIndex:
 class Lexicon:
     places: PlaceIndex
     aliases: AliasIndex
+    vocabulary: Vocabulary
+    faq_phrases: PhraseScanner[str]
+    guard: Guard
+
+    def faqs(self, text: str) -> list[str]:
+        """The FAQs a question asks (by id)."""
+        return list(dict.fromkeys(m.value for m in self.faq_phrases.scan(tokenise(text))))
 
 
 _LOCK = threading.Lock()
@@ -87,9 +97,15 @@ def lexicon(catalogue: Catalogue) -> Lexicon:
         found = _BUILT.get(key)
         if found is not None and found[0] is catalogue:
             return found[1]
+        faq_phrases: PhraseScanner[str] = PhraseScanner()
+        for faq in catalogue.faqs.faqs:
+            faq_phrases.add_all(faq.phrases, faq.id)
         built = Lexicon(
             places=PlaceIndex.from_rows(catalogue.places),
             aliases=AliasIndex.build(catalogue.programmes),
+            vocabulary=compile_vocabulary(catalogue.professions, catalogue.intents, catalogue.reading),
+            faq_phrases=faq_phrases,
+            guard=Guard.build(catalogue.refusals),
         )
         if len(_BUILT) >= 4:  # old snapshots: a reload replaced them
             _BUILT.clear()

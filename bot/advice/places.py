@@ -6,11 +6,11 @@ it had to guess. The rows come from the catalogue (bot/catalogue/places.py build
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from bot.advice.matching import PhraseScanner, Token, tokenise
 from bot.catalogue.places import PlaceRow
-from bot.catalogue.text import TOKEN, norm_token
 
 # Prepositions and words that make a capitalised word read as a place rather than a noun.
 LOCATIVE_BEFORE = frozenset({"in", "at", "near", "from", "around", "outside", "to", "nr"})
@@ -30,12 +30,30 @@ class PlaceMatch:
     note: str | None = None
 
 
-@dataclass
-class _Mention:
-    start: int
-    end: int
-    readings: list[PlaceRow]
-    work_context: bool
+@dataclass(frozen=True)
+class PlaceMention:
+    """A place name found in the text: its token span and every reading it can have."""
+
+    first: int
+    last: int
+    readings: tuple[PlaceRow, ...]
+
+    @property
+    def text(self) -> str:
+        return self.readings[0].name
+
+
+# How a place mention stands to the asker (decided by the reader from its cue words): where they
+# work decides; where they live counts only when nothing says where they work; where someone else
+# is, or where they trained, grew up or are moving to, never counts.
+Standing = str  # "work" | "asker" | "home" | "ignore"
+STANDING_ORDER = ("work", "asker", "home")
+POSTCODE = re.compile(r"^([A-Za-z]{1,2})([0-9][0-9A-Za-z]?)$")
+INWARD = re.compile(r"^[0-9][A-Za-z]{2}$")
+# Postcode districts that are also grades or bands (ST4, CT2, FY1, F2, B7): read as a postcode
+# only with more evidence (a bracket, the inward code, the word postcode).
+GRADE_LIKE = frozenset({"st", "ct", "fy", "f", "b", "gp", "dct", "imt", "cst"})
+QUALIFIER_GAP = 3  # "Newcastle (Staffs)", "Sutton, Surrey", "Richmond in North Yorkshire"
 
 
 @dataclass
@@ -43,92 +61,177 @@ class PlaceIndex:
     """Finds and resolves place names in free text."""
 
     by_key: dict[str, list[PlaceRow]]
-    max_words: int = field(default=1)
+    scanner: PhraseScanner[str]
 
     @classmethod
     def from_rows(cls, rows: Iterable[PlaceRow]) -> PlaceIndex:
         by_key: dict[str, list[PlaceRow]] = {}
         for row in rows:
             by_key.setdefault(row.key, []).append(row)
-        for readings in by_key.values():
+        scanner: PhraseScanner[str] = PhraseScanner()
+        for key, readings in by_key.items():
             readings.sort(key=lambda r: r.rank)
-        longest = max((len(k.split()) for k in by_key), default=1)
-        return cls(by_key=by_key, max_words=min(longest, 8))
+            if not key.startswith("postcode "):
+                scanner.add(key, key, plurals=False)
+        return cls(by_key=by_key, scanner=scanner)
 
-    def find(self, text: str) -> PlaceMatch | None:
-        """The place the question is about, or None when it names none."""
-        originals = [m.group(0) for m in TOKEN.finditer(text)]
-        tokens = [norm_token(t) for t in originals]
-        mentions = self._mentions(originals, tokens)
-        if not mentions:
+    def mentions(self, tokens: list[Token], text: str) -> list[PlaceMention]:
+        """Every place the text names, longest name first, in order."""
+        found = [
+            PlaceMention(m.first, m.last, tuple(self.by_key[m.value]))
+            for m in self.scanner.scan(tokens)
+            if self._plausible(self.by_key[m.value], tokens, text, m.first, m.last)
+        ]
+        taken = {i for f in found for i in range(f.first, f.last)}
+        for i in range(len(tokens)):
+            if i not in taken:
+                post = self._postcode(tokens, text, i)
+                if post is not None:
+                    found.append(post)
+        return sorted(found, key=lambda f: f.first)
+
+    def _postcode(self, tokens: list[Token], text: str, i: int) -> PlaceMention | None:
+        hit = POSTCODE.match(tokens[i].text)
+        if hit is None:
             return None
-        words = " " + " ".join(tokens) + " "
-        resolved = [self._resolve(m, mentions, words) for m in mentions]
-        chosen = next(
-            (r for r, m in zip(resolved, mentions, strict=True) if m.work_context), resolved[0]
-        )
-        places = {(r.nation, r.region) for r in resolved}
-        if len(places) > 1 and not chosen.uncertain:
-            others = ", ".join(sorted({r.text for r in resolved if r is not chosen}))
-            note = f"You mentioned {others} as well; I've assumed you work in {chosen.text}."
-            chosen = PlaceMatch(
-                chosen.text, chosen.label, chosen.nation, chosen.region, chosen.kind, True, note
-            )
-        return chosen
-
-    def _mentions(self, originals: list[str], tokens: list[str]) -> list[_Mention]:
-        mentions: list[_Mention] = []
-        i = 0
-        while i < len(tokens):
-            hit = None
-            for n in range(min(self.max_words, len(tokens) - i), 0, -1):
-                readings = self.by_key.get(" ".join(tokens[i : i + n]))
-                if readings and self._plausible(readings, originals, tokens, i, n):
-                    hit = (n, readings)
-                    break
-            if hit is None:
-                i += 1
-                continue
-            n, readings = hit
-            before = " ".join(tokens[max(0, i - 3) : i])
-            work = bool(re.search(r"\b(work|working|based|job|employed|post|live|am)\b", before))
-            mentions.append(_Mention(i, i + n, list(readings), work))
-            i += n
-        return mentions
+        area, district = hit.group(1).lower(), tokens[i].key
+        written_upper = tokens[i].text.upper() == tokens[i].text
+        before = tokens[i - 1].key if i > 0 else ""
+        after = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        bracketed = text[max(0, tokens[i].start - 1) : tokens[i].start] == "(" or text[tokens[i].end : tokens[i].end + 1] == ")"
+        certain = INWARD.match(after) is not None or before == "postcode" or after.lower() == "postcode"
+        if not written_upper and not (bracketed or certain):
+            return None
+        if area in GRADE_LIKE and len(hit.group(2)) == 1 and not certain:
+            return None  # "(ST3)" is a grade; "ST3 7LN" or "my ST3 postcode" is Stoke
+        readings = self.by_key.get(f"postcode {district}") or self.by_key.get(f"postcode {area}")
+        if not readings:
+            return None
+        return PlaceMention(i, i + 1, tuple(readings))
 
     @staticmethod
-    def _plausible(
-        readings: list[PlaceRow], originals: list[str], tokens: list[str], i: int, n: int
-    ) -> bool:
+    def _plausible(readings: list[PlaceRow], tokens: list[Token], text: str, i: int, j: int) -> bool:
         first = readings[0]
+        words = [t.text for t in tokens[i:j]]
+        before = tokens[i - 1].key if i > 0 else ""
+        after = tokens[j].key if j < len(tokens) else ""
+        gap_after = text[tokens[j - 1].end : tokens[j].start] if j < len(tokens) else "."
+        # A lowercase name after "in"/"at" and before a break reads as a place ("gpst2 in hull,").
+        located = before in LOCATIVE_BEFORE and (bool(re.search(r"[,.;:!?)]", gap_after)) or after in LOCATIVE_AFTER or after in ("and", "but", "area"))
         if first.case_sensitive:
-            words = originals[i : i + n]
             if first.name.isupper():
                 if " ".join(words) != first.name:
                     return False
-            elif not all(w[:1].isupper() for w in words if len(w) > 3 or w == words[0]):
+            elif not all(w[:1].isupper() for w in words if len(w) > 3 or w == words[0]) and not located:
                 return False
-        if first.source == "geonames":
-            before = tokens[i - 1] if i > 0 else ""
-            after = tokens[i + n] if i + n < len(tokens) else ""
-            if before not in LOCATIVE_BEFORE and after not in LOCATIVE_AFTER:
-                return False
+        if first.source == "geonames" and before not in LOCATIVE_BEFORE and after not in LOCATIVE_AFTER:
+            return False
         return True
 
-    @staticmethod
-    def _resolve(mention: _Mention, mentions: list[_Mention], words: str) -> PlaceMatch:
+    def resolve(self, mention: PlaceMention, mentions: list[PlaceMention], tokens: list[Token]) -> PlaceMatch:
+        """One reading for a mention: the only one; the one a qualifier next to it names
+        ("Newcastle (Staffs)"); the one its hint words or the other places support; else the
+        default with a note, or (for a nickname several hospitals share) a question."""
         readings = mention.readings
-        text = readings[0].name
-        if len(readings) == 1:
+        text = " ".join(t.text for t in tokens[mention.first : mention.last])
+        if len({(r.nation, r.region) for r in readings}) == 1:
             r = readings[0]
             return PlaceMatch(text, r.label, r.nation, r.region, r.kind)
+        qualifier = next((m for m in mentions if 0 < m.first - mention.last < QUALIFIER_GAP + 1 or m.first == mention.last), None)
+        others = [m.readings for m in mentions if m is not mention]
+        if qualifier is not None:
+            picked = _consistent(readings, [qualifier.readings])
+            if picked is not None:
+                return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind)
+        words = " " + " ".join(t.key for t in tokens) + " "
         for r in readings:
             if any(f" {h} " in words for h in r.hints):
                 return PlaceMatch(text, r.label, r.nation, r.region, r.kind)
-        others = [m.readings[0] for m in mentions if m is not mention and len(m.readings) == 1]
-        for r in readings:
-            if any(o.nation == r.nation and o.region == r.region for o in others):
-                return PlaceMatch(text, r.label, r.nation, r.region, r.kind)
+        picked = _consistent(readings, others)
+        if picked is not None:
+            return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind)
+        if readings[0].kind == "shared":
+            nations = {r.nation for r in readings}
+            options = " or ".join(sorted({r.label for r in readings})[:4])
+            note = f"Several hospitals are called {text} ({options}); tell me which, or the town, and I'll name your region."
+            nation = readings[0].nation if len(nations) == 1 else None
+            return PlaceMatch(text, text, nation or "", None, "shared", uncertain=True, note=note)
         r = readings[0]
         note = f"I've taken {text} to mean {r.label}; tell me if you meant somewhere else."
         return PlaceMatch(text, r.label, r.nation, r.region, r.kind, uncertain=True, note=note)
+
+    def find(
+        self, text: str, *, standing: Callable[[PlaceMention], Standing] | None = None
+    ) -> PlaceMatch | None:
+        """The place where the asker works, or None when the text names none."""
+        tokens = tokenise(text)
+        mentions = self.mentions(tokens, text)
+        if not mentions:
+            return None
+        judged = [(m, standing(m) if standing else "asker") for m in mentions]
+        usable = [(m, s) for m, s in judged if s != "ignore"]
+        if not usable:
+            return None
+        # A qualifier ("(Staffs)", ", Surrey", "in North Yorkshire") describes the name before it,
+        # not a second place.
+        qualified = {id(m): q for m, _ in usable for q, _ in usable if _qualifies(q, m, tokens, text)}
+        qualifiers = {id(q) for q in qualified.values()}
+        primary = [(m, s) for m, s in usable if id(m) not in qualifiers] or usable
+        best = min(STANDING_ORDER.index(s) for _, s in primary)
+        tied = [(m, s) for m, s in primary if STANDING_ORDER.index(s) == best]
+        chosen_mention, chosen_standing = _pick(tied, tokens)
+        chosen = self.resolve(chosen_mention, mentions, tokens)
+        qualifier = qualified.get(id(chosen_mention))
+        if qualifier is not None and len({(r.nation, r.region) for r in qualifier.readings}) == 1:
+            q = qualifier.readings[0]
+            if (chosen.nation, chosen.region) != (q.nation, q.region) and q.kind in QUALIFIER_KINDS:
+                # "Newcastle (Staffs)": the person has told us which one they mean.
+                text_ = f"{chosen.text} ({q.name})"
+                return PlaceMatch(text_, text_, q.nation, q.region, chosen.kind)
+        if not chosen.nation:
+            return chosen
+        resolved = [self.resolve(m, mentions, tokens) for m, _ in primary]
+        places = {(r.nation, r.region) for r in resolved if r.nation}
+        if len(places) > 1 and not chosen.uncertain:
+            others = ", ".join(sorted({r.text for r in resolved if (r.nation, r.region) != (chosen.nation, chosen.region)}))
+            verb = "work" if chosen_standing == "work" else "are based"
+            note = f"You mentioned {others} as well; I've taken it that you {verb} in {chosen.text}."
+            chosen = PlaceMatch(chosen.text, chosen.label, chosen.nation, chosen.region, chosen.kind, True, note)
+        return chosen
+
+
+QUALIFIER_KINDS = frozenset({"county", "region", "nation", "ics", "deanery", "town", "ambiguous"})
+# Most specific first: a hospital says more about where someone works than a region's name.
+SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "hsc_trust": 1, "health_board": 1, "icb": 1,
+               "postcode": 1, "postcode_area": 2, "town": 2, "ambiguous": 2, "ics": 3, "deanery": 3,
+               "county": 3, "region": 4, "nation": 5}  # fmt: skip
+CONTRAST = frozenset({"but", "though", "although", "however", "whereas", "while", "whilst", "yet"})
+
+
+def _qualifies(q: PlaceMention, m: PlaceMention, tokens: list[Token], text: str) -> bool:
+    """Whether q, right after m, says which m is meant: "Newcastle (Staffs)", "Sutton, Surrey"."""
+    if not 0 <= q.first - m.last <= 1 or q is m:
+        return False
+    gap = text[tokens[m.last - 1].end : tokens[q.first].start]
+    between = {t.key for t in tokens[m.last : q.first]}
+    return ("(" in gap or "," in gap or between <= {"in", "on"}) and q.readings[0].kind in QUALIFIER_KINDS
+
+
+def _pick(tied: list[tuple[PlaceMention, Standing]], tokens: list[Token]) -> tuple[PlaceMention, Standing]:
+    """Among equally placed mentions: the one after a contrast ("based in X but I work at Y"),
+    else the most specific (a hospital over a region's name), else the first."""
+    ordered = sorted(tied, key=lambda ms: ms[0].first)
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if CONTRAST & {t.key for t in tokens[earlier[0].last : later[0].first]}:
+            return later
+    return min(ordered, key=lambda ms: (SPECIFICITY.get(ms[0].readings[0].kind, 2), ms[0].first))
+
+
+def _consistent(readings: tuple[PlaceRow, ...], others: list[tuple[PlaceRow, ...]]) -> PlaceRow | None:
+    """The reading that agrees with a place named beside it (an unambiguous one first)."""
+    for group in sorted(others, key=len):
+        for r in readings:
+            if any(o.nation == r.nation and (o.region == r.region or o.region is None and o.kind in ("nation", "region")) for o in group):
+                if len(group) == 1 or len({(o.nation, o.region) for o in group}) == 1:
+                    return r
+    return None

@@ -1,25 +1,71 @@
 """Read who is asking, and what they want, from the words of a question.
 
-Everything here is a deterministic reading of the text: profession, grade or band, specialty,
-role, experience, place, intents and the programmes it names. What the text does not say stays
-None, and the eligibility checks then say "to check" instead of guessing.
+Every phrase the vocabulary knows is found first (bot/advice/matching.py). Then each one is
+attributed: cue words in knowledge/vocabulary/reading.yaml say whether it is about the asker
+("I'm a", "as a", the opening words of a message), about someone else ("my husband", "a team of",
+a plural such as "doctors"), negated ("not", "no longer"), past ("used to", "ex-") or wished for
+("want to become"). A cue covers the phrases after it in its clause, until a scope end ("but",
+"now", a comma). Only what holds of the asker now becomes the profile; what the text does not say
+stays None, and eligibility then says "to check" instead of guessing.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.advice.lexicon import lexicon
+from bot.advice.lexicon import Lexicon, lexicon
+from bot.advice.matching import Match, Token, tokenise
+from bot.advice.places import PlaceMatch, PlaceMention, Standing
+from bot.advice.vocabulary import Patterned
 from bot.catalogue.snapshot import Catalogue
 
+Who = Literal["self", "opening", "plain", "other", "negated", "past", "wish", "hedged", "group"]
+ASKER = ("self", "opening", "plain")  # attributions that describe the asker, strongest first
+HARD_BREAK = re.compile(r"[.!?;:\n]|\s-\s|—|–")
+SOFT_BREAK = re.compile(r"[,()/\[\]\"]")
+POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
+OPENING_WORDS = 6  # a role named in the first words of a message describes its author
 WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "final": 5,
 }  # fmt: skip
+BAND = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?:agenda\s+for\s+change|afc)\s*(?:band\s*)?|band\s*-?\s*|B\s?|(?:i['’]?m|i am)\s+an?\s+(?=[2-9][a-d]?\s+(?:on|in|at|nurse|physio|ot|sister|on the)\b))"
+    r"([2-9]|two|three|four|five|six|seven|eight|nine)\s?([a-d])?(?![0-9A-Za-z])"
+    r"|(?<![A-Za-z0-9£$])([89])\s?([a-d])(?![0-9A-Za-z])",
+    re.IGNORECASE,
+)
+EXPERIENCE = re.compile(
+    r"(?<![\w.])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+    r"\+?\s*(?:or more\s+)?(?:years?|yrs?)\b",
+    re.IGNORECASE,
+)
+NOT_EXPERIENCE = re.compile(r"^\W*(?:old|ago|long|course|programme|fellowship|degree)\b", re.IGNORECASE)
+YEAR_OF_STUDY = re.compile(r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ]year\b", re.I)
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "final": 5}
+LEADERSHIP = re.compile(
+    r"\blead\w*|\bled\b|\broll-?out\b|\btransformation\b|\bimplement\w*|\bEPR\b|\bdigital\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bchange\b|\binformatics\b",
+    re.IGNORECASE,
+)
+SCIENCE = re.compile(r"\bscientist\b|\bbioinformatic\w*|\blab\b|\blaboratory\b|\bgenomic\w*|\bphysics\b|\bscientific\b", re.I)
+DEGREE = re.compile(r"\bdegree\b|\bBSc\b|\bMSc\b|\bPhD\b|\bmaster'?s\b|\bgraduat\w*|\bBEng\b|\bMEng\b|\bBA\b|\bMPhys\b|\bMChem\b", re.I)
+REGISTERED = re.compile(
+    r"\bHCPC[- ]?(?:registered|reg(?:['’]?d)?)\b|\bregistered (?:clinical |biomedical )?scientist\b|"
+    r"\bregistered with (?:the )?HCPC\b|\bon the HCPC register\b|\bI(?:['’]m| am) (?:HCPC )?registered\b|\bIBMS registered\b",
+    re.IGNORECASE,
+)
+NOT_REGISTERED = re.compile(
+    r"\bnot (?:yet )?(?:HCPC )?registered\b|\bunregistered\b|\btrainee (?:clinical|biomedical) scientist\b|"
+    r"\bSTP trainee\b|\bwithout (?:HCPC )?registration\b",
+    re.IGNORECASE,
+)
+POSTCODE_AFTER = frozenset({"postcode", "post", "area"})
+SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healthcare_science_practitioner"})
 
 
 class Profile(BaseModel):
@@ -50,19 +96,25 @@ class Profile(BaseModel):
     named_negated: list[str] = []
     asked_topics: list[str] = []
     timeframe: str | None = None
+    upcoming: bool = False  # the grade is the one they are applying for or about to start
+    follow_up: bool = False  # a short message that leans on what the conversation was about
+    faqs: list[str] = []
 
     def merged_with(self, earlier: Profile | None) -> Profile:
         """This turn's profile, with anything it leaves unknown taken from an earlier turn."""
         if earlier is None:
             return self
         data = self.model_dump()
+        turn_only = ("intents", "named", "named_negated", "asked_topics", "timeframe", "follow_up", "faqs", "upcoming")
         for key, value in earlier.model_dump().items():
-            if key in ("intents", "named", "named_negated", "asked_topics", "timeframe"):
+            if key in turn_only:
                 continue
             if data.get(key) is None and value is not None:
                 data[key] = value
         if not self.intents and not self.named:
             data["intents"] = list(earlier.intents)
+        if self.follow_up and not self.named:
+            data["named"] = list(earlier.named)  # "can I do it part time?": it is what we discussed
         return Profile.model_validate(data)
 
     @property
@@ -70,325 +122,182 @@ class Profile(BaseModel):
         return self.profession is None and self.stage is None and self.band is None
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
-# Aspirations: "want to become a clinical scientist" names a goal, not the asker's job.
-ASPIRATION = _rx(
-    r"\b(?:become|becoming|train(?:ing)? (?:up )?as|qualify(?:ing)? as|retrain(?:ing)? as|"
-    r"career as|route (?:in)?to (?:becoming )?|move (?:in)?to [\w\s]{0,40}? as|"
-    r"get into [\w\s]{0,30}? as|work(?:ing)? as|job as|be|registration as|registered as|register as)\s+(?:an?\s+|the\s+)?"
-    r"((?:registered |consultant |nhs )?(?:clinical scientist|clinical bioinformatician|"
-    r"bioinformatician|healthcare scientist|data scientist|clinical informatician|scientist|"
-    r"ccio|cnio|cio|consultant)s?)"
-)
-
-# (profession, priority, pattern). The highest priority match outside an aspiration wins.
-PROFESSION_PATTERNS: list[tuple[str, int, re.Pattern[str]]] = [
-    ("medical_student", 95, _rx(
-        r"\b(?:med(?:ical)?|medic|vet)\s*(?:school\s+)?students?\b|\bmedical school\b|"
-        r"\b(?:studying|study) medicine\b|\bmed school\b|\bintercalat")),
-    ("student", 92, _rx(
-        r"\b(?:student nurse|nursing student|student midwife|pharmacy student|"
-        r"(?:under)?graduate student|phd student|msc student|undergrad(?:uate)?)\b|"
-        r"\bstudents?\b|\bfinishing (?:my |an? )?(?:\w+ )?(?:msc|bsc|degree|masters?|phd|ma)\b|"
-        r"\b(?:doing|studying) (?:an? |my )?(?:\w+ )?(?:msc|bsc|degree|masters?|phd)\b")),
-    ("dentist", 90, _rx(
-        r"\bdentists?\b|\bdental\b|\borthodont\w*|\bendodont\w*|\bperiodont\w*|"
-        r"\boral surg\w*|\bmaxillofacial\b|\bomfs\b|\bdct ?[123]\b")),
-    ("midwife", 88, _rx(r"\bmidwi(?:fe|ves|fery)\b")),
-    ("pharmacist", 86, _rx(r"\bpharmacists?\b|\bpharmacy\b(?! technician)|\bprescribing advisers?\b")),
-    ("ahp", 85, _rx(
-        r"\bphysio(?:therapist)?s?\b|\boccupational therapists?\b|(?-i:\bOTs?\b)|"
-        r"\bradiographers?\b|\bsonographers?\b|\bparamedics?\b|\bspeech (?:and|&) language\b|"
-        r"(?-i:\bSA?LTs?\b)|\bdieti[ct]ians?\b|\bpodiatrists?\b|\borthoptists?\b|\bprosthetists?\b|"
-        r"\borthotists?\b|\boperating department practitioners?\b|(?-i:\bODPs?\b)|"
-        r"\b(?:art|music|drama) therapists?\b|\bosteopaths?\b|\ballied health\b|(?-i:\bAHPs?\b)|"
-        r"\bchiropod\w+|\btherapy radiographer\b")),
-    ("nurse", 84, _rx(
-        r"\bnurs(?:e|es|ing)\b|\bRGN\b|\bRMN\b|\bward sister\b|\bmatron\b|"
-        r"\bhealth visitors?\b|(?-i:\bANPs?\b|\bCNS\b|\bRNs?\b)|\bCNIO\b")),
-    ("clinical_scientist", 83, _rx(
-        r"\bclinical scientists?\b|\bclinical bioinformaticians?\b|\bmedical physicists?\b|"
-        r"\bclinical engineers?\b|\bHCPC[- ]registered scientist\b|"
-        r"\bbioinformaticians?\b|\bclinical embryologists?\b|\bgenetic scientists?\b|\bstp trainee\b")),
-    ("healthcare_science_practitioner", 82, _rx(
-        r"\bphysiologists?\b|\bhealthcare science practitioners?\b|\bbiomedical scientists?\b|"
-        r"\bclinical technologists?\b|\baudiologists?\b|\bperfusionists?\b|"
-        r"\bhealthcare scientists?\b|\blab(?:oratory)? technician\b|\bgenetic technologists?\b")),
-    ("other_clinical", 81, _rx(r"\bphysician associates?\b|\bphysicians?'? assistants?\b|\badvanced clinical practitioners?\b|(?-i:\bACPs?\b)")),
-    ("doctor", 80, _rx(
-        r"\bdoctors?\b|\bdr\b|\bphysicians?\b|\bsurgeons?\b|\banaesth?etists?\b|\banesthesiologists?\b|"
-        r"\bradiologists?\b|\bpsychiatrists?\b|\bpa?ediatricians?\b|\bcardiologists?\b|"
-        r"\boncologists?\b|\b(?:histo)?pathologists?\b|\bdermatologists?\b|\bneurologists?\b|"
-        r"\bgastroenterologists?\b|\bhae?matologists?\b|\bgeriatricians?\b|\bintensivists?\b|"
-        r"\bobstetricians?\b|\bgyn(?:a)?ecologists?\b|\bophthalmologists?\b|\burologists?\b|"
-        r"\brheumatologists?\b|\bnephrologists?\b|\bendocrinologists?\b|\brespiratory physician\b|"
-        r"\bmedics?\b|\bjunior doctor\b|\bresident doctors?\b|\bhouse officer\b|\bSHOs?\b|"
-        r"\bF\s?Y\s?-?[12]\b|\bF[12]\b|\bfoundation (?:year|doctor|trainee|programme)\b|"
-        r"\bC\s?T\s?-?[123]\b|\bcore (?:medical |surgical |psychiatry )?train(?:ee|ing)\b|"
-        r"\bIMT\s?-?[123]?\b|\bCMT\b|\bACCS\b|\bCST\b|\bS\s?T\s?-?[1-9]\b|\bSpRs?\b|\bStRs?\b|"
-        r"\bGP\s?ST\s?-?[123]?\b|\bGPs?\b|\bgeneral practitioners?\b|\bGP trainees?\b|"
-        r"\bspecialty doctor\b|\bSAS doctor\b|\bstaff grade\b|\bassociate specialist\b|"
-        r"\b(?:med|medical|surgical|cardio|gastro|resp|renal|neuro|psych|paeds?|ortho)\s+regs?\b|"
-        r"\bconsultant (?:in |an? )?(?:anaesth|radiolog|surgeon|physician|cardiolog|psychiatr|"
-        r"paediatric|pathol|histopath|oncolog|neurolog|haematolog|dermatolog|geriatric|intensiv|"
-        r"emergency|acute|respiratory|gastro|renal|rheumat|endocrin|urolog|ophthalm|obstet|"
-        r"microbio|virolog|anaesthetist)\w*")),
-    ("other_clinical", 70, _rx(
-        r"\bpsychologists?\b|\bpharmacy technicians?\b|\bnursing associates?\b|\badvanced clinical practitioners?\b|(?-i:\bACPs?\b)|"
-        r"\bhealthcare assistants?\b|(?-i:\bHCAs?\b)|\bphysician associates?\b|"
-        r"\bclinical (?:coders?|support workers?)\b|\bcounsellors?\b|\bpsychotherapists?\b")),
-    ("data_professional", 60, _rx(
-        r"\b(?:data|information|bi|business intelligence|performance|health|nhs|informatics|"
-        r"insight|senior|junior|healthcare|clinical|population health)\s+analysts?\b|"
-        r"\banalysts?\b|\bdata scientists?\b|\bdata engineers?\b|\bstatisticians?\b|"
-        r"\bBI developers?\b|\banalytics\b|\bdata managers?\b|\bdata science team\b")),
-    ("external_scientist", 58, _rx(
-        r"\b(?:university|academic|research)\s+(?:\w+\s+){0,2}(?:lab|laboratory|group|institute)\b|"
-        r"\bpostdoc\w*\b|\bresearch (?:scientist|fellow|associate)\b|\bin academia\b|"
-        r"\bin industry\b|\bpharma(?:ceutical)? (?:company|industry)\b")),
-    ("digital_professional", 55, _rx(
-        r"(?-i:\bIT\b)|\bservice desk\b|\bhelp ?desk\b|\bsoftware (?:developer|engineer)s?\b|"
-        r"\bdevelopers?\b|\bprogrammers?\b|\binformatics (?:staff|team|officer|lead|manager)\b|"
-        r"\binformaticians?\b|\bclinical systems?\b|\bEPR (?:team|analyst|trainer|lead)\b|"
-        r"\bcyber\b|\binfrastructure\b|\bdigital (?:team|staff|project manager|lead|officer)\b|"
-        r"\bsystems? (?:analyst|administrator|engineer|trainer)s?\b|\brecords manager\b|"
-        r"\blibrarians?\b|\bknowledge (?:manager|specialist)\b|\btechnical support\b|\bdevops\b|"
-        r"\bCIO\b|\bchief information officer\b|\bhead of (?:IT|digital|informatics)\b")),
-    ("manager", 40, _rx(
-        r"(?<!my )(?<!our )(?<!the )(?<!line )\bmanagers?\b|\bdirector(?: of [\w\s]{1,30})?\b|\bchief executive\b|\bCEO\b|\bCOO\b|"
-        r"\bexecutives?\b|\bhead of (?:service|operations|strategy|transformation)\b|\badministrator\b|"
-        r"\bNHS manager\b|\bgeneral manager\b|\bprogramme lead\b")),
-    ("graduate", 38, _rx(
-        r"\b(?:have|got|hold|with|completed|finished) (?:an? |my )?(?:\w+ ){0,3}"
-        r"(?:degree|bsc|msc|masters?|phd|ba)\b|\bgraduates?\b|\bjust graduated\b|\bgraduated\b")),
-    ("doctor", 35, _rx(r"\bconsultants?\b|\bregistrars?\b|\bregs?\b|\btrainees?\b|\bresidents?\b")),
-]  # fmt: skip
-
-STAGE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("medical_student", _rx(r"\bmed(?:ical)? students?\b|\bmedical school\b|\bmed school\b")),
-    ("foundation", _rx(r"\bF\s?Y\s?-?([12])\b|\bF([12])\b|\bfoundation\s+(?:year\s+)?(one|two|1|2)\b|"
-                       r"\bfoundation (?:doctor|trainee|programme|training)\b|\bhouse officer\b|\bjunior doctor\b")),
-    ("core", _rx(r"\bC\s?T\s?-?([123])\b|\bIMT\s?-?([123])\b|\bDCT\s?-?([123])\b|\bcore (?:medical |surgical |psychiatry |anaesthetic )?train(?:ee|ing)\b|"
-                 r"\bIMT\b|\bCMT\b|\bACCS\b|\bCST\b|\bSHOs?\b")),
-    ("specialty", _rx(r"\bS\s?T\s?-?([1-9])\b|\bGP\s?ST\s?-?([123])\b|\bST\s?([1-9])\b|\bSpRs?\b|\bStRs?\b|"
-                      r"\bspecialty (?:registrar|trainee)\b|\bspecialist registrar\b|\bregistrars?\b|\bregs?\b|"
-                      r"\bhigher (?:specialty|specialist) train(?:ee|ing)\b|\bGP trainees?\b|\bGP registrar\b|\bGPVTS\b")),
-    ("sas", _rx(r"\bspecialty doctor\b|(?-i:\bSAS\b)|\bstaff grade\b|\bassociate specialist\b|\bspecialist doctor\b")),
-    ("consultant", _rx(r"\bconsultants?\b(?! (?:nurse|pharmacist|clinical scientist|physio|midwife|radiographer|paramedic|psychologist))")),
-    ("gp", _rx(r"\bGPs?\b|\bgeneral practitioners?\b|\bGP partner\b|\bsalaried GP\b|\blocum GP\b")),
-]  # fmt: skip
-
-# A grade with its year ("ST6") says more than a bare "SpR" earlier in the sentence.
-STAGE_YEARS = {
-    "foundation": _rx(r"\bF\s?Y\s?-?([12])\b"),
-    "core": _rx(r"\b(?:C\s?T|IMT|DCT)\s?-?([123])\b"),
-    "specialty": _rx(r"\b(?:GP\s?)?S\s?T\s?-?([1-9])\b"),
-}
-BAND = _rx(
-    r"\b(?:AfC\s+)?(?:band|b)\s?-?\s?([2-9]|one|two|three|four|five|six|seven|eight|nine)\s?([a-d])?\b"
-)
-BAND_WORDS = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
-YEAR_OF_STUDY = _rx(
-    r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ]year\b|\byear ([1-6])\b"
-)
-
-SPECIALTIES: list[tuple[str, str, re.Pattern[str]]] = [
-    ("general_practice", "general_practice", _rx(r"\bGPs?\b|\bgeneral practi\w+|\bprimary care\b|\bGP\s?ST")),
-    ("radiology", "radiology", _rx(r"\bradiolog\w*|\binterventional radiolog\w*")),
-    ("histopathology", "pathology", _rx(r"\bhistopath\w*|\bpatholog\w*|\bmicrobiolog\w*|\bvirolog\w*|\bchemical path\w*")),
-    ("psychiatry", "psychiatry", _rx(r"\bpsychiatr\w*|\bCAMHS\b|\bold age psych\w*|\bforensic psych\w*")),
-    ("paediatrics", "paediatrics", _rx(r"\bpa?ediatric\w*|\bpaeds\b|\bneonat\w*")),
-    ("anaesthesia", "anaesthesia", _rx(r"\banaesth\w*|\banesth\w*|\bintensive care\b|(?-i:\bICM\b|\bICU\b|\bITU\b)|\bcritical care\b")),
-    ("emergency_medicine", "emergency", _rx(r"\bemergency medicine\b|\bA ?& ?E\b|(?-i:\bED\b)|\bemergency department\b")),
-    ("obstetrics_gynaecology", "obstetrics", _rx(r"\bobstet\w*|\bgyn(?:a)?ecolog\w*|\bO ?& ?G\b")),
-    ("ophthalmology", "ophthalmology", _rx(r"\bophthalm\w*")),
-    ("public_health", "public_health", _rx(r"\bpublic health\b")),
-    ("clinical_oncology", "oncology", _rx(r"\bclinical oncolog\w*")),
-    ("surgery", "surgery", _rx(r"\bsurg(?:ery|eon|eons|ical)\b|\borthopa?edic\w*|\bT ?& ?O\b|\burolog\w*|(?-i:\bENT\b)|"
-                                r"\bplastics?\b|\bvascular\b|\bneurosurg\w*|\bcardiothoracic\b|\bbreast surg\w*|\bcolorectal\b")),
-    ("dental", "dental", _rx(r"\bdental\b|\borthodont\w*|\boral surg\w*|\bendodont\w*")),
-    ("cardiology", "physician", _rx(r"\bcardiolog\w*|\bcardio\b")),
-    ("respiratory", "physician", _rx(r"\brespiratory\b|\bresp(?: med| reg)?\b|\bthoracic medicine\b")),
-    ("gastroenterology", "physician", _rx(r"\bgastro\w*|\bhepatolog\w*")),
-    ("geriatrics", "physician", _rx(r"\bgeriatric\w*|\bcare of (?:the )?elderly\b|\belderly care\b|(?-i:\bCOTE\b)")),
-    ("endocrinology", "physician", _rx(r"\bendocrin\w*|\bdiabet\w+")),
-    ("renal", "physician", _rx(r"\brenal\b|\bnephrolog\w*")),
-    ("acute_medicine", "physician", _rx(r"\bacute (?:internal )?medicine\b|(?-i:\bAIM\b)")),
-    ("infectious_diseases", "physician", _rx(r"\binfectious diseases?\b|\bID physician\b")),
-    ("neurology", "physician", _rx(r"\bneurolog\w*")),
-    ("rheumatology", "physician", _rx(r"\brheumat\w*")),
-    ("dermatology", "physician", _rx(r"\bdermatolog\w*|\bderm\b")),
-    ("medical_oncology", "physician", _rx(r"\bmedical oncolog\w*|\boncolog\w*")),
-    ("haematology", "physician", _rx(r"\bhae?matolog\w*")),
-    ("palliative_medicine", "physician", _rx(r"\bpalliative\b")),
-    ("clinical_pharmacology", "physician", _rx(r"\bclinical pharmacolog\w*")),
-    ("genitourinary_medicine", "physician", _rx(r"\bgenitourinary\b|(?-i:\bGUM\b)|\bsexual health\b")),
-    ("clinical_genetics", "physician", _rx(r"\bclinical genetic\w*")),
-    ("stroke_medicine", "physician", _rx(r"\bstroke medicine\b")),
-    ("internal_medicine", "physician", _rx(r"\binternal medicine\b|\bgeneral (?:internal )?medicine\b|\bGIM\b|\bIMT\s?-?[123]?\b|\bCMT\b|"
-                                           r"\bcore medical\b|\bmedical registrar\b|\bmed regs?\b|\bphysician\b")),
-]  # fmt: skip
-
-ROLES: list[tuple[str, re.Pattern[str]]] = [
-    ("deputy_digital_lead", _rx(r"\b(?:deputy|associate|assistant) (?:CCIO|CNIO|CIO|CMIO|CDIO|chief (?:clinical |nursing )?information officer)\b")),
-    ("ccio", _rx(r"\bCCIO\b|\bCMIO\b|\bchief clinical information officer\b|\bchief medical information officer\b")),
-    ("cnio", _rx(r"\bCNIO\b|\bchief nursing information officer\b")),
-    ("cdio", _rx(r"\bCDIO\b|\bchief digital (?:and information )?officer\b|\bCDO\b")),
-    ("cio", _rx(r"\bCIO\b|\bchief information officer\b")),
-    ("head_of_digital", _rx(r"\bhead of (?:digital|IT|informatics|BI|business intelligence|data|analytics)\b")),
-    ("executive", _rx(r"\bchief executive\b|\bCEO\b|\bCOO\b|\bexecutive director\b|\bboard member\b")),
-    ("director", _rx(r"\bdirector\b")),
-    ("clinical_lead", _rx(r"\b(?:clinical|digital|informatics|safety) lead\b|\bclinical safety officer\b")),
-    ("team_leader", _rx(r"\bteam lead(?:er)?\b|\bsupervisor\b")),
-    ("manager", _rx(r"(?<!my )(?<!our )(?<!the )(?<!line )\bmanagers?\b")),
-]  # fmt: skip
-
-INTENTS: dict[str, re.Pattern[str]] = {
-    "hands_on_ai": _rx(r"\bhands[- ]on\b|\bdeploy\w*|\bbuild(?:ing)? (?:and \w+ )?(?:ai|ml|models?|tools?|algorithms?)\b|"
-                       r"\bbuilding and evaluating\b|\bevaluat\w* (?:ai|ml|tools?|algorithms?)\b|\bai (?:tools?|projects?|models?|deployment|implementation)\b|"
-                       r"\blive (?:hospital |clinical )?workflows?\b|\breal (?:hospital |clinical )?(?:workflows?|projects?)\b|\bimplement\w* ai\b|"
-                       r"\bmachine learning projects?\b|\b(?:involved|work(?:ing)?) (?:in|on|with) (?:\w+ )?(?:ai|ml)\b|\bclinical ai\b|\bai research\b"),
-    "ai_interest": _rx(r"\bAI\b|\bA\.I\.|\bartificial intelligence\b|\bmachine learning\b|\bML\b|\bdeep learning\b|\bLLMs?\b|\bgenerative\b|\bchatgpt\b|\balgorithms?\b"),
-    "protected_time": _rx(r"\bprotected\b|\bdedicated time\b|\btime out\b|\bring-?fenced time\b|\bsessions?\b|(?-i:\bPAs\b)|\bdays? a week\b|"
-                          r"\btime to (?:do|work|run)\b|\bless than full[- ]time\b|\bLTFT\b|\btime for\b|\bbacked time\b|\bfunded time\b"),
-    "digital_project": _rx(r"\b(?:digital|change|improvement|QI|transformation|innovation|data) projects?\b|\b(?:run|lead|start|do) (?:a|my|our) (?:\w+ ){0,2}projects?\b|"
-                           r"\bdigital change\b|\bgoing digital\b|\bdigital transformation\b|\blead(?:ing)? (?:the |our |a )?(?:digital|transformation|change|innovation)\b|\bdigital innovation\b|\bin our (?:PCN|practice|service|team|department|unit|ward|trust)\b|\bdigiti[sz]\w*|\bimprove (?:\w+ ){0,3}(?:safety|service|care|pathway)\b|\bmy (?:\w+ )?service\b"),
-    "leadership": _rx(r"\bleadership\b|(?<!team )\bleaders?\b|\bleading (?:our|the|a|digital)\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bCDIO\b|\bexecutive\b|\bstrateg\w+|\bsenior (?:digital )?roles?\b"),
-    "qualification": _rx(r"\bleadership (?:course|programme|training|qualification)s?\b|\b(?:course|programme|training) in (?:digital )?leadership\b|\bqualifications?\b|\bpg ?cert\w*\b|\bpg ?dip\w*\b|\bpostgraduate\b|\bdiploma\b|\b(?:a|formal) (?:master'?s|msc)\b|\bcertificate\b|\bcredential\b|\bformal\b"),
-    "accreditation": _rx(r"\baccredit\w*|\brecogni[sz]\w*|\bcertif\w*|\bchartered\b|\bprofessional standing\b|\bcredentials?\b"),
-    "registration": _rx(r"\bregistration\b|\bregister(?:ed)? (?:as|with)\b|\bHCPC\b|\bprofessional regist\w+|\bget registered\b|\bregistered\b"),
-    "networking": _rx(r"\bnetwork(?:s|ing)?\b|\bcommunit(?:y|ies)\b|\bmeet (?:other|people|like-minded)\b|\bpeers?\b|\bevents?\b|\bconferences?\b|\bSIGs?\b|\bspecial interest groups?\b|\bpeople to\b"),
-    "learning": _rx(r"\blearn\w*|\bcourses?\b|\bCPD\b|\bupskill\w*|\bfree\b|\bcheap\b|\bbudget\b|\bskills\b|\beducation\w*|\bwebinars?\b|\bwhere (?:do|should|can) i start\b|\bget started\b|\bstarting point\b"),
-    "informatics_career": _rx(r"\binformatic\w*|\bcareer\w*|\bmov(?:e|ing) (?:in)?to(?:wards)?\b|\btransition\w*|\bget into\b|\broute (?:in)?to\b|\bpathways?\b|\bprogress\w*|\bchange direction\b"),
-    "become_clinical_scientist": _rx(r"\bclinical scientists?\b|\bclinical bioinformatician\b|\bbioinformatic\w*|\bscientist training\b|\bclinical scientific computing\b|\bmedical physics\b|\bclinical informatics scientist\b"),
-    "senior_scientist": _rx(r"\bconsultant clinical scientist\b|\bconsultant[- ]level\b|\bconsultant scientist\b|\bhigher specialist\b|\bdoctoral\b|\bDClinSci\b"),
-    "job_description": _rx(r"\bjob descriptions?\b|\bJDs?\b|\bjob plans?\b|\bmore sessions\b|\brole descriptions?\b|\bjob spec\w*"),
-    "ccio": _rx(r"\bCCIO\b|\bCNIO\b|\bCMIO\b|\bchief clinical information officer\b"),
-    "industry": _rx(r"\bindustry\b|\bstart-?ups?\b|\bSMEs?\b|\bhealth[- ]?tech\b|\bcompan(?:y|ies)\b|\bcommercial\b|\bprivate sector\b|\bjointly\b|\bpartners(?:hip)? with\b"),
-    "cross_sector": _rx(r"\bacross (?:sectors|organisations)\b|\bcross[- ]sector\b|\bsecondment\b|\bwork (?:in|with) industry\b"),
-    "data_skills": _rx(r"\bdata science\b|\bdata skills\b|\bdata\b|\banalytics\b|\bstatistic\w*|\bpython\b|\bcoding\b|\bprogramming\b|\bSQL\b"),
-    "competency_framework": _rx(r"\bcompetenc\w+|\bframeworks?\b|\bcareer structure\b|\bprofessional standing\b|\badmin(?:istrative)?(?:/| and )clerical\b|\bpay\b"),
-    "cio_certification": _rx(r"\bCHCIO\b|\bCIO (?:certification|qualification)\b|\bcertified (?:healthcare )?CIO\b|\bCHIME\b"),
-    "plan_ahead": _rx(r"\bonce i(?:'m| am)\b|\bwhen i(?:'m| am| become| get| start)\b|\bnext (?:august|year|rotation)\b|\bplan\w*|\bin (?:the )?future\b|\blater\b|\bnext year\b|\bin a few years\b|"
-                      r"\bafter (?:my )?(?:foundation|FY2|F2|core|CT|IMT)\b|\bprepare\b|\bahead\b|\beventually\b|\blong[- ]term\b"),
-    "fellowship": _rx(r"\bfellowships?\b|\bfellows?\b"),
-}  # fmt: skip
-
-NOW = _rx(
-    r"\bthis year\b|\bright now\b|\bnow\b|\bcurrently\b|\bat the moment\b|\bimmediately\b|\bthis (?:autumn|spring|summer|winter)\b"
-)
-
-TOPICS: dict[str, re.Pattern[str]] = {
-    "time_commitment": _rx(r"\bhow much (?:protected )?time\b|\bdays? a week\b|\bhours?\b|\bpart[- ]time\b|\btime commitment\b|\bprotected time\b|\bhow many days\b|\bWTE\b"),
-    "duration": _rx(r"\bhow long\b|\bduration\b|\blast\b|\bmonths?\b|\bhow many years\b"),
-    "training_length": _rx(r"\b(?:make|makes|extend|lengthen|prolong)\w* (?:my |your )?training (?:any )?longer\b|\blength of training\b|\btraining longer\b|\bCCT\b|\bdelay\w* (?:my )?CCT\b"),
-    "qualification": _rx(r"\bqualification\b|\bwhat do (?:you|i) get\b|\bdegree\b|\bcertificate\b|\bpg ?cert\b|\bdiploma\b"),
-    "funding": _rx(r"\bfund\w*|\bpaid\b|\bpay\b|\bsalary\b|\bbursary\b|\bmoney\b|\bstipend\b|\bsalary cover\b"),
-    "cost": _rx(r"\bcost\w*|\bfees?\b|\bprice\b|\bhow much (?:does it|is it) cost\b"),
-    "how_to_apply": _rx(r"\bhow (?:do|can|would) (?:i|you) (?:apply|join|sign up|get on|enrol)\b|\bjoin\b|\bapply\b|\bdeadlines?\b|\bclos(?:e|ing) date\b|\bwhen (?:does|do|is|are)\b|\bintake\b|\bnext cohort\b"),
-    "dates": _rx(r"\bdeadlines?\b|\bdates?\b|\bwhen (?:does|do|is|are|will)\b|\bopen(?:s|ing)? for applications\b|\bnext cohort\b|\bstart date\b"),
-    "success_rate": _rx(r"\bsuccess rates?\b|\bcompetition ratios?\b|\bhow competitive\b|\bchances?\b|\bacceptance rate\b|\bhow many (?:people )?(?:get in|are accepted|apply)\b"),
-    "specialisms": _rx(r"\bspecialisms?\b|\bspecialities\b|\bspecialties\b|\bthemes\b"),
-    "places": _rx(r"\bhow many (?:training )?(?:posts|places|spots|fellows)\b|\bnumber of (?:posts|places)\b|\bposts\b"),
-    "summary": _rx(r"\bwhat (?:is|are|does|do) (?:the |an? )?\b|\bactually do\b|\btell me about\b|\bexplain\b|\bwhat's\b"),
-    "professional_bodies": _rx(r"\bprofessional bodies\b|\bwhich (?:professional )?bodies\b|\bwork with\b"),
-    "who_for": _rx(r"\bwho (?:is it|can|should)\b|\beligib\w*|\bopen to\b|\bcan (?:i|nurses|doctors|dentists|pharmacists|ahps) apply\b|\bam i\b"),
-    "region": _rx(r"\bwhere\b|\bwhich regions?\b|\bavailable in\b|\blocations?\b"),
-}  # fmt: skip
-
-EXPERIENCE = _rx(
-    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)\+?\s*"
-    r"(?:or more\s+)?(?:years?|yrs?)\b"
-)
-LEADERSHIP_CONTEXT = _rx(
-    r"\blead\w*|\bled\b|\brollout\b|\broll-out\b|\btransformation\b|\bimplement\w*|\bEPR\b|\bdigital\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bprogramme\b|\bchange\b"
-)
-SCIENCE_CONTEXT = _rx(
-    r"\bscientist\b|\bbioinformatic\w*|\blab\b|\blaboratory\b|\bresearch\b|\bgenomic\w*|\bphysics\b|\bscientific\b|\bclinical scientist level\b"
-)
-DEGREE = _rx(
-    r"\bdegree\b|\bBSc\b|\bMSc\b|\bPhD\b|\bmaster'?s\b|\bgraduat\w*|\bBEng\b|\bMEng\b|\bBA\b|\bMPhys\b|\bMChem\b"
-)
-REGISTERED = _rx(
-    r"\bHCPC[- ]registered\b|\bregistered (?:clinical )?scientist\b|\bregistered with (?:the )?HCPC\b|\bI(?:'m| am) registered\b"
-)
-NOT_REGISTERED = _rx(
-    r"\bnot (?:yet )?registered\b|\bunregistered\b|\btrainee clinical scientist\b|\bSTP trainee\b|\bwithout (?:HCPC )?registration\b"
-)
-NHS_EMPLOYEE = _rx(
-    r"\bNHS\b|\btrusts?\b|\bhospitals?\b|\bward\b|\bICB\b|\bICS\b|\bGP practice\b|\bhealth board\b|\bour (?:department|service|team|unit)\b"
-)
-
-
 @dataclass(frozen=True)
-class _Hit:
-    label: str
-    priority: int
-    start: int
+class Mention:
+    value: str
+    first: int
+    last: int
+    who: Who
+    text: str
+
+
+class _Reader:
+    """One question, tokenised once, with its cues and clause breaks."""
+
+    def __init__(self, text: str, words: Lexicon) -> None:
+        self.text = text
+        self.words = words
+        self.vocab = words.vocabulary
+        self.tokens = tokenise(text)
+        # Who a phrase is about is decided by the longest cue before it; whether a cue is present
+        # at all, by every cue, overlapping ones included ("my trust" is a workplace and NHS).
+        self.cues = self.vocab.cues.scan(self.tokens)
+        self.all_cues = self.vocab.cues.scan(self.tokens, overlapping=True)
+        n = len(self.tokens)
+        self.hard = [False] * (n + 1)  # a sentence break before token i
+        self.soft = [False] * (n + 1)  # a comma or bracket before token i
+        for i in range(1, n):
+            gap = text[self.tokens[i - 1].end : self.tokens[i].start]
+            self.hard[i] = bool(HARD_BREAK.search(gap))
+            self.soft[i] = bool(SOFT_BREAK.search(gap))
+        self.ends = {m.first for m in self.cues if m.value == "scope_end"}
+
+    # -- who a phrase is about ---------------------------------------------------------------
+
+    def who(self, m: Match[str], *, possessive_is_other: bool = True) -> Who:
+        before = self.tokens[m.first - 1].key if m.first > 0 else ""
+        if possessive_is_other and before in POSSESSIVES:
+            return "other"
+        cue = self._governing_cue(m.first)
+        if cue is not None:
+            return cue
+        if m.plural:
+            words = " ".join(t.key for t in self.tokens[max(0, m.first - 3) : m.first])
+            return "self" if re.search(r"\bwe(?: re| are)(?: all| both)?$", words) else "group"
+        if self._clause_start(m.first) == 0 and m.first < OPENING_WORDS:
+            return "opening"
+        return "plain"
+
+    def _clause_start(self, i: int) -> int:
+        while i > 0 and not self.hard[i]:
+            i -= 1
+        return i
+
+    def _governing_cue(self, i: int) -> Who | None:
+        """The nearest cue before token i whose scope reaches it."""
+        start = self._clause_start(i)
+        kinds: dict[str, Who] = {
+            "self": "self", "third_party": "other", "negation": "negated", "past": "past",
+            "aspiration": "wish", "hedge": "hedged",
+        }  # fmt: skip
+        best: Match[str] | None = None
+        for cue in self.cues:
+            if cue.value not in kinds or cue.first >= i or cue.first < start:
+                continue
+            if self._scope_broken(cue, i):
+                continue
+            if best is None or cue.first > best.first:
+                best = cue
+        if best is not None and best.value == "self" and best.text.lower() in ("as a", "as an"):
+            # "wanting to move into informatics as a clinical scientist": the wish governs
+            earlier = [c for c in self.cues if c.value in ("aspiration", "third_party") and start <= c.first < best.first
+                       and not self._scope_broken(c, i)]  # fmt: skip
+            if earlier:
+                best = max(earlier, key=lambda c: c.first)
+        return kinds[best.value] if best is not None else None
+
+    def _scope_broken(self, cue: Match[str], i: int) -> bool:
+        """A comma, bracket or scope-ending word between a cue and token i. A comma straight after
+        a person ("my daughter, a student nurse in Leeds") opens an apposition: it is still them."""
+        after = cue.last
+        skip = after if cue.value == "third_party" else -1
+        return any(self.soft[j] for j in range(after, i + 1) if j != skip) or any(
+            j in self.ends for j in range(after, i)
+        )
+
+    def mentions(self, matches: list[Match[str]], **kw: bool) -> list[Mention]:
+        return [Mention(m.value, m.first, m.last, self.who(m, **kw), m.text) for m in matches]
+
+    def has_cue(self, kind: str) -> bool:
+        return any(c.value == kind for c in self.all_cues)
+
+    def cue_before(self, kind: str, i: int, window: int = 4) -> bool:
+        return any(c.value == kind and i - window <= c.first and c.last <= i for c in self.all_cues)
+
+
+def _pattern_mentions(r: _Reader, terms: Patterned) -> list[Mention]:
+    """Mentions found by a term's patterns ("I have a biology degree"), attributed like phrases."""
+    out = []
+    for term_id, rx in terms.patterns:
+        for hit in rx.finditer(r.text):
+            i = _token_at(r.tokens, hit.start())
+            if i is not None:
+                m = Match(term_id, i, _token_at(r.tokens, hit.end() - 1, end=True) or i + 1, False, hit.group(0))
+                out.extend(r.mentions([m], possessive_is_other=False))
+    return out
+
+
+def _asker(mentions: list[Mention]) -> Mention | None:
+    """The mention that describes the asker: an explicit self cue first, then the opening words,
+    then any unmarked one (earliest)."""
+    for who in ASKER:
+        found = [m for m in mentions if m.who == who]
+        if found:
+            return min(found, key=lambda m: m.first)
+    return None
 
 
 def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     """Everything the question says about who is asking and what they want."""
     text = " ".join(question.split())
-    aspiration_spans = [m.span(1) for m in ASPIRATION.finditer(text)]
-    aspiration = ASPIRATION.search(text)
-
-    profession = _profession(text, aspiration_spans)
-    stage, stage_year = _stage(text, profession)
-    band = _band(text)
-    if band is not None and profession == "doctor" and not _strong_doctor(text, aspiration_spans):
-        profession = None  # "band 6 trainee" is not a doctor
-    if profession is None and stage in (
-        "foundation",
-        "core",
-        "specialty",
-        "consultant",
-        "sas",
-        "gp",
-    ):
-        profession = "doctor"
-    if stage == "medical_student":
-        profession = "medical_student"
-    if profession not in ("doctor", "dentist", "medical_student"):
-        stage, stage_year = (None, None)
-    specialty, group = _specialty(text, profession)
-    role = next((name for name, rx in ROLES if rx.search(text)), None)
-    years, years_of = _experience(text)
-    intents = _intents(text, aspiration)
     words = lexicon(catalogue)
-    named = words.aliases.find(text)
-    place = words.places.find(text)
+    r = _Reader(text, words)
+    vocab = r.vocab
 
-    has_degree = True if DEGREE.search(text) else None
+    professions = r.mentions(vocab.professions.scanner.scan(r.tokens)) + _pattern_mentions(r, vocab.professions)
+    asker = _asker(professions)
+    profession = asker.value if asker else None
+    if profession == "other_clinical":
+        # "ACP in urgent care, physio by background": the base profession is the one that counts.
+        base = next((m for m in professions if m.value != "other_clinical" and m.who in (*ASKER, "group")
+                     and any(t.key == "background" or t.key == "training" for t in r.tokens[m.last : m.last + 3])), None)  # fmt: skip
+        profession = base.value if base else profession
+    topics = vocab.topics.ids_in(r.tokens, text)
+    if asker is None and "who_for" in topics:
+        # "Is FPT open to nurses?": the group asked about is, as far as we can tell, the asker's.
+        asked = next((m for m in professions if m.who == "group"), None)
+        profession = asked.value if asked else None
+    stage, stage_year, upcoming = _stage(r)
+    band = _band(r)
+    if profession is None and stage is not None:
+        profession = "medical_student" if stage == "medical_student" else "doctor"
+    if stage == "medical_student" and profession in (None, "doctor", "student"):
+        profession = "medical_student"
+    if band is not None and profession == "doctor" and (asker is None or asker.value != "doctor"):
+        profession = None  # "band 6 trainee" is not a doctor: only grades said that
+    term = catalogue.professions.term(profession)
+    if term is None or not term.grades:
+        stage, stage_year, upcoming = None, None, False
+    if stage == "medical_student" and stage_year is None:
+        stage_year = _year_of_study(text)
+    specialty, group = _specialty(r, profession if asker is not None else None)
+    if profession == "doctor" and group is None:
+        specialty, group = _specialty(r, None)
+    if profession == "doctor" and group == "dental":
+        profession = "dentist"  # "Orthodontic StR": a grade said by a dentist
+    role = _role(r)
+    if profession is None and role is not None:
+        profession = r.vocab.role_implies.get(role)  # "I'm the CNIO" is a nurse
+
+    years, years_of = _experience(r)
+    aspiration = _aspiration(r, professions)
+    intents = _intents(r, aspiration)
+    named = words.aliases.find(text)
+    place = words.places.find(text, standing=lambda m: _standing(r, m))
+
     registered: bool | None = None
     if NOT_REGISTERED.search(text):
         registered = False
-    elif REGISTERED.search(text):
+    elif REGISTERED.search(text) or profession == "biomedical_scientist" and "registered" in text.lower():
         registered = True
-    nhs: bool | None = None
-    term = catalogue.professions.term(profession)
-    if term is not None and not term.nhs_staff:
-        nhs = False
-    elif NHS_EMPLOYEE.search(text) or profession is not None:
-        nhs = True
-
+    nhs = _nhs(r, profession, catalogue, place)
+    if nhs is False and profession in catalogue.professions.expand(["healthcare_science"]):
+        profession = "external_scientist"  # a bioinformatician in a university lab
     timeframe = None
-    if "plan_ahead" in intents:
-        timeframe = "later"
-    elif NOW.search(text):
+    if upcoming or r.has_cue("now"):
         timeframe = "now"
+    if "plan_ahead" in intents and not upcoming:
+        timeframe = "later"
 
     return Profile(
         profession=profession,
@@ -398,185 +307,229 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         specialty=specialty,
         specialty_group=group,
         role=role,
-        career_stage=_career_stage(profession, stage, band, role),
+        career_stage=_career_stage(profession, stage, band, role, vocab.senior_roles),
         place=place.label if place else None,
         nation=place.nation if place else None,
         region=place.region if place else None,
         place_note=place.note if place else None,
         registered_scientist=registered,
-        has_degree=has_degree,
+        has_degree=True if DEGREE.search(text) else None,
         nhs_employee=nhs,
         experience_years=years,
         experience_of=years_of,
-        aspiration=aspiration.group(1).lower() if aspiration else None,
+        aspiration=aspiration,
         intents=intents,
         named=[m.programme_id for m in named if not m.negated],
         named_negated=[m.programme_id for m in named if m.negated],
-        asked_topics=[topic for topic, rx in TOPICS.items() if rx.search(text)],
+        asked_topics=topics,
         timeframe=timeframe,
+        upcoming=upcoming,
+        follow_up=_follow_up(r, profession, named),
+        faqs=words.faqs(text),
     )
 
 
-def _outside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return not any(s <= start and end <= e for s, e in spans)
+def _standing(r: _Reader, m: PlaceMention) -> Standing:
+    """Whether a place is where the asker works, lives, or neither (someone else's, the past)."""
+    who = r.who(Match("place", m.first, m.last, False, m.text), possessive_is_other=False)
+    if who in ("other", "negated", "past"):
+        return "ignore"
+    if r.cue_before("elsewhere", m.first, 5):
+        return "ignore"
+    if any(t.key == "originally" for t in r.tokens[m.last : m.last + 3]):
+        return "ignore"  # "I'm from Glasgow originally"
+    if r.cue_before("work", m.first, 5):
+        return "work"
+    if r.cue_before("home", m.first, 5):
+        return "home"
+    return "asker"
 
 
-def _profession(text: str, aspiration_spans: list[tuple[int, int]]) -> str | None:
-    hits: list[_Hit] = []
-    for label, priority, rx in PROFESSION_PATTERNS:
-        for m in rx.finditer(text):
-            if _outside(aspiration_spans, m.start(), m.end()):
-                hits.append(_Hit(label, priority, m.start()))
-                break
-    if not hits:
+def _stage(r: _Reader) -> tuple[str | None, int | None, bool]:
+    """The asker's grade: numbered grades (FY1, CT2, ST4) first, then words (registrar)."""
+    found: list[tuple[Mention, int | None]] = []
+    for stage_id, rx in r.vocab.stage_numbers:
+        for hit in rx.finditer(r.text):
+            i = _token_at(r.tokens, hit.start())
+            if i is None or _is_postcode(r, i, hit):
+                continue
+            hit_match = Match(stage_id, i, _token_at(r.tokens, hit.end() - 1, end=True) or i + 1, False, hit.group(0))
+            found.append((r.mentions([hit_match], possessive_is_other=False)[0], int(hit.group(1))))
+    for said in r.mentions(r.vocab.stages.scanner.scan(r.tokens), possessive_is_other=False):
+        if not any(f.first <= said.first < f.last for f, _ in found):
+            last = said.text.split()[-1].lower()  # "foundation year one"
+            found.append((said, int(last) if last.isdigit() else WORD_NUMBERS.get(last)))
+    usable = [(m, y) for m, y in found if m.who in (*ASKER, "wish")]
+    for who in ASKER:
+        mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
+        if mine:
+            best, year = mine[0]
+            if year is None:  # "I'm an StR in O&G, ST5": the same grade said with its year
+                year = next((y for m, y in usable if m.value == best.value and y is not None), None)
+            return best.value, year, r.cue_before("upcoming", best.first)
+    wished = [p for p in usable if p[0].who == "wish" and r.cue_before("upcoming", p[0].first, 6)]
+    if wished:  # "applying to be an ST3": the door they are at now
+        best, year = wished[0]
+        return best.value, year, True
+    return None, None, False
+
+
+def _token_at(tokens: list[Token], offset: int, *, end: bool = False) -> int | None:
+    for i, t in enumerate(tokens):
+        if t.start <= offset < t.end:
+            return i + 1 if end else i
+    return None
+
+
+def _is_postcode(r: _Reader, i: int, hit: re.Match[str]) -> bool:
+    """'ST4 7LN' or 'my ST4 postcode' is Stoke, not a grade."""
+    after = r.text[hit.end() : hit.end() + 5]
+    nxt = r.tokens[i + 1].key if i + 1 < len(r.tokens) else ""
+    return bool(re.match(r"\s?\d[A-Za-z]{2}\b", after)) or nxt in POSTCODE_AFTER
+
+
+def _band(r: _Reader) -> int | None:
+    candidates: list[tuple[str, int, int]] = []
+    for hit in BAND.finditer(r.text):
+        raw = (hit.group(1) or hit.group(3)).lower()
+        value = int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
+        i = _token_at(r.tokens, hit.start())
+        if value is None or i is None:
+            continue
+        if hit.group(3) and not _band_context(r, i):
+            continue  # a bare "8a" only where a band makes sense
+        said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
+        candidates.append((said_by, i, value))
+    for who in ASKER:
+        mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
+        if mine:
+            return mine[0][2]
+    return None
+
+
+def _band_context(r: _Reader, i: int) -> bool:
+    """'8a' means a band next to a profession or NHS words; not a postcode or a room number."""
+    window = " ".join(t.key for t in r.tokens[max(0, i - 4) : i + 5])
+    return not re.search(r"\broom\b|\bward\b \d|\bbus\b|\bflat\b", window)
+
+
+def _year_of_study(text: str) -> int | None:
+    hit = YEAR_OF_STUDY.search(text)
+    if not hit:
         return None
-    best = max(hits, key=lambda h: (h.priority, -h.start))
-    labels = {h.label for h in hits}
-    # "clinical scientist" is often what people want to become; a practitioner or a student who
-    # names it keeps their own profession.
-    if best.label == "student" and "medical_student" in labels:
-        return "medical_student"
-    if best.label == "student" and labels & {"nurse", "midwife", "pharmacist", "ahp"}:
-        return "student"
-    if (
-        "external_scientist" in labels
-        and best.label in ("clinical_scientist", "healthcare_science_practitioner")
-        and not _rx(r"\bNHS\b|\bclinical (?:scientist|bioinformatician)").search(
-            "".join(c if _outside(aspiration_spans, i, i + 1) else " " for i, c in enumerate(text))
-        )
-    ):
-        return "external_scientist"
-    return best.label
+    raw = hit.group(1).lower()
+    return int(raw[0]) if raw[0].isdigit() else ORDINALS.get(raw)
 
 
-def _strong_doctor(text: str, aspiration_spans: list[tuple[int, int]]) -> bool:
-    return any(
-        label == "doctor" and priority == 80 and _outside(aspiration_spans, m.start(), m.end())
-        for label, priority, rx in PROFESSION_PATTERNS
-        for m in [rx.search(text)]
-        if m
-    )
-
-
-def _stage(text: str, profession: str | None) -> tuple[str | None, int | None]:
-    for stage, rx in STAGE_PATTERNS:
-        m = rx.search(text)
-        if not m:
-            continue
-        if stage == "consultant" and profession not in (None, "doctor", "dentist"):
-            continue
-        if stage == "gp" and _rx(r"\bGP\s?ST|\bGP trainee|\bGP registrar").search(text):
-            continue
-        year = next((g for g in m.groups() if g), None) if m.groups() else None
-        if year is None and stage in STAGE_YEARS:
-            numbered = STAGE_YEARS[stage].search(text)
-            year = numbered.group(1) if numbered else None
-        number = None
-        if year:
-            number = int(year) if year.isdigit() else WORD_NUMBERS.get(year.lower())
-        if stage == "medical_student":
-            y = YEAR_OF_STUDY.search(text)
-            if y:
-                raw = next(g for g in y.groups() if g)
-                digits = re.match(r"\d", raw)
-                number = int(digits.group(0)) if digits else WORD_NUMBERS.get(raw.lower())
-        return stage, number
-    return None, None
-
-
-def _band(text: str) -> int | None:
-    m = BAND.search(text)
-    if not m:
-        return None
-    raw = m.group(1).lower()
-    return int(raw) if raw.isdigit() else BAND_WORDS.get(raw)
-
-
-def _specialty(text: str, profession: str | None) -> tuple[str | None, str | None]:
+def _specialty(r: _Reader, profession: str | None) -> tuple[str | None, str | None]:
     if profession not in ("doctor", "dentist", None):
         return None, None
-    for name, group, rx in SPECIALTIES:
-        if rx.search(text):
-            if group == "dental" and profession == "doctor":
-                continue
-            return name, group
+    said = r.mentions(r.vocab.specialties.scanner.scan(r.tokens), possessive_is_other=False)
+    for m in sorted(said + _pattern_mentions(r, r.vocab.specialties), key=lambda m: m.first):
+        if m.who not in (*ASKER, "group"):
+            continue
+        group = r.vocab.specialty_groups[m.value]
+        if group == "dental" and profession == "doctor":
+            continue
+        return m.value, group
     return None, None
 
 
-def _experience(text: str) -> tuple[int | None, str | None]:
+def _role(r: _Reader) -> str | None:
+    found = _asker(r.mentions(r.vocab.roles.scanner.scan(r.tokens)) + _pattern_mentions(r, r.vocab.roles))
+    if found is not None:
+        return found.value
+    if any(c.value == "third_party" and c.text.lower() in ("i manage", "i line manage", "manage a", "managing a") for c in r.cues):
+        return "manager"  # "I manage a team of nurses": the asker manages; the nurses are others
+    return None
+
+
+NO_EXPERIENCE = re.compile(
+    r"\b(?:no|zero|nil|without any|don['’]?t have any|haven['’]?t (?:got )?any|not any)\s+(?:[\w-]+\s+){0,2}?(?:experience|background)\b",
+    re.IGNORECASE,
+)
+
+
+def _experience(r: _Reader) -> tuple[int | None, str | None]:
+    for cue in r.all_cues:
+        if cue.value == "no_experience":
+            kind = "digital_leadership" if LEADERSHIP.search(cue.text) else "any"
+            return 0, kind
+    none = NO_EXPERIENCE.search(r.text)
+    if none:
+        return 0, "digital_leadership" if LEADERSHIP.search(none.group(0)) else "any"
     best: tuple[int | None, str | None] = (None, None)
-    for m in EXPERIENCE.finditer(text):
-        raw = m.group(1).lower()
+    for hit in EXPERIENCE.finditer(r.text):
+        raw = hit.group(1).lower()
         years = int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
-        if years is None or years > 45:
+        i = _token_at(r.tokens, hit.start())
+        if years is None or years > 45 or i is None or NOT_EXPERIENCE.match(r.text[hit.end() :]):
             continue
-        window = text[max(0, m.start() - 60) : m.end() + 60]
-        if re.search(
-            r"\b(?:year|yr)s?\s+(?:old|ago|long|course|programme|fellowship)\b", window[60:], re.I
-        ):
+        if re.search(r"[- ]year\b", hit.group(0)) and YEAR_OF_STUDY.match(hit.group(0)):
             continue
-        if re.search(
-            r"\b(?:[1-6](?:st|nd|rd|th)?|first|second|third|fourth|fifth|final)[- ]year\b",
-            m.group(0),
-            re.I,
-        ):
-            continue
-        kind = "any"
-        if LEADERSHIP_CONTEXT.search(window):
-            kind = "digital_leadership"
-        elif SCIENCE_CONTEXT.search(window):
-            kind = "scientific"
+        if r.who(Match("years", i, i + 1, False, hit.group(0)), possessive_is_other=False) not in ASKER:
+            continue  # someone else's years, a claim to be checked, or a wish: never counted as met
+        window = r.text[max(0, hit.start() - 60) : hit.end() + 60]
+        kind = "digital_leadership" if LEADERSHIP.search(window) else "scientific" if SCIENCE.search(window) else "any"
         if best[0] is None or years > best[0]:
             best = (years, kind)
     return best
 
 
-def _intents(text: str, aspiration: re.Match[str] | None) -> list[str]:
-    found = [name for name, rx in INTENTS.items() if rx.search(text)]
-    if aspiration and re.search(r"scientist|bioinformatician", aspiration.group(1), re.I):
-        if "consultant" in aspiration.group(1).lower():
-            found.append("senior_scientist")
-        elif "become_clinical_scientist" not in found:
-            found.append("become_clinical_scientist")
+def _aspiration(r: _Reader, professions: list[Mention]) -> str | None:
+    wished = [m for m in professions if m.who == "wish"]
+    wished += [m for m in r.mentions(r.vocab.roles.scanner.scan(r.tokens)) if m.who == "wish"]
+    return min(wished, key=lambda m: m.first).value if wished else None
+
+
+def _intents(r: _Reader, aspiration: str | None) -> list[str]:
+    found = r.vocab.intents.ids_in(r.tokens, r.text)
+    if aspiration in SCIENTIST_GOAL and "become_clinical_scientist" not in found:
+        found.append("become_clinical_scientist")
+    if aspiration in ("ccio", "cnio", "cio", "cdio", "deputy_digital_lead"):
+        found += [i for i in ("ccio", "leadership") if i not in found]
+    if r.has_cue("later") and "plan_ahead" not in found:
+        found.append("plan_ahead")
     if "senior_scientist" in found and not re.search(
-        r"\b(?:become|becoming|reach|get to|progress\w*|move up|step up|aim\w*|towards|route to|train\w*)\b",
-        text,
-        re.I,
+        r"\b(?:become|becoming|reach|get to|progress\w*|move up|step up|aim\w*|towards|route to|train\w*)\b", r.text, re.I
     ):
         found.remove("senior_scientist")  # already a consultant scientist, not heading there
-    scientist_goal = aspiration is not None and re.search(
-        r"scientist|bioinformatician", aspiration.group(1), re.I
-    )
-    if (
-        "become_clinical_scientist" in found
-        and not scientist_goal
-        and not re.search(
-            r"\b(?:become|becoming|train|qualify|route|move|get into|career|without|want\w* to work|work in)\b",
-            text,
-            re.I,
-        )
+    if "become_clinical_scientist" in found and aspiration not in SCIENTIST_GOAL and not re.search(
+        r"\b(?:become|becoming|train|qualify|route|move|get into|career|without|want\w* to work|work in)\b", r.text, re.I
     ):
         found.remove("become_clinical_scientist")
-    return list(dict.fromkeys(found))
+    return found
+
+
+ORGANISATIONS = frozenset({"hospital", "trust", "shared", "icb", "health_board", "hsc_trust"})
+
+
+def _nhs(r: _Reader, profession: str | None, catalogue: Catalogue, place: PlaceMatch | None) -> bool | None:
+    if r.has_cue("not_nhs") or place is not None and place.nation == "Outside the UK":
+        return False
+    if place is not None and place.kind in ORGANISATIONS:
+        return True  # they work at an NHS hospital, trust or board
+    term = catalogue.professions.term(profession)
+    if term is not None and not term.nhs_staff:
+        return False
+    if r.has_cue("nhs") or profession is not None:
+        return True
+    return None
+
+
+def _follow_up(r: _Reader, profession: str | None, named: Sequence[object]) -> bool:
+    """A short message with no subject of its own ("can I do it part time?", "what about funding?")."""
+    return len(r.tokens) <= 14 and profession is None and not named and r.has_cue("follow_up")
 
 
 def _career_stage(
-    profession: str | None, stage: str | None, band: int | None, role: str | None
+    profession: str | None, stage: str | None, band: int | None, role: str | None, senior: frozenset[str]
 ) -> str | None:
     if profession in ("medical_student", "student"):
         return "student"
     if profession == "graduate":
         return "graduate"
-    if role in (
-        "cio",
-        "ccio",
-        "cnio",
-        "cdio",
-        "executive",
-        "director",
-        "deputy_digital_lead",
-        "head_of_digital",
-    ):
+    if role in senior:
         return "senior"
     if stage in ("foundation", "core", "specialty"):
         return "in training"

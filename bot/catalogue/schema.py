@@ -386,6 +386,75 @@ class GazetteerFile(Strict):
     ambiguous: list[AmbiguousPlace] = []
 
 
+class Organisation(Strict):
+    """An NHS organisation or hospital, as staff name it (knowledge/places/organisations.yaml)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["hospital", "trust", "icb", "health_board", "hsc_trust"]
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    town: str | None = None
+    nation: Nation
+    region: Region | None = None
+    source: str
+
+    @field_validator("source")
+    @classmethod
+    def _source_is_a_url(cls, value: str) -> str:
+        return _check_source(value)
+
+    @model_validator(mode="after")
+    def _region_in_england_only(self) -> Organisation:
+        if (self.nation == "England") != (self.region is not None):
+            raise ValueError("region is set for England and only for England")
+        return self
+
+
+class OrganisationsFile(Strict):
+    last_reviewed: date
+    review_due: date
+    organisations: list[Organisation] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> OrganisationsFile:
+        ids = [o.id for o in self.organisations]
+        if len(ids) != len(set(ids)):
+            raise ValueError("organisation ids must be unique")
+        return self
+
+
+class PostcodePlace(Strict):
+    nation: Nation
+    region: Region | None = None
+
+
+class PostcodeArea(Strict):
+    """A postcode area (LS, CF, BT...) with its majority nation and region, and the districts
+    that differ from it (CH5 is in Wales, S40 in the Midlands)."""
+
+    area: str = Field(pattern=r"^[A-Z]{1,2}$")
+    name: str
+    nation: Nation
+    region: Region | None = None
+    districts: dict[str, PostcodePlace] = {}
+    source: str | None = None
+
+    @field_validator("districts")
+    @classmethod
+    def _districts_look_right(cls, value: dict[str, PostcodePlace]) -> dict[str, PostcodePlace]:
+        for key in value:
+            if not re.fullmatch(r"[A-Z]{1,2}[0-9][0-9A-Z]?", key):
+                raise ValueError(f"not a postcode district: {key!r}")
+        return value
+
+
+class PostcodesFile(Strict):
+    last_reviewed: date
+    review_due: date
+    sources: list[str] = []
+    areas: list[PostcodeArea] = Field(min_length=1)
+
+
 class Faq(Strict):
     """A question people ask that no programme answers, with the answer the sources support
     (for example: is there a UK clinical informatics GMC credential?)."""

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.catalogue.places import PlaceRow, row_from
 from bot.catalogue.schema import FaqsFile, NetworkDoc, ProgrammeDoc
 from bot.catalogue.tables import CatalogueMeta, KnowledgeDoc, Network, Place, Programme
-from bot.catalogue.vocabulary import IntentsFile, ProfessionsFile
+from bot.catalogue.vocabulary import IntentsFile, ProfessionsFile, ReadingFile, RefusalsFile
 
 
 class CatalogueNotLoaded(RuntimeError):
@@ -31,6 +31,8 @@ class Catalogue:
     places: tuple[PlaceRow, ...]
     professions: ProfessionsFile
     intents: IntentsFile
+    reading: ReadingFile
+    refusals: RefusalsFile
     faqs: FaqsFile
     by_id: dict[str, ProgrammeDoc] = field(default_factory=dict)
 
@@ -50,6 +52,8 @@ class Catalogue:
             places=places,
             professions=ProfessionsFile.model_validate(documents["professions"]),
             intents=IntentsFile.model_validate(documents["intents"]),
+            reading=ReadingFile.model_validate(documents["reading"]),
+            refusals=RefusalsFile.model_validate(documents["refusals"]),
             faqs=FaqsFile.model_validate(documents["faqs"]),
             by_id={p.id: p for p in programmes},
         )

@@ -3,10 +3,11 @@ ones (nations, regions, stages) as Literals, open ones as the models of knowledg
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Professions, their groups and the intents are open vocabularies: they live in
 # knowledge/vocabulary/*.yaml (a maintainer adds one without Python) and programmes are checked
@@ -102,13 +103,30 @@ class _Strict(BaseModel):
 
 
 class Term(_Strict):
-    """One thing people name, and the words they use for it."""
+    """One thing people name, and the words they use for it.
+
+    phrases   matched whatever the case, as whole words (plurals too)
+    acronyms  matched only as written
+    patterns  regular expressions, for what a word list can't say (checked when loaded)
+    examples  sentences that must read as this term (tests/test_vocabulary.py)
+    """
 
     id: Slug
     label: str = Field(min_length=1)
     phrases: list[str] = []
     acronyms: list[str] = []
+    patterns: list[str] = []
     examples: list[str] = []
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+        return value
 
 
 class ProfessionTerm(Term):
@@ -169,4 +187,110 @@ class IntentsFile(_Strict):
         ids = [i.id for i in self.intents]
         if len(ids) != len(set(ids)):
             raise ValueError("intent ids must be unique")
+        return self
+
+
+class StageTerm(Term):
+    numbered: list[str] = Field(default=[], description="Grade prefixes that take a year: FY, CT, ST...")
+
+
+class SpecialtyTerm(Term):
+    label: str = ""
+    group: SpecialtyGroup
+
+
+class RoleTerm(Term):
+    senior: bool = False
+    implies: Slug | None = Field(default=None, description="The profession it implies when none is said.")
+
+
+class TopicTerm(Term):
+    pass
+
+
+class ReadingFile(_Strict):
+    """How questions are read: grades, specialties, roles, topics, and the cue words that say who
+    a phrase is about (the asker, someone else), whether it is negated, past, wished for or a
+    claim, and where someone works rather than lives."""
+
+    last_reviewed: date
+    review_due: date
+    stages: list[StageTerm]
+    specialties: list[SpecialtyTerm]
+    roles: list[RoleTerm]
+    topics: list[TopicTerm]
+    cues: dict[Slug, list[str]]
+
+    @model_validator(mode="after")
+    def _cues_complete(self) -> ReadingFile:
+        missing = sorted(set(CUE_KINDS) - set(self.cues))
+        if missing:
+            raise ValueError(f"cues missing: {missing}")
+        unknown = sorted(set(self.cues) - set(CUE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown cue kinds: {unknown} (known: {sorted(CUE_KINDS)})")
+        return self
+
+
+CUE_KINDS = (
+    "self",
+    "third_party",
+    "negation",
+    "past",
+    "aspiration",
+    "hedge",
+    "scope_end",
+    "work",
+    "home",
+    "elsewhere",
+    "not_nhs",
+    "nhs",
+    "upcoming",
+    "later",
+    "now",
+    "no_experience",
+    "follow_up",
+)
+
+
+class RefusalCategory(_Strict):
+    message: str = Field(min_length=1)
+
+
+class RefusalPattern(_Strict):
+    """One small named way of asking for something Pathfinder must refuse, with an example that
+    must be refused and a neighbour that must not (both checked by tests/test_guard.py)."""
+
+    id: Slug
+    category: Slug
+    pattern: str
+    must_refuse: str = Field(min_length=1)
+    must_answer: str = Field(min_length=1)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+class RefusalsFile(_Strict):
+    last_reviewed: date
+    review_due: date
+    categories: dict[Slug, RefusalCategory]
+    signals: dict[Slug, list[str]] = {}
+    patterns: list[RefusalPattern]
+    offer: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _categories_known(self) -> RefusalsFile:
+        for p in self.patterns:
+            if p.category not in self.categories:
+                raise ValueError(f"pattern {p.id!r}: unknown category {p.category!r}")
+        ids = [p.id for p in self.patterns]
+        if len(ids) != len(set(ids)):
+            raise ValueError("pattern ids must be unique")
         return self
