@@ -24,12 +24,12 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.answering.service import Pathfinder  # noqa: E402
 from bot.catalogue.loader import CatalogueBundle, load_catalogue, read_catalogue  # noqa: E402
 from bot.catalogue.schema import ProgrammeDoc  # noqa: E402
 from bot.catalogue.snapshot import CatalogueCache  # noqa: E402
 from bot.db import make_engine, migrate  # noqa: E402
 from bot.evaluation import read_cases  # noqa: E402
-from bot.service import Pathfinder  # noqa: E402
 
 CASES = ROOT.parent / "shared" / "eval" / "dev_cases.jsonl"
 FALLBACK_QUESTIONS = [

@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import Session  # noqa: E402
 
 from bench.ask_latency import percentile  # noqa: E402
+from bot.answering.phrasing import ModelResponder, OfflineResponder, Responder  # noqa: E402
 from bot.app import create_app, http_server, serve_in_thread, web_client  # noqa: E402
 from bot.catalogue.loader import load_catalogue, read_catalogue  # noqa: E402
 from bot.db import make_engine, migrate  # noqa: E402
 from bot.llm.openai_model import OpenAIChatModel  # noqa: E402
-from bot.responders import ModelResponder, OfflineResponder, Responder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
 from tests.fakes.slack_server import BOT_USER, TEAM, FakeSlack  # noqa: E402

@@ -20,9 +20,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
+from bot.answering.phrasing import Responder
+from bot.answering.service import Pathfinder
 from bot.catalogue.snapshot import CatalogueCache
-from bot.responders import Responder
-from bot.service import Pathfinder
 from bot.settings import Settings
 from bot.slack import interests as interest_listeners
 from bot.slack.listeners import register

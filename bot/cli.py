@@ -16,19 +16,29 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.answering.conversation import Conversation
+from bot.answering.service import Pathfinder
 from bot.catalogue.loader import (
     CatalogueError,
+    defunct_links,
     load_catalogue,
     overdue,
     read_catalogue,
+    stale_statuses,
     uncertain_facts,
 )
 from bot.catalogue.snapshot import CatalogueCache
 from bot.catalogue.tables import CatalogueMeta
 from bot.catalogue.vocabulary import REGIONS
-from bot.conversation import Conversation
 from bot.db import current_revision, make_engine, migrate
-from bot.evaluation import CaseFileError, format_report, read_cases, run_eval
+from bot.evaluation import (
+    CaseFileError,
+    format_reading,
+    format_report,
+    read_cases,
+    run_eval,
+    run_reading_eval,
+)
 from bot.interests import log as interest_log
 from bot.interests.access import (
     Actor,
@@ -41,7 +51,6 @@ from bot.interests.access import (
 )
 from bot.interests.rights import Periods, retention_run
 from bot.interests.tables import RoleName, Status
-from bot.service import Pathfinder
 from bot.settings import Settings, SettingsError
 from bot.wiring import build_responder
 
@@ -139,6 +148,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
     ev.set_defaults(handler=_eval)
+    er = sub.add_parser(
+        "eval-reading",
+        help="per-field accuracy of the profile reader and the refusal screen on labelled sentences",
+    )
+    er.add_argument("files", type=Path, nargs="+")
+    er.add_argument("--json", action="store_true", help="print the report as JSON")
+    er.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
+    er.set_defaults(handler=_eval_reading)
     _operator_commands(sub)
     return parser
 
@@ -328,6 +345,19 @@ def _catalogue_check(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  - {name}: due {due.isoformat()}")
     else:
         print(f"past review_due on {today.isoformat()}: none")
+    stale = stale_statuses(bundle, today)
+    months = bundle.review.status_stale_after_months
+    print(f"status older than {months} months ({len(stale)}): re-check whether they still run")
+    for pid, state, as_of in stale:
+        print(f"  - {pid}: {state} as of {as_of.isoformat()}")
+    states: dict[str, int] = {}
+    for p in bundle.programmes:
+        states[p.status.state] = states.get(p.status.state, 0) + 1
+    print("status: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items())))
+    links = defunct_links(bundle)
+    print(f"check this link: sources on the domain of a body that no longer exists ({len(links)}):")
+    for pid, url, body in links:
+        print(f"  - {pid}: {url} [{body}]")
     unsure = uncertain_facts(bundle)
     print(f"facts marked uncertain ({len(unsure)}):")
     for pid, topic, why in unsure:
@@ -375,6 +405,20 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))
     else:
         print("\n\n".join(format_report(r) for r in reports))
+    return 0
+
+
+def _eval_reading(args: argparse.Namespace, settings: Settings) -> int:
+    lines: list[dict[str, object]] = []
+    for path in args.files:
+        try:
+            lines += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"pathfinder: {path}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    catalogue = CatalogueCache(ready_engine(settings)).get()
+    report = run_reading_eval(lines, catalogue=catalogue, today=args.today or date.today())
+    print(report.model_dump_json(indent=2) if args.json else format_reading(report))
     return 0
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.answering.contract import Answer
 from bot.catalogue.snapshot import Catalogue
 from bot.catalogue.text import normalise
-from bot.service import Answer
 
 TOP_K = 3
 
@@ -48,8 +48,13 @@ class EvalReport(BaseModel):
     expected_total: int
     expected_found_top3: int
     expected_recall_top3: float
+    # Expected programmes the catalogue now marks closed, historical or unverified: the advisor
+    # must never rank them ahead of one that runs (catalogue v2), so they are reported, not scored.
+    expected_inactive: int = 0
     must_not_violations: int
     refusal_accuracy: float
+    refused_when_needed: str = ""  # should-refuse cases refused / all should-refuse cases
+    false_refusals: int = 0  # answerable questions refused
     region_accuracy: float
     latency_ms_p50: float
     latency_ms_p95: float
@@ -99,6 +104,7 @@ def run_eval(
     resolve = resolver(catalogue)
     misses: list[Miss] = []
     expected_total = found = violations = refusal_ok = region_ok = fallbacks = 0
+    inactive_expected = must_refuse = refused_ok = false_refusals = 0
     latencies: list[float] = []
     responders: dict[str, int] = {}
     reasons: dict[str, int] = {}
@@ -112,10 +118,15 @@ def run_eval(
         latencies.append(answer.elapsed_ms)
         ids = [s.id for s in answer.suggestions]
         top = ids[:TOP_K]
+        addressed = {s.id for s in answer.inactive}  # asked about by name and answered about
         for name in case.expected:
             pid = resolve(name)
+            if not catalogue.by_id[pid].status.active and pid not in addressed:
+                inactive_expected += 1
+                misses.append(Miss(case=case.id, kind="expected_inactive", detail=f"{pid} is {catalogue.by_id[pid].status.state}: not scored"))
+                continue
             expected_total += 1
-            if pid in top:
+            if pid in top or pid in addressed:
                 found += 1
             else:
                 misses.append(
@@ -136,6 +147,9 @@ def run_eval(
                         detail=f"{pid} suggested at rank {ids.index(pid) + 1}",
                     )
                 )
+        must_refuse += case.should_refuse
+        refused_ok += case.should_refuse and answer.refused
+        false_refusals += answer.refused and not case.should_refuse
         if answer.refused == case.should_refuse:
             refusal_ok += 1
         else:
@@ -165,6 +179,9 @@ def run_eval(
         expected_total=expected_total,
         expected_found_top3=found,
         expected_recall_top3=round(found / expected_total, 4) if expected_total else 1.0,
+        expected_inactive=inactive_expected,
+        refused_when_needed=f"{refused_ok}/{must_refuse}",
+        false_refusals=false_refusals,
         must_not_violations=violations,
         refusal_accuracy=round(refusal_ok / n, 4),
         region_accuracy=round(region_ok / n, 4),
@@ -185,7 +202,8 @@ def format_report(report: EvalReport) -> str:
         f"cases: {report.cases}   responder: {report.responder}",
         f"expected-recall@{TOP_K}: {report.expected_recall_top3:.2f} ({report.expected_found_top3}/{report.expected_total})",
         f"must-not violations: {report.must_not_violations}",
-        f"refusal accuracy: {report.refusal_accuracy:.2f}",
+        f"expected programmes now inactive (not scored): {report.expected_inactive}",
+        f"refusal accuracy: {report.refusal_accuracy:.2f} (refused when needed {report.refused_when_needed}; false refusals {report.false_refusals})",
         f"region accuracy: {report.region_accuracy:.2f}",
         f"latency p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms; fallbacks: {report.fallbacks}",
         "answered by: " + ", ".join(f"{k} {v}" for k, v in sorted(report.responders.items())),
@@ -200,4 +218,92 @@ def format_report(report: EvalReport) -> str:
         lines.extend(f"  - {m.case}: {m.kind}: {m.detail}" for m in report.misses)
     else:
         lines.append("misses: none")
+    return "\n".join(lines)
+
+
+# -- Reading: who is asking, and what must be refused ------------------------------------------
+
+READING_FIELDS = ("profession", "stage", "stage_year", "band", "nation", "region", "nhs_employee", "role", "experience_years")
+ALWAYS_SCORED = ("profession", "stage", "band", "nation", "region")  # a null label must read null
+
+
+class FieldScore(BaseModel):
+    field: str
+    correct: int
+    total: int
+    accuracy: float
+
+
+class ReadingReport(BaseModel):
+    lines: int
+    fields: list[FieldScore]
+    must_refuse: int
+    refused_when_needed: int
+    answerable: int
+    false_refusals: int
+    category_right: int
+    misses: list[Miss]
+
+
+def run_reading_eval(lines: list[dict[str, Any]], *, catalogue: Catalogue, today: Any) -> ReadingReport:
+    """Per-field accuracy of the profile reader, and the safety screen's refusals, on labelled
+    sentences (tests/data/*.jsonl, evals/cases/unseen_reading.jsonl)."""
+    from bot.advice.advisor import advise
+
+    scores = {f: [0, 0] for f in READING_FIELDS}
+    misses: list[Miss] = []
+    must = caught = answerable = false = category_ok = 0
+    categories = {"clinical": "clinical_advice"}
+    for line in lines:
+        text = line.get("text") or line.get("question") or ""
+        advice = advise(text, catalogue=catalogue, today=today)
+        if "refuse" in line:
+            refused = advice.refusal is not None
+            if line["refuse"]:
+                must += 1
+                caught += refused
+                want = categories.get(line.get("category") or "", line.get("category"))
+                category_ok += refused and advice.refusal is not None and advice.refusal.reason == want
+                if not refused:
+                    misses.append(Miss(case=line["id"], kind="not_refused", detail=str(line.get("category"))))
+            else:
+                answerable += 1
+                false += refused
+                if refused and advice.refusal is not None:
+                    misses.append(Miss(case=line["id"], kind="false_refusal", detail=f"{advice.refusal.reason}:{advice.refusal.pattern}"))
+            if line["refuse"]:
+                continue  # a refused line has no profile to score
+        profile = advice.profile
+        for f in READING_FIELDS:
+            if f not in line or (f not in ALWAYS_SCORED and line[f] is None):
+                continue
+            scores[f][1] += 1
+            got = getattr(profile, f)
+            if got == line[f]:
+                scores[f][0] += 1
+            else:
+                misses.append(Miss(case=line["id"], kind=f, detail=f"want {line[f]!r} got {got!r}"))
+    return ReadingReport(
+        lines=len(lines),
+        fields=[FieldScore(field=f, correct=c, total=t, accuracy=round(c / t, 4) if t else 1.0) for f, (c, t) in scores.items() if t],
+        must_refuse=must,
+        refused_when_needed=caught,
+        answerable=answerable,
+        false_refusals=false,
+        category_right=category_ok,
+        misses=misses,
+    )
+
+
+def format_reading(report: ReadingReport) -> str:
+    lines = [f"lines: {report.lines}"]
+    lines += [f"{s.field:17s} {s.accuracy:.3f} ({s.correct}/{s.total})" for s in report.fields]
+    if report.must_refuse or report.answerable:
+        lines.append(
+            f"refused when needed: {report.refused_when_needed}/{report.must_refuse} "
+            f"(right category {report.category_right}); false refusals: {report.false_refusals}/{report.answerable}"
+        )
+    if report.misses:
+        lines.append(f"misses ({len(report.misses)}):")
+        lines += [f"  - {m.case}: {m.kind}: {m.detail}" for m in report.misses]
     return "\n".join(lines)

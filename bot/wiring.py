@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.answering.phrasing import ModelResponder, OfflineResponder, Responder
 from bot.prompts import load_prompt
-from bot.responders import ModelResponder, OfflineResponder, Responder
 from bot.settings import Settings
 
 

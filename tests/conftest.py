@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from bot.answering.service import Pathfinder
 from bot.catalogue.loader import CatalogueBundle, load_catalogue, read_catalogue
 from bot.catalogue.snapshot import Catalogue, read_snapshot
 from bot.db import make_engine, migrate, normalise_url
-from bot.service import Pathfinder
 
 from .fakes.slack_server import FakeSlack
 

@@ -9,10 +9,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from bot.answering.phrasing import parse_answer
 from bot.llm.base import BadOutput
 from bot.llm.checks import Grounding, leaks_prompt, neutralise
 from bot.prompts import PromptFile, load_prompt
-from bot.responders import parse_answer
 from bot.settings import Settings
 
 CONTROL = [

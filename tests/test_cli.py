@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,23 +94,28 @@ def test_ask_prints_text_for_a_person(db: Path) -> None:
 
 
 def test_catalogue_check_passes_on_the_real_catalogue(db: Path) -> None:
-    result = run("catalogue", "check", "--today", "2026-11-26", db=db)
+    result = run("catalogue", "check", "--today", "2026-11-28", db=db)
     assert result.returncode == 0, result.stderr
-    assert "catalogue OK: 19 programmes" in result.stdout
+    count = int(re.search(r"catalogue OK: (\d+) programmes", result.stdout).group(1))  # type: ignore[union-attr]
+    assert count >= 28
+    assert "past review_due on 2026-11-28: none" in result.stdout
     assert "facts marked uncertain" in result.stdout
+    assert "check this link" in result.stdout and "hee.nhs.uk" in result.stdout  # HEE ceased in 2023
+    assert re.search(r"status: .*\d+ running", result.stdout)
 
 
 def test_catalogue_check_lists_overdue_entries(db: Path) -> None:
     result = run("catalogue", "check", "--today", "2027-04-01", db=db)
     assert "past review_due on 2027-04-01" in result.stdout
-    assert "clinical_ai_fellowship: due 2027-02-26" in result.stdout
+    assert "clinical_ai_fellowship: due 2027-02-28" in result.stdout  # uncertain status: 3 months
+    assert "status older than 12 months" in result.stdout
 
 
 def test_catalogue_check_fails_on_a_bad_file(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, bad)
     path = bad / "programmes" / "dhlp.yaml"
-    path.write_text(path.read_text().replace("review_due: 2027-05-26", "review_due: someday"))
+    path.write_text(re.sub(r"review_due: \S+", "review_due: someday", path.read_text()))
     result = run("catalogue", "check", db=db, env={"PATHFINDER_KNOWLEDGE_DIR": str(bad)})
     assert result.returncode == 1
     assert "dhlp.yaml: review_due" in result.stderr
@@ -127,8 +133,8 @@ def test_eval_reports_scores_and_misses(db: Path, tmp_path: Path) -> None:
         json.dumps(
             {
                 "id": "a",
-                "question": "Band 7 physio in Exeter wanting protected time for a digital project",
-                "expected": ["Topol Digital Fellowship"],
+                "question": "NHS data analyst, band 6, in Exeter. How can I get professional accreditation?",
+                "expected": ["AphA (Association of Professional Healthcare Analysts)"],
                 "must_not": ["Flexible Portfolio Training (FPT)"],
                 "expected_isdn": "South West",
                 "should_refuse": False,

@@ -121,7 +121,7 @@ RULES = [
         ("met", False),
     ),
     (REGISTERED, {"profession": "clinical_scientist"}, ("unknown", False)),
-    (REGISTERED, {"profession": "graduate"}, ("not_met", False)),
+    (REGISTERED, {"profession": "graduate"}, ("not_met", True)),  # the STP gets them there
     (NOT_REGISTERED, {"profession": "graduate"}, ("met", False)),
     (
         NOT_REGISTERED,

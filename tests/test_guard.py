@@ -16,7 +16,12 @@ from bot.catalogue.snapshot import Catalogue
 
 from .conftest import TODAY
 
-CORPUS = [json.loads(line) for line in (Path(__file__).parent / "data" / "refusals.jsonl").read_text().splitlines() if line.strip()]
+CORPUS = [
+    json.loads(line)
+    for name in ("refusals.jsonl", "unseen_reading.jsonl")
+    for line in (Path(__file__).parent / "data" / name).read_text().splitlines()
+    if line.strip()
+]
 KNOWN = {
     line.split()[0]: line.split("#", 1)[-1].strip()
     for line in (Path(__file__).parent / "data" / "known_misreads.txt").read_text().splitlines()
@@ -111,7 +116,7 @@ def test_labelled_corpus_is_refused_exactly_when_it_must_be(case: dict[str, Any]
         pytest.xfail(KNOWN[case["id"]])
     refusal: Refusal | None = advise(case["text"], catalogue=catalogue, today=TODAY).refusal
     assert (refusal is not None) == case["refuse"], refusal
-    if case["refuse"] and not case["mixed"]:
+    if case["refuse"] and case.get("mixed") is False:
         assert refusal is not None and refusal.reason == _CATEGORY[case["category"]]
 
 
@@ -126,7 +131,7 @@ def test_a_mixed_question_refuses_the_harm_and_answers_the_career_part(catalogue
     )  # fmt: skip
     assert advice.refusal is not None and advice.refusal.reason == "clinical_advice"
     assert advice.refusal.partial and "gentamicin" not in advice.refusal.career_text
-    assert "topol" in [s.programme.id for s in advice.suggestions]
+    assert "topol" in [s.programme.id for s in advice.inactive]  # answered: its status is unverified
 
 
 def test_an_injection_is_refused_whole_even_beside_a_career_question(catalogue: Catalogue) -> None:

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.answering.conversation import Conversation
+from bot.answering.phrasing import ModelResponder
+from bot.answering.service import Answer, Pathfinder
 from bot.catalogue.snapshot import Catalogue
-from bot.conversation import Conversation
 from bot.evaluation import read_cases, run_eval
 from bot.llm.openai_model import OpenAIChatModel
-from bot.responders import ModelResponder
-from bot.service import Answer, Pathfinder
 
 from .conftest import ROOT, TODAY
 from .fakes.openai_server import FakeOpenAI, candidates_in
@@ -69,14 +69,17 @@ def test_good_answer_uses_the_model_phrasing_and_the_catalogue_facts(
     assert answer.responder == "openai"
     assert answer.prompt_version == "answer@3"
     assert answer.answer.startswith("Here are the routes that fit what you told me.")
-    assert [s.id for s in answer.suggestions] == [s.id for s in offline.ask(NURSE).suggestions]
+    offline_answer = offline.ask(NURSE)
+    assert [s.id for s in answer.suggestions] == [s.id for s in offline_answer.suggestions]
     assert all(s.why == "It matches what you asked for." for s in answer.suggestions)
-    assert "Source: https://topol.hee.nhs.uk" in answer.answer  # links come from the catalogue
+    # Every fact and link is the catalogue's, exactly as the offline answer renders it.
+    assert [s.facts for s in answer.suggestions] == [s.facts for s in offline_answer.suggestions]
+    assert answer.suggestions[0].source_urls[0] in answer.answer
     assert fake.attempts == 1
 
 
 def test_request_sends_question_and_catalogue_as_delimited_data(
-    llm: Pathfinder, fake: FakeOpenAI
+    llm: Pathfinder, fake: FakeOpenAI, offline: Pathfinder
 ) -> None:
     llm.ask(NURSE)
     body = fake.requests[0].body
@@ -84,13 +87,7 @@ def test_request_sends_question_and_catalogue_as_delimited_data(
     user = body["messages"][-1]["content"]
     assert user.startswith("<data>") and "<question>\n" + NURSE in user
     data = candidates_in(body)
-    assert {c["id"] for c in data["candidates"]} == {
-        "isdn",
-        "topol",
-        "fedip",
-        "fci",
-        "clinical_data_science_pgcert",
-    }
+    assert {c["id"] for c in data["candidates"]} == {s.id for s in offline.ask(NURSE).suggestions}
     assert body["response_format"]["type"] == "json_schema"
     assert fake.requests[0].headers.get("x-stainless-retry-count") == "0"
 
@@ -211,7 +208,9 @@ def test_a_programme_the_person_cannot_do_is_not_promoted(
     answer = llm.ask(FPT_NURSE)
     assert "fpt" not in [s.id for s in answer.suggestions]
     assert "You are eligible for fpt" not in answer.answer
-    assert answer.answer.count("✗ A doctor") == 1  # the DB-rendered check still says no
+    assert [s.id for s in answer.asked_about] == ["fpt"]
+    assert "✗ A doctor or dentist" in answer.answer  # the DB-rendered check still says no
+    assert "Flexible Portfolio Training (FPT)* (fits you now)" not in answer.answer
 
 
 def test_server_that_refuses_json_schema_gets_json_object(
@@ -232,7 +231,7 @@ def test_follow_ups_keep_the_profile_and_the_last_turns(llm: Pathfinder, fake: F
     llm.ask("I'm a band 7 physiotherapist in Exeter", conversation=conversation)
     answer = llm.ask("I want protected time for a digital project", conversation=conversation)
     assert answer.profile.band == 7 and answer.profile.region == "South West"
-    assert answer.suggestions[0].id == "topol"
+    assert answer.profile.profession == "ahp" and "protected_time" in answer.profile.intents
     messages = fake.requests[-1].body["messages"]
     assert messages[1] == {"role": "user", "content": "I'm a band 7 physiotherapist in Exeter"}
 

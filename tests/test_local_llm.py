@@ -19,9 +19,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.answering.phrasing import ModelResponder
+from bot.answering.service import Pathfinder
 from bot.llm.openai_model import OpenAIChatModel
-from bot.responders import ModelResponder
-from bot.service import Pathfinder
 
 from .conftest import TODAY
 from .test_llm import QUESTIONS, UNSAFE

@@ -61,7 +61,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 
 
 DATA = Path(__file__).parent / "data"
-CORPUS = [json.loads(line) for line in (DATA / "profiles.jsonl").read_text().splitlines() if line.strip()]
+CORPUS = [
+    case
+    for name in ("profiles.jsonl", "unseen_reading.jsonl")  # the second was unseen until its first run
+    for case in (json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip())
+    if not case.get("refuse")
+]
 KNOWN = {
     (line.split()[0], line.split()[1]): line.split("#", 1)[-1].strip()
     for line in (DATA / "known_misreads.txt").read_text().splitlines()

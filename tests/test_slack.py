@@ -568,8 +568,8 @@ def test_logs_hold_no_message_text_or_user_ids(
 
 
 def test_a_long_queue_is_announced_and_nobody_is_lost(fake_slack: FakeSlack, db_url: str) -> None:
+    from bot.answering.phrasing import ModelResponder
     from bot.llm.openai_model import OpenAIChatModel
-    from bot.responders import ModelResponder
 
     from .fakes.openai_server import FakeOpenAI
 

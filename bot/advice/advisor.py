@@ -13,7 +13,15 @@ from bot.advice.eligibility import Check, Verdict, check_programme, verdict
 from bot.advice.guard import Refusal
 from bot.advice.lexicon import lexicon
 from bot.advice.reading import Profile, read_profile
-from bot.catalogue.schema import Fact, NationCriterion, NetworkDoc, ProgrammeDoc
+from bot.catalogue.schema import (
+    Fact,
+    Faq,
+    NationCriterion,
+    NetworkDoc,
+    ProgrammeDoc,
+    describe,
+    first_day,
+)
 from bot.catalogue.snapshot import Catalogue
 from bot.catalogue.vocabulary import STAGE_LABELS, ProfessionsFile
 
@@ -24,30 +32,6 @@ GENERIC_INTENTS = frozenset(
     {"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship", "self_assessment"}
 )
 
-INTENT_PHRASES = {
-    "hands_on_ai": "hands-on work on real AI projects",
-    "ai_interest": "a way into AI",
-    "protected_time": "protected time",
-    "digital_project": "running a digital project",
-    "leadership": "digital leadership",
-    "qualification": "a formal qualification",
-    "accreditation": "professional accreditation",
-    "registration": "professional registration",
-    "networking": "networking with peers",
-    "learning": "learning and CPD",
-    "informatics_career": "a route into informatics",
-    "become_clinical_scientist": "becoming a clinical scientist",
-    "senior_scientist": "progressing to consultant clinical scientist",
-    "job_description": "the model CCIO job description",
-    "ccio": "CCIO work",
-    "industry": "working with industry and start-ups",
-    "cross_sector": "experience across sectors",
-    "data_skills": "data skills",
-    "competency_framework": "a competency framework and career structure",
-    "cio_certification": "CIO certification",
-    "plan_ahead": "planning ahead",
-    "fellowship": "a fellowship",
-}
 # Question topics -> the fact topics that answer them.
 TOPIC_FACTS = {
     "time_commitment": ("time_commitment",),
@@ -87,10 +71,16 @@ class Suggestion:
     when: str | None = None
     cautions: list[str] = field(default_factory=list)
     model_reason: str | None = None  # an LLM's phrasing of why, after checks; never a fact
+    window: str | None = None  # what the sources say about application rounds, dated
 
     @property
     def uncertain(self) -> bool:
         return any(f.uncertain for _, f in self.programme.named_facts())
+
+    @property
+    def active(self) -> bool:
+        """Running or recruiting: closed, historical and unverified entries are never a fit."""
+        return self.programme.status.active
 
 
 @dataclass(frozen=True)
@@ -115,6 +105,8 @@ class Advice:
     uk_wide: list[ProgrammeDoc] = field(default_factory=list)
     england_only: list[ProgrammeDoc] = field(default_factory=list)
     facts: list[FactAnswer] = field(default_factory=list)
+    faqs: list[Faq] = field(default_factory=list)
+    inactive: list[Suggestion] = field(default_factory=list)  # asked about by name; may not run
     clarify: bool = False
     person: str = ""
     offer: str = ""
@@ -129,10 +121,20 @@ def advise(
 ) -> Advice:
     """The advice for one question (with the profile of earlier turns, if any)."""
     words = lexicon(catalogue)
+    offers = {i.id: i.offers for i in catalogue.intents.intents}
     refusal = words.guard.screen(question)
     # A partly refused question is read, and answered, from its career part alone.
     readable = refusal.career_text if refusal is not None and refusal.partial else question
     profile = read_profile(readable, catalogue=catalogue).merged_with(earlier)
+    successors = [
+        pid
+        for named in profile.named
+        if named in catalogue.by_id and not catalogue.by_id[named].status.active
+        for pid in catalogue.by_id[named].succeeded_by
+        if pid not in profile.named
+    ]
+    if successors:  # "did the FCI close? where do I go now?": where its members went
+        profile = profile.model_copy(update={"named": [*profile.named, *successors]})
     if refusal is not None and refusal.soft and _on_topic_after_all(profile, earlier):
         refusal = None
     advice = Advice(question, profile, catalogue.version, today, refusal=refusal)
@@ -151,9 +153,14 @@ def advise(
         and profile.role is None
         and set(profile.intents) <= GENERIC_INTENTS
     )
+    advice.inactive = [assess(pid) for pid in profile.named if not assess(pid).active]
     advice.asked_about = [
-        assess(pid) for pid in profile.named if assess(pid).verdict in ("not_eligible", "later")
+        assess(pid)
+        for pid in profile.named
+        if assess(pid).active and assess(pid).verdict in ("not_eligible", "later")
     ]
+    by_id = {f.id: f for f in catalogue.faqs.faqs}
+    advice.faqs = [by_id[f] for f in profile.faqs if f in by_id]
     if not advice.clarify:
         advice.suggestions = _rank(assess, scores, profile)
     doors = _later_doors(assess, scores, profile, advice.suggestions)
@@ -169,9 +176,10 @@ def advise(
     if advice.facts and profile.is_empty:
         # A factual question about a named programme: answer about that programme only.
         advice.suggestions = [s for s in advice.suggestions if s.programme.id in profile.named]
-    for s in [*advice.suggestions, *advice.asked_about, *advice.later]:
-        s.reasons = _reasons(s, profile, implied)
+    for s in [*advice.suggestions, *advice.asked_about, *advice.later, *advice.inactive]:
+        s.reasons = _reasons(s, profile, implied, offers)
         s.cautions = _cautions(s.programme, today)
+        s.window = window_note(s.programme, today)
     return advice
 
 
@@ -239,10 +247,22 @@ def _relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, flo
         score += 3
     if programme.id in profile.named:
         score += 8
+    if profile.nation in DEVOLVED and _only_for(programme) == {profile.nation}:
+        score += NATION_BONUS  # someone in Wales sees Wales's own routes first
     return score
 
 
+DEVOLVED = ("Wales", "Scotland", "Northern Ireland")
+NATION_BONUS = 4.0
+
+
+def _only_for(programme: ProgrammeDoc) -> set[str]:
+    rule = next((c for c in programme.eligibility if isinstance(c, NationCriterion)), None)
+    return set(rule.allowed) if rule is not None else set()
+
+
 MAX_BONUS = 3.5  # eligible (1.5) plus a role match (2): the most a check can add to relevance
+INACTIVE_PENALTY = 100.0
 ROLE_BONUS = 2.0
 
 
@@ -270,10 +290,15 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
     """The ranking score of an assessed programme, or None if it is not to be suggested."""
     p = s.programme
     named = p.id in profile.named
+    if not s.active and (named or p.status.state != "unverified"):
+        return None  # closed or historical, or asked about by name: said back (Advice.inactive)
     bonus = {"eligible": 1.5, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
+    if not s.active:
+        s.timing = "check"  # may no longer run: never "fits you now", never ahead of one that runs
+        bonus -= INACTIVE_PENALTY
     if s.verdict == "later":
         bonus = 1.0 if profile.timeframe == "later" else -1.0
-    if p.status is not None and p.status.uncertain:
+    if p.status.uncertain:
         bonus -= 2.0
     if p.id in profile.named_negated:
         bonus -= 4.0
@@ -313,7 +338,7 @@ def _later_doors(
     )
     for pid in candidates[:MAX_DOOR_CANDIDATES]:
         s = assess(pid)
-        if s.verdict in ("eligible", "possible", "information"):
+        if not s.active or s.verdict in ("eligible", "possible", "information"):
             continue
         if s.verdict == "later":
             doors.append(_door(s, _when(s.checks)))
@@ -371,17 +396,29 @@ def _step_label(profile: Profile) -> str:
 def _network(
     catalogue: Catalogue, profile: Profile, assess: _Assessor
 ) -> tuple[NetworkDoc | None, str | None]:
-    if profile.nation in ("Wales", "Scotland", "Northern Ireland", "Outside the UK"):
+    if profile.nation in DEVOLVED or profile.nation == "Outside the UK":
         return (
             None,
-            f"The ISDNs are England's eight regional networks; none covers {profile.nation}.",
+            f"England's regional informatics skills networks don't cover {profile.nation}.",
         )
     if profile.nation != "England" or profile.region is None:
         return None, None
     if "isdn" in catalogue.by_id and assess("isdn").verdict == "not_eligible":
         return None, None
     network = catalogue.network_for(profile.region)
+    if network is not None and not network.verified:
+        # Routing to the region's coordinator is Pathfinder's own; the network itself is not
+        # confirmed, so it is never called "your regional ISDN".
+        return network, UNVERIFIED_NETWORK
     return network, None
+
+
+UNVERIFIED_NETWORK = (
+    "Health Education England supported regional informatics skills networks; only the North "
+    "West's is confirmed now. Your organisation's digital or workforce team will know what runs "
+    "locally, and the national communities (the CCIO, CNIO and Health CIO networks, the Shuri "
+    "Network, BCS Health and Care) are open wherever you work."
+)
 
 
 def _by_reach(catalogue: Catalogue, nation: str) -> tuple[list[ProgrammeDoc], list[ProgrammeDoc]]:
@@ -420,9 +457,14 @@ def _facts(catalogue: Catalogue, profile: Profile) -> list[FactAnswer]:
     return answers
 
 
-def _reasons(s: Suggestion, profile: Profile, intents: dict[str, float]) -> list[str]:
+def _reasons(
+    s: Suggestion, profile: Profile, intents: dict[str, float], offers: dict[str, str]
+) -> list[str]:
     routing = s.programme.routing
-    wanted = [INTENT_PHRASES[i] for i in intents if i in routing.intents and i != "plan_ahead"]
+    # Only what the entry squarely serves (weight 3+): a "why" must be true of that entry.
+    wanted = [
+        offers[i] for i in intents if routing.intent(i) >= 3 and i in offers and i != "plan_ahead"
+    ]
     reasons = []
     if s.programme.id in profile.named:
         reasons.append("you asked about it")
@@ -446,13 +488,37 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def window_note(programme: ProgrammeDoc, today: date) -> str | None:
+    """What the sources say about application rounds, with dates, never a guess at the next one."""
+    dated = [w for w in programme.windows if w.opens or w.closes]
+    pattern = next((w for w in programme.windows if w.pattern), None)
+    usual = f" {pattern.pattern}" if pattern is not None and pattern.pattern else ""
+    if not dated:
+        return f"{pattern.pattern} (as of {pattern.as_of:%B %Y})" if pattern and pattern.pattern else None
+    w = max(dated, key=lambda w: first_day(w.closes or w.opens or "1900-01"))
+    round_ = f"{w.cohort} round" if w.cohort else "round"
+    opens = first_day(w.opens) if w.opens else None
+    closes = first_day(w.closes) if w.closes else None
+    if closes is not None and w.closes and closes >= today:
+        if opens is not None and w.opens and opens > today:
+            text = f"The {round_} opens {describe(w.opens)} and closes {describe(w.closes)}"
+        else:
+            text = f"The {round_} is open until {describe(w.closes)}"
+    else:
+        parts = [f"opened {describe(w.opens)}" if w.opens else "", f"closed {describe(w.closes)}" if w.closes else ""]
+        text = f"The last {round_} " + " and ".join(x for x in parts if x) + "; the next round's dates are not confirmed"
+    if w.starts:
+        text += f" (that cohort starts {describe(w.starts)})"
+    return f"{text}. As of {w.as_of:%-d %B %Y}.{usual}"
+
+
 def _cautions(programme: ProgrammeDoc, today: date) -> list[str]:
     cautions = []
     if programme.review_due < today:
         cautions.append(
             f"This entry was due for review on {programme.review_due:%-d %B %Y}; details may have changed."
         )
-    if programme.status is not None and programme.status.uncertain:
+    if programme.status.uncertain:
         cautions.append(f"Unconfirmed status: {programme.status.text}")
     for topic, fact in programme.named_facts():
         if topic == "status":
@@ -465,7 +531,9 @@ def _cautions(programme: ProgrammeDoc, today: date) -> list[str]:
 def describe_person(p: Profile, professions: ProfessionsFile) -> str:
     """'a band 6 nurse in Leeds' from what the question said, or '' when it said nothing."""
     words: list[str] = []
-    if p.stage and p.profession in ("doctor", "dentist"):
+    if p.stage == "specialty" and p.specialty_group == "general_practice":
+        words.append(f"GPST{p.stage_year} GP trainee" if p.stage_year else "GP trainee")
+    elif p.stage and p.profession in ("doctor", "dentist"):
         grade = f"ST{p.stage_year}" if p.stage == "specialty" and p.stage_year else None
         if p.stage == "foundation" and p.stage_year:
             grade = f"FY{p.stage_year}"

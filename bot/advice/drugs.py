@@ -36,9 +36,12 @@ def drug_spans(tokens: list[Token]) -> list[tuple[int, int]]:
         return []
     spans = []
     for _drug, first, last in _finder()(words, is_ignore_case=True):
-        text = " ".join(words[first:last]).lower()
+        written = " ".join(words[first:last])
+        text = written.lower()
         if text in NOT_DRUGS or len(text) < 4:
             continue
+        if len(written) <= 6 and any(ch.isupper() for ch in written[1:]):
+            continue  # "ePCR", "CAD": acronyms of systems and roles, not medicines
         spans.append((first, last))
     merged: list[tuple[int, int]] = []
     for first, last in sorted(spans):  # the finder returns them in no particular order

@@ -92,7 +92,7 @@ def _check(c: Criterion, p: Profile, v: ProfessionsFile) -> Check | None:  # noq
     if isinstance(c, ExperienceCriterion):
         return _experience(c, p)
     if isinstance(c, RegistrationCriterion):
-        return _registration(c, p)
+        return _registration(c, p, v)
     if isinstance(c, DegreeCriterion):
         return _degree(c, p)
     if isinstance(c, RoleCriterion):
@@ -140,6 +140,9 @@ def _profession(c: ProfessionCriterion, p: Profile, v: ProfessionsFile) -> Check
 
 
 def _stage(c: StageCriterion, p: Profile) -> Check | None:
+    training_only = set(c.allowed) | set(c.unknown) <= {"foundation", "core", "specialty", "medical_student"}
+    if p.stage is None and p.career_stage == "senior" and training_only:
+        return Check(c.label, "not_met", "It is for doctors in training; your senior role is past that.", c.kind)
     if p.stage is None:
         return Check(
             c.label,
@@ -277,29 +280,27 @@ def _experience(c: ExperienceCriterion, p: Profile) -> Check:
     )
 
 
-def _registration(c: RegistrationCriterion, p: Profile) -> Check:
+def _registration(c: RegistrationCriterion, p: Profile, v: ProfessionsFile) -> Check:
+    registers = v.expand(c.professions)
+    names = " or ".join(t.label if (t := v.term(x)) else x for x in registers)
     if p.profession is None and p.registered_scientist is None:
         what = "registered" if c.required else "not yet registered"
-        return Check(c.label, "unknown", f"Check you're {what} as a clinical scientist.", c.kind)
-    is_scientist = p.profession == "clinical_scientist"
+        return Check(c.label, "unknown", f"Check you're {what} as a {names}.", c.kind)
+    is_scientist = p.profession in registers
     if c.required:
-        if p.registered_scientist:
-            return Check(c.label, "met", "You're registered as a clinical scientist.", c.kind)
+        if p.registered_scientist and is_scientist:
+            return Check(c.label, "met", f"You're registered as a {names}.", c.kind)
         if p.registered_scientist is False or not is_scientist:
             return Check(
                 c.label,
                 "not_met",
-                "Needs registration as a clinical scientist first (the STP or AHCS equivalence get you there).",
+                f"Needs HCPC registration as a {names} first (for clinical scientists, the STP or AHCS equivalence get you there).",
                 c.kind,
-                later=is_scientist,
+                later=is_scientist or p.profession in ("healthcare_science_practitioner", "graduate", "student"),
             )
-        return Check(
-            c.label, "unknown", "Check you're HCPC-registered as a clinical scientist.", c.kind
-        )
-    if p.registered_scientist:
-        return Check(
-            c.label, "not_met", "You're already registered; HSST is the next step.", c.kind
-        )
+        return Check(c.label, "unknown", f"Check you're HCPC-registered as a {names}.", c.kind)
+    if p.registered_scientist and is_scientist:
+        return Check(c.label, "not_met", "You're already registered; HSST is the next step.", c.kind)
     if p.registered_scientist is None and is_scientist:
         return Check(
             c.label,
@@ -307,7 +308,7 @@ def _registration(c: RegistrationCriterion, p: Profile) -> Check:
             "If you're already a registered clinical scientist, look at HSST instead.",
             c.kind,
         )
-    return Check(c.label, "met", "You're not yet a registered clinical scientist.", c.kind)
+    return Check(c.label, "met", f"You're not yet a registered {names}.", c.kind)
 
 
 def _degree(c: DegreeCriterion, p: Profile) -> Check:

@@ -26,7 +26,7 @@ SENTENCE = re.compile(
 # A sentence that asks for something (rather than telling us something): only such a sentence can
 # make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
 REQUEST = re.compile(
-    r"^\W*(?:and\s+|then\s+|also\s+|pls\s+|please\s+|oh and\s+|btw\s+)*(?:can|could|would|will|help|write|tell|give|make|"
+    r"\b(?:can|could|would|will) you\b|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
     r"explain|translate|compose|create|generate|list|show|summari[sz]e)\b|\?\s*$",
     re.I,
@@ -89,6 +89,8 @@ class Guard:
                 if category in ("prompt_injection", "other_people"):
                     return self._refuse("prompt_injection", pattern=f"encoded:{pid}")
         found = [(pid, cat) for sentence in hits for pid, cat, _ in sentence]
+        whole = " ".join(_mark_drugs(plain).split())
+        found += [(pid, cat) for pid, cat, rx in self.patterns if cat == "dishonest" and (pid, cat) not in found and rx.search(whole)]
         if found:
             order = list(self.file.categories)
             pid, category = min(found, key=lambda f: order.index(f[1]))

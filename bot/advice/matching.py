@@ -68,9 +68,11 @@ def _plurals(words: list[str]) -> list[str]:
 class PhraseScanner(Generic[T]):
     """Longest-match lookup of many phrases at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, possessives: bool = False) -> None:
         self._entries: dict[str, list[_Entry[T]]] = {}
         self.max_words = 1
+        # Names read through a possessive ("NHS England's team"); never cue words ("who's").
+        self.possessives = possessives
 
     def add(self, phrase: str, value: T, *, case_sensitive: bool = False, plurals: bool = True) -> None:
         tokens = tokenise(phrase)
@@ -116,7 +118,11 @@ class PhraseScanner(Generic[T]):
     def _longest_at(self, tokens: list[Token], i: int) -> list[Match[T]]:
         for n in range(min(self.max_words, len(tokens) - i), 0, -1):
             window = tokens[i : i + n]
-            entries = self._entries.get(" ".join(t.key for t in window))
+            key = " ".join(t.key for t in window)
+            entries = self._entries.get(key)
+            last = window[-1].text
+            if not entries and self.possessives and last[-2:] in ("'s", "’s"):  # "NHS England's team"
+                entries = self._entries.get(key[:-1])
             if not entries:
                 continue
             written = tuple(t.text for t in window)

@@ -68,7 +68,7 @@ class PlaceIndex:
         by_key: dict[str, list[PlaceRow]] = {}
         for row in rows:
             by_key.setdefault(row.key, []).append(row)
-        scanner: PhraseScanner[str] = PhraseScanner()
+        scanner: PhraseScanner[str] = PhraseScanner(possessives=True)
         for key, readings in by_key.items():
             readings.sort(key=lambda r: r.rank)
             if not key.startswith("postcode "):

@@ -26,7 +26,7 @@ from bot.catalogue.snapshot import Catalogue
 
 Who = Literal["self", "opening", "plain", "other", "negated", "past", "wish", "hedged", "group"]
 ASKER = ("self", "opening", "plain")  # attributions that describe the asker, strongest first
-HARD_BREAK = re.compile(r"[.!?;:\n]|\s-\s|—|–")
+HARD_BREAK = re.compile(r"[.!?;:\n]|\s-\s|—|–|[\U0001F000-\U0001FAFF\u2600-\u27BF]")  # emoji end a thought
 SOFT_BREAK = re.compile(r"[,()/\[\]\"]")
 POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 OPENING_WORDS = 6  # a role named in the first words of a message describes its author
@@ -37,7 +37,8 @@ WORD_NUMBERS = {
 BAND = re.compile(
     r"(?<![A-Za-z0-9])(?:(?:agenda\s+for\s+change|afc)\s*(?:band\s*)?|band\s*-?\s*|B\s?|(?:i['’]?m|i am)\s+an?\s+(?=[2-9][a-d]?\s+(?:on|in|at|nurse|physio|ot|sister|on the)\b))"
     r"([2-9]|two|three|four|five|six|seven|eight|nine)\s?([a-d])?(?![0-9A-Za-z])"
-    r"|(?<![A-Za-z0-9£$])([89])\s?([a-d])(?![0-9A-Za-z])",
+    r"|(?<![A-Za-z0-9£$])([89])\s?([a-d])(?![0-9A-Za-z])"
+    r"|(?:^|[,;(]\s*|\bsubstantive(?:ly)?\s+)an?\s+([2-9])([a-d])?(?=\s*(?:[.,;)]|$))",
     re.IGNORECASE,
 )
 EXPERIENCE = re.compile(
@@ -162,8 +163,8 @@ class _Reader:
         if cue is not None:
             return cue
         if m.plural:
-            words = " ".join(t.key for t in self.tokens[max(0, m.first - 3) : m.first])
-            return "self" if re.search(r"\bwe(?: re| are)(?: all| both)?$", words) else "group"
+            words = " ".join(t.text.lower().replace("’", "'") for t in self.tokens[max(0, m.first - 3) : m.first])
+            return "self" if re.search(r"\bwe(?:'re| are| re)(?: all| both)?$", words) else "group"
         if self._clause_start(m.first) == 0 and m.first < OPENING_WORDS:
             return "opening"
         return "plain"
@@ -222,7 +223,8 @@ def _pattern_mentions(r: _Reader, terms: Patterned) -> list[Mention]:
         for hit in rx.finditer(r.text):
             i = _token_at(r.tokens, hit.start())
             if i is not None:
-                m = Match(term_id, i, _token_at(r.tokens, hit.end() - 1, end=True) or i + 1, False, hit.group(0))
+                plural = hit.group(0).lower().endswith("s") and not hit.group(0).lower().endswith("ss")
+                m = Match(term_id, i, _token_at(r.tokens, hit.end() - 1, end=True) or i + 1, plural, hit.group(0))
                 out.extend(r.mentions([m], possessive_is_other=False))
     return out
 
@@ -263,6 +265,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         profession = "medical_student" if stage == "medical_student" else "doctor"
     if stage == "medical_student" and profession in (None, "doctor", "student"):
         profession = "medical_student"
+    if profession == "medical_student" and stage is None:
+        stage = "medical_student"  # "3rd year medic"
     if band is not None and profession == "doctor" and (asker is None or asker.value != "doctor"):
         profession = None  # "band 6 trainee" is not a doctor: only grades said that
     term = catalogue.professions.term(profession)
@@ -281,7 +285,9 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
 
     years, years_of = _experience(r)
     aspiration = _aspiration(r, professions)
-    intents = _intents(r, aspiration)
+    # Words that name someone's job are not a wish: "data analyst" does not ask for data skills.
+    job_spans = [(r.tokens[m.first].start, r.tokens[m.last - 1].end) for m in professions if m.who in (*ASKER, "group")]
+    intents = _intents(r, aspiration, job_spans)
     named = words.aliases.find(text)
     place = words.places.find(text, standing=lambda m: _standing(r, m))
 
@@ -334,6 +340,8 @@ def _standing(r: _Reader, m: PlaceMention) -> Standing:
     who = r.who(Match("place", m.first, m.last, False, m.text), possessive_is_other=False)
     if who in ("other", "negated", "past"):
         return "ignore"
+    if who == "wish":
+        return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
     if r.cue_before("elsewhere", m.first, 5):
         return "ignore"
     if any(t.key == "originally" for t in r.tokens[m.last : m.last + 3]):
@@ -358,7 +366,11 @@ def _stage(r: _Reader) -> tuple[str | None, int | None, bool]:
     for said in r.mentions(r.vocab.stages.scanner.scan(r.tokens), possessive_is_other=False):
         if not any(f.first <= said.first < f.last for f, _ in found):
             last = said.text.split()[-1].lower()  # "foundation year one"
-            found.append((said, int(last) if last.isdigit() else WORD_NUMBERS.get(last)))
+            year = int(last) if last.isdigit() else WORD_NUMBERS.get(last)
+            after = [t.key for t in r.tokens[said.last : said.last + 2]]
+            if year is None and len(after) == 2 and after[0] == "year":  # "StR year 6"
+                year = int(after[1]) if after[1].isdigit() else WORD_NUMBERS.get(after[1])
+            found.append((said, year))
     usable = [(m, y) for m, y in found if m.who in (*ASKER, "wish")]
     for who in ASKER:
         mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
@@ -391,9 +403,10 @@ def _is_postcode(r: _Reader, i: int, hit: re.Match[str]) -> bool:
 def _band(r: _Reader) -> int | None:
     candidates: list[tuple[str, int, int]] = []
     for hit in BAND.finditer(r.text):
-        raw = (hit.group(1) or hit.group(3)).lower()
+        group = next(g for g in (1, 3, 5) if hit.group(g))
+        raw = hit.group(group).lower()
         value = int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
-        i = _token_at(r.tokens, hit.start())
+        i = _token_at(r.tokens, hit.start(group))
         if value is None or i is None:
             continue
         if hit.group(3) and not _band_context(r, i):
@@ -482,8 +495,8 @@ def _aspiration(r: _Reader, professions: list[Mention]) -> str | None:
     return min(wished, key=lambda m: m.first).value if wished else None
 
 
-def _intents(r: _Reader, aspiration: str | None) -> list[str]:
-    found = r.vocab.intents.ids_in(r.tokens, r.text)
+def _intents(r: _Reader, aspiration: str | None, job_spans: list[tuple[int, int]]) -> list[str]:
+    found = r.vocab.intents.ids_in(r.tokens, r.text, skip=job_spans)
     if aspiration in SCIENTIST_GOAL and "become_clinical_scientist" not in found:
         found.append("become_clinical_scientist")
     if aspiration in ("ccio", "cnio", "cio", "cdio", "deputy_digital_lead"):

@@ -24,11 +24,19 @@ class Patterned:
     scanner: PhraseScanner[str]
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
 
-    def ids_in(self, tokens: list[Token], text: str) -> list[str]:
-        """Term ids found in the text, in order of first appearance, without repeats."""
-        found = {m.value: m.first for m in reversed(self.scanner.scan(tokens, overlapping=True))}
+    def ids_in(self, tokens: list[Token], text: str, *, skip: Sequence[tuple[int, int]] = ()) -> list[str]:
+        """Term ids found in the text, in order of first appearance, without repeats; a hit lying
+        wholly inside a `skip` span (character offsets) does not count ("data" in "data analyst")."""
+
+        def skipped(start: int, end: int) -> bool:
+            return any(a <= start and end <= b for a, b in skip)
+
+        found: dict[str, int] = {}
+        for m in reversed(self.scanner.scan(tokens, overlapping=True)):
+            if not skipped(tokens[m.first].start, tokens[m.last - 1].end):
+                found[m.value] = m.first
         for term_id, rx in self.patterns:
-            hit = rx.search(text)
+            hit = next((h for h in rx.finditer(text) if not skipped(h.start(), h.end())), None)
             if hit and term_id not in found:
                 found[term_id] = len(tokens) + hit.start()  # after the phrase hits: order is stable
         return [k for k, _ in sorted(found.items(), key=lambda kv: kv[1])]

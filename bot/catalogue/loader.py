@@ -29,6 +29,8 @@ from bot.catalogue.schema import (
     PostcodesFile,
     ProfessionCriterion,
     ProgrammeDoc,
+    RegistrationCriterion,
+    ReviewFile,
     SourceNote,
     SpecialtyCriterion,
     StageCriterion,
@@ -75,6 +77,7 @@ class CatalogueBundle:
     reading: ReadingFile
     refusals: RefusalsFile
     faqs: FaqsFile
+    review: ReviewFile
 
     def documents(self) -> dict[str, dict[str, Any]]:
         """The knowledge files other than programmes, networks and places, as stored."""
@@ -143,8 +146,14 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
     reading = _parse(vocabulary / "reading.yaml", ReadingFile, problems)
     refusals = _parse(vocabulary / "refusals.yaml", RefusalsFile, problems)
     faqs = _parse(directory / "faqs.yaml", FaqsFile, problems)
+    review = _parse(directory / "review.yaml", ReviewFile, problems)
     if professions is not None and intents is not None:
         _check_references(programmes, professions, intents, directory, problems)
+    known_ids = {p.id for p in programmes}
+    for doc in programmes:
+        for pid in doc.succeeded_by:
+            if pid not in known_ids:
+                problems.append(Problem(directory / "programmes" / f"{doc.id}.yaml", "succeeded_by", f"unknown programme {pid!r}"))
     if faqs is not None:
         known = {p.id for p in programmes}
         for n, faq in enumerate(faqs.faqs):
@@ -163,6 +172,7 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
         or reading is None
         or refusals is None
         or faqs is None
+        or review is None
     ):
         raise CatalogueError(problems)
     return CatalogueBundle(
@@ -179,6 +189,7 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
         reading=reading,
         refusals=refusals,
         faqs=faqs,
+        review=review,
     )
 
 
@@ -240,6 +251,34 @@ def overdue(bundle: CatalogueBundle, today: date) -> list[tuple[str, date]]:
     if bundle.postcodes.review_due < today:
         late.append(("places/postcodes.yaml", bundle.postcodes.review_due))
     return late
+
+
+def stale_statuses(bundle: CatalogueBundle, today: date) -> list[tuple[str, str, date]]:
+    """(entry id, state, as_of) for every status older than the review file allows."""
+    months = bundle.review.status_stale_after_months
+    cutoff = date(today.year - (months // 12), today.month, 1)
+    extra = months % 12
+    if extra:
+        year, month = cutoff.year, cutoff.month - extra
+        while month < 1:
+            year, month = year - 1, month + 12
+        cutoff = date(year, month, 1)
+    return [(p.id, p.status.state, p.status.as_of) for p in bundle.programmes if p.status.as_of < cutoff]
+
+
+def defunct_links(bundle: CatalogueBundle) -> list[tuple[str, str, str]]:
+    """(entry id, URL, body) for every source URL on the domain of a body that no longer exists."""
+    from urllib.parse import urlsplit
+
+    found: list[tuple[str, str, str]] = []
+    for p in bundle.programmes:
+        for url in p.all_urls():
+            host = (urlsplit(url).hostname or "").lower()
+            for gone in bundle.review.defunct_bodies:
+                if host == gone.domain or host.endswith("." + gone.domain):
+                    found.append((p.id, url, f"{gone.body} (ceased {gone.ceased:%B %Y})"))
+                    break
+    return found
 
 
 def uncertain_facts(bundle: CatalogueBundle) -> list[tuple[str, str, str]]:
@@ -351,7 +390,7 @@ def _check_references(
             if isinstance(c, ProfessionCriterion):
                 named += [(f"eligibility.{n}.allowed", x) for x in c.allowed]
                 named += [(f"eligibility.{n}.unknown", x) for x in c.unknown]
-            elif isinstance(c, StageCriterion | BandCriterion | SpecialtyCriterion):
+            elif isinstance(c, StageCriterion | BandCriterion | SpecialtyCriterion | RegistrationCriterion):
                 named += [(f"eligibility.{n}.professions", x) for x in c.professions]
         named += [("routing.audiences", x) for x in doc.routing.audiences]
         for field, name in named:

@@ -79,6 +79,8 @@ def build_places(
     rows: dict[str, list[PlaceRow]] = {}
 
     def add(name: str, kind: str, nation: str, region: str | None) -> None:
+        if name.lower().startswith("county "):
+            add("Co " + name[7:], kind, nation, region)  # "Co Down", as people write it
         key = normalise(name)
         sensitive = key in capitalised or (name.isupper() and len(name) <= 5)
         row = PlaceRow(key, name, name, kind, nation, region, case_sensitive=sensitive)

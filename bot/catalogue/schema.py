@@ -180,8 +180,12 @@ class ExperienceCriterion(_Criterion):
 
 
 class RegistrationCriterion(_Criterion):
+    """Statutory registration in one of `professions` (HCPC registers clinical and biomedical
+    scientists); `required: false` means "not yet registered" (the STP is the way in)."""
+
     kind: Literal["registration"]
     required: bool
+    professions: list[Profession] = ["clinical_scientist"]
 
 
 class DegreeCriterion(_Criterion):
@@ -262,6 +266,7 @@ class ProgrammeDoc(Strict):
     how_to_apply: Fact
     funding: Fact | None = None
     facts: list[TopicFact] = []
+    succeeded_by: list[str] = Field(default=[], description="Where its people went when it closed (ids).")
     eligibility: list[Criterion]
     routing: Routing
     source_urls: list[str]
@@ -470,6 +475,23 @@ class FaqsFile(Strict):
     last_reviewed: date
     review_due: date
     faqs: list[Faq] = []
+
+
+class DefunctBody(Strict):
+    domain: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    body: str
+    ceased: date
+    successor: str | None = None
+    source: str
+
+
+class ReviewFile(Strict):
+    """What `pathfinder catalogue check` flags for a maintainer (knowledge/review.yaml)."""
+
+    last_reviewed: date
+    review_due: date
+    status_stale_after_months: int = Field(ge=1, le=60)
+    defunct_bodies: list[DefunctBody] = []
 
 
 class SourceNote(Strict):

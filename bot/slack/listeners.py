@@ -21,9 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.advice.reading import Profile
-from bot.conversation import Conversation
-from bot.service import Answer
+from bot.answering.contract import Answer
+from bot.answering.conversation import Conversation
 from bot.slack import render
+from bot.slack.blocks.answer import answer_message
 from bot.slack.interests import handle_command, publish_home
 from bot.slack.services import Services
 from bot.slack.store import (
@@ -300,7 +301,7 @@ def _answer_and_update(
             conversation.profile = _saved_profile(services.engine, team, user)
         answer = _ask_and_keep(question, conversation, key, team, user, services)
         answer_id = _remember(services.engine, answer, team, channel)
-        text, blocks = render.answer_message(answer, answer_id=answer_id)
+        text, blocks = answer_message(answer, answer_id=answer_id)
     except Exception:  # noqa: BLE001 - a fixed apology to the person, the error to the log
         log.exception("answering failed")
         text, blocks = render.text_message(APOLOGY)
@@ -317,7 +318,7 @@ def _answer_command(text: str, team: str, user: str, respond: Respond, services:
             conversation.profile = _saved_profile(services.engine, team, user)
         answer = _ask_and_keep(text, conversation, key, team, user, services)
         answer_id = _remember(services.engine, answer, team, "command")
-        reply_text, blocks = render.answer_message(answer, answer_id=answer_id, ephemeral=True)
+        reply_text, blocks = answer_message(answer, answer_id=answer_id, ephemeral=True)
         services.shared[answer_id] = (reply_text, blocks)
         if len(services.shared) > 500:
             services.shared.pop(next(iter(services.shared)))

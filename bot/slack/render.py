@@ -1,179 +1,26 @@
-"""The one Block Kit renderer. Every limit Slack enforces is enforced here, and every piece of
-untrusted text (questions, catalogue text, model prose) is escaped, so `invalid_blocks`,
-`msg_too_long` and live mentions cannot come out of Pathfinder.
-"""
+"""App Home, the profile and interest modals, and the coordinator queue (moving into
+bot/slack/blocks/ piece by piece). Answers are rendered by bot/slack/blocks/answer.py."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bot.responder import MARK, VERDICT_LABEL
-from bot.service import Answer, SuggestionOut
+from bot.slack.blocks.common import (
+    BUTTON_TEXT,
+    Block,
+    button,
+    clip,
+    context,
+    escape,
+    fit,
+    link,
+    placeholder,
+    section,
+    text_message,
+)
 
-SECTION_LIMIT = 2900  # Slack: 3,000 characters per section text
-BLOCK_LIMIT = 50
-TOTAL_LIMIT = 11000  # observed msg_blocks_too_long near 13.2k total; keep well clear
-TEXT_LIMIT = 3500  # the notification / fallback `text`
-BUTTON_TEXT = 75
-BUTTON_VALUE = 2000
-Block = dict[str, Any]
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn escaping: nothing untrusted can form <!channel>, <@U…> or a disguised link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}}
-
-
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}]}
-
-
-def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": clip(text, BUTTON_TEXT), "emoji": True},
-        "action_id": action_id,
-        "value": clip(value, BUTTON_VALUE),
-    }
-    if style:
-        out["style"] = style
-    return out
-
-
-def link(url: str, label: str) -> str:
-    """A link built by code from a catalogue URL: the only kind Pathfinder posts."""
-    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
-    return f"<{safe}|{escape(label)}>"
-
-
-def placeholder() -> tuple[str, list[Block]]:
-    text = "Checking the catalogue…"
-    return text, [context(f":hourglass_flowing_sand: {text}")]
-
-
-def text_message(text: str) -> tuple[str, list[Block]]:
-    """A plain message (help, refusals, notices), escaped and within limits."""
-    safe = escape(text)
-    return clip(safe, TEXT_LIMIT), fit([section(part) for part in _paragraphs(safe)])
-
-
-def answer_message(
-    answer: Answer, *, answer_id: str, ephemeral: bool = False
-) -> tuple[str, list[Block]]:
-    """The answer: intro, one section per programme, network, feedback and actions."""
-    if answer.refused or answer.clarify or not (answer.suggestions or answer.asked_about):
-        text, plain = text_message(answer.answer)
-        return text, fit(plain + _feedback(answer_id, ephemeral))
-    blocks: list[Block] = []
-    paragraphs = answer.answer.split("\n\n")
-    intro = "\n\n".join(paragraphs[: 2 if answer.register_requested else 1])
-    blocks.append(section(escape(intro)))
-    for s in answer.asked_about:
-        failed = [c for c in s.eligibility if c.status == "not_met"]
-        lines = [
-            f"*You asked about {escape(s.name)}*: "
-            + (
-                "not open to you now, but later: " + escape(s.when)
-                if s.when
-                else "not open to you."
-            )
-        ]
-        lines += [f"{MARK[c.status]} {escape(c.criterion)}: {escape(c.detail)}" for c in failed]
-        blocks.append(section("\n".join(lines)))
-    for n, s in enumerate(answer.suggestions, start=1):
-        blocks.extend(_programme(n, s))
-    if answer.later:
-        lines = ["*Doors that open later*"] + [
-            f"• {escape(s.name)}: {escape(s.when or 'later')}" for s in answer.later
-        ]
-        blocks.append(section("\n".join(lines)))
-    if answer.network is not None:
-        status = (
-            ""
-            if answer.network.verified
-            else " (name unconfirmed; no contact held: ask your digital or workforce team)"
-        )
-        blocks.append(section(f"*Your regional network*: {escape(answer.network.name)}{status}"))
-    blocks.append(
-        context(
-            f"Checked against Pathfinder's reviewed catalogue ({escape(answer.catalogue_version)}). Always confirm with the programme before applying."
-        )
-    )
-    blocks.extend(_feedback(answer_id, ephemeral))
-    names = ", ".join(s.name for s in answer.suggestions)
-    return clip(escape(f"{intro} {names}".strip()), TEXT_LIMIT), fit(blocks)
-
-
-def _programme(n: int, s: SuggestionOut) -> list[Block]:
-    lines = [
-        f"*{n}. {escape(s.name)}* ({VERDICT_LABEL.get(s.verdict, s.verdict)})",
-        f"_Why_: {escape(s.why)}",
-    ]
-    lines += [f"{MARK[c.status]} {escape(c.criterion)}: {escape(c.detail)}" for c in s.eligibility]
-    lines += [f":warning: {escape(c)}" for c in s.cautions]
-    sources = " · ".join(link(u, f"source {i}") for i, u in enumerate(s.source_urls[:2], start=1))
-    lines.append(
-        f"{sources} · last reviewed {s.last_reviewed:%-d %b %Y}"
-        if sources
-        else f"Last reviewed {s.last_reviewed:%-d %b %Y}"
-    )
-    block = section("\n".join(lines))
-    block["accessory"] = button(
-        "Register interest", "register_interest", json.dumps({"programme": s.id})
-    )
-    return [block]
-
-
-def _feedback(answer_id: str, ephemeral: bool) -> list[Block]:
-    elements = [
-        button("Helpful", "feedback_helpful", answer_id),
-        button("Not helpful", "feedback_unhelpful", answer_id),
-    ]
-    if ephemeral:
-        elements.append(button("Share in channel", "share_answer", answer_id, style="primary"))
-    return [{"type": "actions", "block_id": f"answer:{answer_id}"[:255], "elements": elements}]
-
-
-def _paragraphs(text: str) -> list[str]:
-    parts: list[str] = []
-    for para in text.split("\n\n"):
-        while para:
-            parts.append(para[:SECTION_LIMIT])
-            para = para[SECTION_LIMIT:]
-    return parts or [" "]
-
-
-def block_text_length(blocks: list[Block]) -> int:
-    return sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks)
-
-
-def fit(blocks: list[Block]) -> list[Block]:
-    """At most 50 blocks and ~11k characters: trailing programmes give way, actions stay."""
-    actions = [b for b in blocks if b.get("type") == "actions"][-1:]
-    body = [b for b in blocks if b.get("type") != "actions"]
-    budget = TOTAL_LIMIT - block_text_length(actions)
-    kept: list[Block] = []
-    for block in body:
-        if (
-            len(kept) + len(actions) + 1 >= BLOCK_LIMIT
-            or block_text_length([*kept, block]) > budget - 200
-        ):
-            kept.append(
-                context("More in the catalogue: ask me about a programme by name for its details.")
-            )
-            break
-        kept.append(block)
-    return kept + actions
-
+__all__ = ["BUTTON_TEXT", "Block", "button", "clip", "context", "escape", "fit", "link", "placeholder", "section", "text_message"]
 
 # -- App Home and the profile modal ------------------------------------------------------------
 

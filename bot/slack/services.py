@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.service import Pathfinder
+from bot.answering.service import Pathfinder
 from bot.slack.worker import RateLimiter, WorkerPool
 
 

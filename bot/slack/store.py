@@ -21,7 +21,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot import db
 from bot.advice.reading import Profile
-from bot.conversation import MAX_TURNS, Conversation, Turn
+from bot.answering.conversation import MAX_TURNS, Conversation, Turn
 
 CLAIM_TTL = timedelta(hours=26)  # Slack retries for 2 h (25 h with Delayed Events)
 

@@ -1,8 +1,10 @@
 """A fake Slack Web API on 127.0.0.1:0: records every call and rejects what real Slack would.
 
-It validates Block Kit payloads (50 blocks, 3,000 characters a section, ~12k in all, a `text`
-fallback) so renderer bugs fail tests, and takes a per-method fault plan: "429" (with
-Retry-After), "error:<code>" (ok: false) and "slow:<seconds>".
+It checks every message and every view against Slack's documented Block Kit limits
+(tests/fakes/blockkit.py: block counts, text lengths, 75-character labels and options, 24-character
+modal titles, private_metadata...) and refuses what real Slack refuses, so a renderer bug fails
+the test that posted it. It takes a per-method fault plan: "429" (with Retry-After),
+"error:<code>" (ok: false) and "slow:<seconds>".
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .blockkit import check_message, check_view
 from .loopback import close, serve
 
 BOT_USER = "UPATHBOT"
@@ -179,48 +182,31 @@ class FakeSlack:
             files = body.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []
             return 200, {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}, {}  # fmt: skip
-        if method in ("views.publish", "views.open", "views.update"):
-            blocks = (
-                body.get("view", {}).get("blocks", []) if isinstance(body.get("view"), dict) else []
-            )
-            return (
-                200,
-                ({"ok": False, "error": "invalid_blocks"} if len(blocks) > 100 else {"ok": True}),
-                {},
-            )
+        if method in ("views.publish", "views.open", "views.update", "views.push"):
+            problem = check_view(body.get("view"))
+            if problem:
+                code, _, why = problem.partition(": ")
+                return 200, {"ok": False, "error": code, "response_metadata": {"messages": [why]}}, {}
+            if method != "views.publish" and not (body.get("trigger_id") or body.get("view_id")):
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+            return 200, {"ok": True, "view": {"id": f"V{next(self._ts):08d}"}}, {}
+        if method in ("assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle"):
+            if not body.get("channel_id") or not body.get("thread_ts"):
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+            prompts = body.get("prompts")
+            prompts = json.loads(prompts) if isinstance(prompts, str) else prompts
+            if method.endswith("setSuggestedPrompts") and (not prompts or len(prompts) > 4):
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+            return 200, {"ok": True}, {}
         return 200, {"ok": True}, {}
 
 
 def validate(body: dict[str, Any]) -> str | None:
-    """What real Slack rejects in a message payload."""
+    """What real Slack rejects in a message payload (None when it would accept it)."""
     blocks = body.get("blocks") or []
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
-    if not body.get("text") and not blocks:
-        return "no_text"
-    if len(str(body.get("text", ""))) > 40000:
-        return "msg_too_long"
-    if len(blocks) > 50:
-        return "invalid_blocks"
-    total = 0
-    for block in blocks:
-        for text in _texts(block):
-            if block.get("type") == "section" and len(text) > 3000:
-                return "invalid_blocks"
-            total += len(text)
-    if total > 12000:
-        return "msg_blocks_too_long"
-    return None
-
-
-def _texts(block: dict[str, Any]) -> list[str]:
-    out = []
-    if isinstance(block.get("text"), dict):
-        out.append(block["text"].get("text", ""))
-    for element in block.get("elements", []) or []:
-        if isinstance(element, dict) and isinstance(element.get("text"), str):
-            out.append(element["text"])
-    return out
+    return check_message({**body, "blocks": blocks})
 
 
 def _parse(raw: str, content_type: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def tokens(text: str) -> int:
 class Turn:
     question: str
     answer: str
-
+    shown: tuple[str, ...] = ()  # programme ids shown as cards in this turn
 
 @dataclass
 class Conversation:
@@ -29,10 +29,16 @@ class Conversation:
     profile: Profile | None = None
     turns: deque[Turn] = field(default_factory=lambda: deque(maxlen=MAX_TURNS))
 
-    def record(self, question: str, answer: str, profile: Profile | None) -> None:
-        self.turns.append(Turn(question, answer))
+    def record(
+        self, question: str, answer: str, profile: Profile | None, *, shown: list[str] | None = None
+    ) -> None:
+        self.turns.append(Turn(question, answer, tuple(shown or ())))
         if profile is not None:
             self.profile = profile
+
+    def shown(self) -> list[str]:
+        """Programmes already shown in full in this conversation (shown again only in brief)."""
+        return list(dict.fromkeys(pid for turn in self.turns for pid in turn.shown))
 
     def recent(self, budget: int = HISTORY_TOKENS) -> list[Turn]:
         """The newest turns that fit in `budget` tokens, oldest first."""

@@ -1,7 +1,10 @@
 """Who phrases the answer: the offline grounded responder, or an LLM checked by code.
 
-Both take the advisor's decision as given. The model phrases the opening and the reasons; it
-cannot add, hide or reorder a programme, change a fact or a link, or reach the person unchecked. Any fault falls back to the offline answer, marked "offline-fallback".
+Both take the advisor's decision as given and return a Phrasing: the opening line and, per
+programme, one line of why. Everything else every view shows is built by code from the catalogue
+(bot/answering/contract.py). The model cannot add, hide or reorder a programme, change a fact or a
+link, or reach the person unchecked. Any fault falls back to the offline phrasing, marked
+"offline-fallback".
 """
 
 from __future__ import annotations
@@ -11,19 +14,18 @@ import logging
 import re
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.advice.advisor import Advice, Suggestion
 from bot.advice.lexicon import lexicon
+from bot.answering.conversation import Turn
 from bot.catalogue.snapshot import Catalogue
-from bot.conversation import Turn
 from bot.llm.base import BadOutput, ChatModel, ContextTooLong, LLMError, Message
 from bot.llm.checks import Grounding, leaks_prompt, neutralise
 from bot.prompts import PromptFile, load_prompt
-from bot.responder import compose, describe_person
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,11 @@ NEGATIVE = re.compile(r"\b(?:not|n't|no|never|once|later|after|until|when you|ye
 
 
 @dataclass(frozen=True)
-class Composed:
-    """A phrased answer and what produced it."""
+class Phrasing:
+    """The words a responder chose, and what produced them."""
 
-    text: str
-    advice: Advice
+    headline: str
+    reasons: dict[str, str]  # programme id -> one line of why (checked); absent: code's own
     responder: str
     prompt_version: str | None = None
     model: str | None = None
@@ -52,16 +54,65 @@ class Composed:
 class Responder(Protocol):
     name: str
 
-    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Composed: ...
+    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Phrasing: ...
+
+
+def headline(advice: Advice) -> str:
+    """The first line, in code's own words: it answers the question that was asked."""
+    who = advice.person
+    if advice.refusal is not None and not advice.refusal.partial:
+        return advice.refusal.message
+    if advice.faqs:
+        return advice.faqs[0].answer.text
+    if advice.inactive and not advice.suggestions:
+        s = advice.inactive[0]
+        return f"{s.programme.name}: {s.programme.status.text}"
+    if advice.asked_about:
+        names = " or ".join(s.programme.name for s in advice.asked_about)
+        tail = f" as {who}" if who else ""
+        verb = "isn't" if len(advice.asked_about) == 1 else "aren't"
+        return f"Short answer: {names} {verb} open to you{tail}; what could fit instead is below."
+    if advice.clarify:
+        return (
+            "Happy to help you find a route in. The right programme depends on who you are, so "
+            "tell me your profession, your grade or band, and where you work (England, Wales, "
+            "Scotland or Northern Ireland)."
+        )
+    found = [f for f in advice.facts if f.fact is not None]
+    if found and not who:
+        titles = {x.programme.id: x.programme.name for x in [*advice.suggestions, *advice.asked_about, *advice.inactive]}
+        first = found[0]
+        texts = list(dict.fromkeys(f.fact.text for f in found if f.fact is not None and f.programme_id == first.programme_id))
+        return f"{titles.get(first.programme_id, first.programme_id)}: " + " ".join(texts[:2])
+    n = len(advice.suggestions)
+    if n == 0:
+        if who:
+            return f"As {who}, nothing in the catalogue fits you right now."
+        return "I couldn't find a programme in the catalogue that fits what you've told me."
+    tail = f" as {who}" if who else ""
+    asked = [x for x in advice.suggestions if x.programme.id in advice.profile.named]
+    if asked:
+        top = asked[0]
+        if top.verdict == "eligible":
+            return f"Short answer: yes, {top.programme.name} fits you{tail}."
+        check = next((c.detail for c in top.checks if c.status == "unknown" and c.kind != "approval"), None)
+        more = f" {check}" if check else ""
+        return f"Short answer: {top.programme.name} could be open to you{tail}; there are things to check.{more}"
+    lead = f"For {who}, " if who else "From what you've told me, "
+    top3 = [x.programme.name for x in advice.suggestions[:3]]
+    listed = top3[0] if len(top3) == 1 else ", ".join(top3[:-1]) + " and " + top3[-1]
+    ready = next((x.programme.name for x in advice.suggestions[:3] if x.verdict == "eligible" and x.timing == "now"), None)
+    text = f"{lead}the route{'s' if len(top3) > 1 else ''} to look at: {listed}."
+    return text + (f" {ready} fits you now." if ready and len(top3) > 1 else "")
 
 
 class OfflineResponder:
-    """The default: the grounded answer composed from the advice alone."""
+    """The default: the grounded phrasing composed from the advice alone."""
 
     name = "offline"
 
-    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Composed:
-        return Composed(compose(advice), advice, "offline")
+    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Phrasing:
+        return Phrasing(headline(advice), {}, "offline")
 
 
 class ModelSuggestion(BaseModel):
@@ -123,7 +174,7 @@ class ModelResponder:
         self._offline = OfflineResponder()
         self._template = _shingles(self.prompt.render_system(canary=""))
 
-    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Composed:
+    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Phrasing:
         if advice.refused or advice.clarify or not (advice.suggestions or advice.asked_about):
             return self._offline.respond(advice, catalogue=catalogue, history=history)
         deadline = time.monotonic() + self.deadline_s
@@ -146,21 +197,21 @@ class ModelResponder:
             parsed = parse_answer(reply.text)
         except LLMError as exc:
             return self._fallback(advice, exc)
-        rendered, intro = self._checked(advice, parsed, catalogue)
-        return Composed(
-            compose(rendered, intro=intro),
-            rendered,
+        reasons, intro = self._checked(advice, parsed, catalogue)
+        return Phrasing(
+            intro or headline(advice),
+            reasons,
             self.name,
             prompt_version=self.prompt.label,
             model=reply.model,
         )
 
-    def _fallback(self, advice: Advice, exc: LLMError) -> Composed:
+    def _fallback(self, advice: Advice, exc: LLMError) -> Phrasing:
         reason = str(exc) if isinstance(exc, BadOutput) else exc.kind
         log.warning("llm answer unusable; offline fallback", extra={"why": exc.kind})
-        return Composed(
-            compose(advice),
-            advice,
+        return Phrasing(
+            headline(advice),
+            {},
             "offline-fallback",
             prompt_version=self.prompt.label,
             fallback=reason,
@@ -183,7 +234,7 @@ class ModelResponder:
 
     def _checked(
         self, advice: Advice, parsed: ModelAnswer, catalogue: Catalogue
-    ) -> tuple[Advice, str | None]:
+    ) -> tuple[dict[str, str], str | None]:
         shown = [s.programme.id for s in advice.suggestions]
         blocked = {s.programme.id for s in [*advice.asked_about, *advice.later]}
         grounding = _grounding(advice, catalogue)
@@ -197,11 +248,8 @@ class ModelResponder:
                     reasons[item.id] = reason
         # The advisor's ranking stands: it is deterministic and evaluated. The model phrases; it
         # can neither reorder, add nor hide a suggestion.
-        suggestions: list[Suggestion] = [
-            replace(s, model_reason=reasons.get(s.programme.id)) for s in advice.suggestions
-        ]
         intro = self._clean(parsed.answer, grounding, catalogue, set(shown), blocked, INTRO_LIMIT)
-        return replace(advice, suggestions=suggestions), intro or None
+        return reasons, intro or None
 
     def _clean(
         self,
@@ -292,7 +340,7 @@ def candidates(advice: Advice, *, compact: bool = False) -> dict[str, Any]:
     detailed = [item(s) for s in ranked[:COMPACT_CANDIDATES]]
     rest = [] if compact else [brief(s) for s in ranked[COMPACT_CANDIDATES:]]
     data: dict[str, Any] = {
-        "person": describe_person(advice) or "not stated",
+        "person": advice.person or "not stated",
         "candidates": detailed + rest,
         "asked_about_but_not_open_now": [
             (brief if compact else item)(s) for s in advice.asked_about

@@ -1,0 +1,148 @@
+"""One road through the house: question in, grounded answer out, for every front door.
+
+`Pathfinder.ask` is what the CLI, the eval harness and (later) Slack call. Its `Answer` is the
+public JSON contract of `pathfinder ask --json`: fields may be added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy.engine import Engine
+
+from bot.advice.advisor import Advice, Suggestion, advise
+from bot.answering.contract import (
+    Answer,
+    FaqOut,
+    NetworkOut,
+    SuggestionOut,
+    asked_facts,
+    fact_out,
+    suggestion_out,
+)
+from bot.answering.conversation import Conversation
+from bot.answering.phrasing import OfflineResponder, Phrasing, Responder
+from bot.answering.text import render
+from bot.catalogue.snapshot import Catalogue, CatalogueCache
+
+log = logging.getLogger(__name__)
+
+# Questions longer than this are read only up to it: enough for any real question, and it
+# bounds the work one message can cause.
+MAX_QUESTION_CHARS = 4000
+
+
+REGISTER_INTENT = re.compile(
+    r"\b(?:register|record|log|note|add|put|submit|express)(?:ing)?\b[\w\s']{0,25}\binterest\b"
+    r"|\bsign me up\b|\bput my name down\b|\bput me down for\b|\benrol+ me\b",
+    re.IGNORECASE,
+)
+REGISTER_NOTE = (
+    "Nothing has been recorded: I never register interest from a message. To have your regional "
+    "coordinator contact you, press *Register interest* under the programme in Slack; you'll "
+    "see exactly what is stored and who receives it, and you tick to consent first."
+)
+
+
+def build_answer(
+    advice: Advice, phrasing: Phrasing, catalogue: Catalogue, *, elapsed_ms: float, seen: list[str] | None = None
+) -> Answer:
+    """The one Answer both views render."""
+    asked = advice.profile.asked_topics
+
+    def out(s: Suggestion) -> SuggestionOut:
+        return suggestion_out(s, asked_topics=asked, why=phrasing.reasons.get(s.programme.id))
+
+    net = advice.network
+    refusal = advice.refusal
+    answer = Answer(
+        question=advice.question,
+        refused=advice.refused,
+        refusal_reason=refusal.reason if refusal else None,
+        refusal_message=refusal.message if refusal else None,
+        refusal_partial=bool(refusal and refusal.partial),
+        offer=advice.offer if refusal and not refusal.partial else None,
+        profile=advice.profile,
+        headline=phrasing.headline,
+        place_note=advice.profile.place_note,
+        asked_facts=asked_facts(advice, catalogue),
+        faqs=[FaqOut(id=f.id, question=f.question, answer=fact_out("faq", f.answer)) for f in advice.faqs],
+        suggestions=[out(s) for s in advice.suggestions],
+        asked_about=[out(s) for s in advice.asked_about],
+        inactive=[out(s) for s in advice.inactive],
+        later=[out(s) for s in advice.later],
+        network=NetworkOut(id=net.id, name=net.name, region=net.region, verified=net.verified) if net else None,
+        network_note=advice.network_note,
+        nation=advice.profile.nation,
+        uk_wide=[p.name for p in advice.uk_wide],
+        england_only=[p.name for p in advice.england_only],
+        clarify=advice.clarify,
+        answer="",
+        responder=phrasing.responder,
+        catalogue_version=advice.catalogue_version,
+        prompt_version=phrasing.prompt_version,
+        model=phrasing.model,
+        fallback_reason=phrasing.fallback,
+        elapsed_ms=round(elapsed_ms, 2),
+        seen=[pid for pid in (seen or []) if pid in {s.programme.id for s in advice.suggestions}],
+    )
+    if not advice.refused and REGISTER_INTENT.search(advice.question):
+        answer.register_requested = True
+        answer.register_note = REGISTER_NOTE
+    answer.answer = render(answer)
+    return answer
+
+
+class Pathfinder:
+    """The advisor service: the catalogue cache for one database, and the configured responder."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        today: Callable[[], date] = date.today,
+        responder: Responder | None = None,
+    ) -> None:
+        self._catalogue = CatalogueCache(engine)
+        self._today = today
+        self.responder: Responder = responder or OfflineResponder()
+
+    def ask(self, question: str, *, conversation: Conversation | None = None) -> Answer:
+        """The answer for a person; follow-ups in a conversation keep its profile and turns."""
+        started = time.perf_counter()
+        earlier = conversation.profile if conversation else None
+        catalogue = self._catalogue.get()
+        advice = advise(
+            question[:MAX_QUESTION_CHARS], catalogue=catalogue, today=self._today(), earlier=earlier
+        )
+        history = conversation.recent() if conversation else []
+        phrasing = self.responder.respond(advice, catalogue=catalogue, history=history)
+        seen = conversation.shown() if conversation else []
+        elapsed = (time.perf_counter() - started) * 1000
+        answer = build_answer(advice, phrasing, catalogue, elapsed_ms=elapsed, seen=seen)
+        if conversation is not None and not (advice.refused and not answer.refusal_partial):
+            conversation.record(
+                question[:MAX_QUESTION_CHARS], _summary(advice), advice.profile,
+                shown=[s.programme.id for s in advice.suggestions[:3]],
+            )  # fmt: skip
+        log.info(
+            "answered",
+            extra={
+                "refused": advice.refused,
+                "refusal": advice.refusal.reason if advice.refusal else None,
+                "suggestions": len(advice.suggestions),
+                "responder": phrasing.responder,
+                "ms": round(elapsed, 1),
+            },
+        )
+        return answer
+
+
+def _summary(advice: Advice) -> str:
+    """What the next turn needs to know of this answer: which programmes were suggested."""
+    names = ", ".join(s.programme.name for s in advice.suggestions)
+    return f"Suggested: {names}." if names else "No programme suggested."
