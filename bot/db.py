@@ -28,7 +28,7 @@ from sqlmodel import Session, create_engine
 
 import bot.catalogue.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import bot.interests.tables  # noqa: F401
-import bot.slack.store  # noqa: F401
+import bot.memory.store  # noqa: F401
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"

@@ -26,7 +26,7 @@ from bot.interests import log as interest_log
 from bot.interests.access import Action, Actor, Denied, grant_role, list_roles, revoke_role
 from bot.interests.rights import Periods, erase, retention_run, subject_data, subject_ref
 from bot.interests.tables import AuditEntry, Interest, RoleName
-from bot.slack.store import AnswerRecord, ConversationTurn, Feedback, SavedProfile, SlackClaim
+from bot.memory.store import AnswerRecord, ConversationTurn, Feedback, SavedProfile, SlackClaim
 
 from .conftest import fresh_postgres
 

@@ -22,8 +22,8 @@ from sqlmodel import Session, func, select
 from bot.app import SlackApp, create_app, http_server, serve_in_thread, web_client
 from bot.catalogue.loader import load_catalogue, read_catalogue
 from bot.db import make_engine, migrate
+from bot.memory.store import Feedback, SavedProfile, SlackClaim
 from bot.settings import Settings
-from bot.slack.store import Feedback, SavedProfile, SlackClaim
 
 from .conftest import KNOWLEDGE
 from .fakes.slack_server import BOT_USER, TEAM, FakeSlack

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from bot.interests import audit
 from bot.interests.access import Actor
 from bot.interests.tables import AuditEntry, Interest, Role, utcnow
-from bot.slack.store import (
+from bot.memory.store import (
     CLAIM_TTL,
     AnswerRecord,
     ConversationTurn,

@@ -25,9 +25,9 @@ from bot.interests import log as interest_log
 from bot.interests import rights
 from bot.interests.access import NEUTRAL, Actor, Denied, read_audit, roles_of
 from bot.interests.tables import RoleName
+from bot.memory.store import latest_profile, saved_profile
 from bot.slack import render
 from bot.slack.services import Services
-from bot.slack.store import latest_profile, saved_profile
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,7 @@ from sqlmodel import Session
 from bot.advice.reading import Profile
 from bot.answering.contract import Answer
 from bot.answering.conversation import Conversation
-from bot.slack import render
-from bot.slack.blocks.answer import answer_message
-from bot.slack.interests import handle_command, publish_home
-from bot.slack.services import Services
-from bot.slack.store import (
+from bot.memory.store import (
     AnswerRecord,
     SavedProfile,
     claim,
@@ -38,6 +34,10 @@ from bot.slack.store import (
     save_turn,
     saved_profile,
 )
+from bot.slack import render
+from bot.slack.blocks.answer import answer_message
+from bot.slack.interests import handle_command, publish_home
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

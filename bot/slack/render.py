@@ -48,7 +48,7 @@ EXAMPLES = [
 
 
 def now() -> Any:
-    from bot.slack.store import utcnow
+    from bot.memory.store import utcnow
 
     return utcnow()
 
