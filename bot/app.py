@@ -1,194 +1,108 @@
-"""Wiring: `create_app(settings, ...)` builds everything; nothing is built at import time."""
+"""The composition root: `build(settings)` makes the Services every front door uses (the CLI,
+Slack, the job worker and the eval). The one place that chooses offline or a model, and the one
+place the database is made ready."""
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
-from slack_bolt import App, BoltRequest
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from bot.answering.phrasing import Responder
+from bot.answering.phrasing import ModelResponder, OfflineResponder, Responder
 from bot.answering.service import Pathfinder
-from bot.catalogue.snapshot import CatalogueCache
+from bot.catalogue.loader import load_catalogue, read_catalogue
+from bot.catalogue.tables import CatalogueMeta
+from bot.db import make_engine, migrate
+from bot.jobs.local import WorkerPool
+from bot.memory.limits import RateLimiter
+from bot.prompts import load_prompt
+from bot.services import Services
 from bot.settings import Settings
-from bot.slack import interests as interest_listeners
-from bot.slack.listeners import register
-from bot.slack.services import Services
-from bot.slack.worker import RateLimiter, WorkerPool
-from bot.wiring import build_responder
-
-log = logging.getLogger(__name__)
-MAX_BODY = 1_000_000
 
 
-class _NoRequestBodies(logging.Filter):
-    """Bolt logs a rejected request's whole body at INFO; bodies hold people's messages."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.ERROR and "body" not in record.getMessage()
-
-
-def quiet_bolt_logs() -> None:
-    verification = logging.getLogger("slack_bolt.RequestVerification")
-    verification.setLevel(logging.ERROR)
-    if not any(isinstance(f, _NoRequestBodies) for f in verification.filters):
-        verification.addFilter(_NoRequestBodies())
+def ready_engine(settings: Settings) -> Engine:
+    """The configured database, migrated to the newest schema, the catalogue loaded if absent."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        if session.get(CatalogueMeta, "version") is None:
+            bundle = read_catalogue(settings.knowledge_dir)
+            load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
+    return engine
 
 
-@dataclass
-class SlackApp:
-    bolt: App
-    services: Services
-    client: WebClient
+def build_responder(settings: Settings) -> Responder:
+    """The offline responder by default; an OpenAI-compatible model when configured."""
+    if settings.llm == "offline":
+        return OfflineResponder()
+    # Imported here: the openai package takes a second to import and offline runs never need it.
+    from bot.llm.openai_model import OpenAIChatModel
 
-    def close(self) -> None:
-        self.services.workers.shutdown(wait=False)
+    assert settings.openai_api_key is not None  # guaranteed by Settings validation
+    model = OpenAIChatModel(
+        model=settings.openai_model,
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        azure_endpoint=settings.azure_openai_endpoint,
+        api_version=settings.openai_api_version,
+        attempt_timeout=settings.openai_timeout,
+        max_attempts=settings.llm_max_attempts,
+        response_format=settings.openai_response_format,
+    )
+    return ModelResponder(
+        model, deadline_s=settings.llm_deadline, prompt=load_prompt("answer", settings.prompts_dir)
+    )
 
 
-def web_client(settings: Settings) -> WebClient:
-    """A WebClient that waits out 429s (Retry-After) and retries dropped connections, boundedly."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    kwargs: dict[str, Any] = {"token": token, "timeout": 10}
-    if settings.slack_api_base_url:
-        kwargs["base_url"] = settings.slack_api_base_url.rstrip("/") + "/"
-    client = WebClient(**kwargs)
-    client.retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=1),
-        RateLimitErrorRetryHandler(max_retry_count=3),
-    ]
-    return client
-
-
-def create_app(
+def build(
     settings: Settings,
     *,
-    engine: Engine,
-    slack_client: WebClient | None = None,
+    engine: Engine | None = None,
     responder: Responder | None = None,
-    socket_mode: bool = False,
-) -> SlackApp:
-    """The Bolt app with every listener registered, on a bounded worker pool."""
-    settings.require_slack(socket_mode=socket_mode)
-    quiet_bolt_logs()
-    client = slack_client or web_client(settings)
-    signing = (
-        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    )
-    bolt = App(
-        client=client,
-        signing_secret=signing,
-        request_verification_enabled=not socket_mode,
-        process_before_response=False,
-        # Listeners only claim, post a placeholder and enqueue; Bolt's default five threads
-        # would make placeholders queue behind slow Slack calls in a burst.
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.workers, thread_name_prefix="bolt-listener"
-        ),
-    )
-    bot_user_id = str(client.auth_test().get("user_id") or "")
-    services = Services(
-        service=Pathfinder(engine, responder=responder or build_responder(settings)),
+    today: Callable[[], date] | None = None,
+) -> Services:
+    """Everything a front door needs, on the configured (or given) database and responder."""
+    engine = engine or ready_engine(settings)
+    return Services(
+        settings=settings,
         engine=engine,
+        pathfinder=Pathfinder(
+            engine, responder=responder or build_responder(settings), today=today or date.today
+        ),
         workers=WorkerPool(workers=settings.workers, max_queue=settings.max_queue),
         limiter=RateLimiter(limit=settings.questions_per_minute),
-        bot_user_id=bot_user_id,
-        shared={},
-        interest_retention_days=settings.interest_retention_days,
-        coordinator_channels=dict(settings.coordinator_channels),
     )
-    register(bolt, services)
-    interest_listeners.register(bolt, services)
-    return SlackApp(bolt=bolt, services=services, client=client)
 
 
-def http_server(app: SlackApp, engine: Engine, *, host: str, port: int) -> ThreadingHTTPServer:
-    """POST /slack/events (events, commands, interactivity) and GET /healthz, on many threads."""
-    catalogue = CatalogueCache(engine)
+def slack(services: Services, *, slack_client: Any = None, socket_mode: bool = False) -> Any:
+    """The Slack app on `services` (bot.slack is imported here and nowhere else)."""
+    from bot.slack.app import create_app
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:  # the default logs paths and addresses only
-            pass
-
-        def do_GET(self) -> None:
-            if urlsplit(self.path).path != "/healthz":
-                return self._send(404, b'{"error": "not found"}')
-            try:
-                body = json.dumps(
-                    {"ok": True, "catalogue_version": catalogue.get().version}
-                ).encode()
-                self._send(200, body)
-            except Exception:  # noqa: BLE001 - unhealthy, not a crash
-                self._send(503, b'{"ok": false}')
-
-        def do_POST(self) -> None:
-            parts = urlsplit(self.path)
-            if parts.path != "/slack/events":
-                return self._send(404, b'{"error": "not found"}')
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY:
-                return self._send(413, b'{"error": "too large"}')
-            raw = self.rfile.read(length).decode("utf-8", "replace")
-            headers: dict[str, str | Sequence[str]] = {
-                k.lower(): v for k, v in self.headers.items()
-            }
-            try:
-                response = app.bolt.dispatch(
-                    BoltRequest(body=raw, query=parts.query, headers=headers)
-                )
-            except Exception:  # noqa: BLE001 - malformed input never crashes the server
-                log.warning("request could not be dispatched")
-                return self._send(400, b'{"error": "bad request"}')
-            body = (response.body or "").encode()
-            extra = {
-                k: v[0]
-                for k, v in response.headers.items()
-                if k.lower() not in ("content-length",) and v
-            }
-            self._send(response.status, body, extra)
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            headers = headers or {"content-type": "application/json"}
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = _Server((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    return create_app(services, slack_client=slack_client, socket_mode=socket_mode)
 
 
-class _Server(ThreadingHTTPServer):
-    # The default listen backlog of 5 drops connections in a burst of Slack deliveries, and the
-    # dropped ones come back a second later: past the 3 s budget under load.
-    request_queue_size = 256
+def serve(
+    settings: Settings, *, socket_mode: bool, host: str, port: int, say: Callable[[str], None]
+) -> int:
+    """Run the Slack app until stopped: Socket Mode, or HTTP on host:port."""
+    from bot.slack.app import socket_handler
+    from bot.slack.http import http_server
 
-
-def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return thread
-
-
-def socket_handler(app: SlackApp, app_token: str) -> Any:
-    """Socket Mode: the same listeners over Slack's WebSocket, using our configured WebClient."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    return SocketModeHandler(app.bolt, app_token, web_client=app.client, concurrency=8)
+    services = build(settings)
+    app = slack(services, socket_mode=socket_mode)
+    if socket_mode:
+        assert settings.slack_app_token is not None
+        say("connected to Slack in Socket Mode; Ctrl-C to stop")
+        socket_handler(app, settings.slack_app_token.get_secret_value()).start()
+        return 0
+    server = http_server(app, services.engine, host=host, port=port)
+    say(f"listening on http://{host}:{port}/slack/events (GET /healthz)")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        app.close()
+    return 0

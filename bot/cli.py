@@ -16,8 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import app
 from bot.answering.conversation import Conversation
 from bot.answering.service import Pathfinder
+from bot.app import ready_engine
 from bot.catalogue.loader import (
     CatalogueError,
     defunct_links,
@@ -28,7 +30,6 @@ from bot.catalogue.loader import (
     uncertain_facts,
 )
 from bot.catalogue.snapshot import CatalogueCache
-from bot.catalogue.tables import CatalogueMeta
 from bot.catalogue.vocabulary import REGIONS
 from bot.db import current_revision, make_engine, migrate
 from bot.evaluation import (
@@ -52,7 +53,6 @@ from bot.interests.access import (
 from bot.interests.rights import Periods, retention_run
 from bot.interests.tables import RoleName, Status
 from bot.settings import Settings, SettingsError
-from bot.wiring import build_responder
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -219,24 +219,13 @@ def _operator_commands(sub: Any) -> None:
     run.set_defaults(handler=_retention_run)
 
 
-def ready_engine(settings: Settings) -> Engine:
-    """The configured database, migrated to the newest schema, the catalogue loaded if absent."""
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    with Session(engine) as session:
-        if session.get(CatalogueMeta, "version") is None:
-            bundle = read_catalogue(settings.knowledge_dir)
-            load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
-    return engine
-
-
 def _service(
     args: argparse.Namespace, settings: Settings, engine: Engine | None = None
 ) -> Pathfinder:
     today = getattr(args, "today", None)
-    engine = engine or ready_engine(settings)
-    responder = build_responder(settings)
-    return Pathfinder(engine, today=(lambda: today) if today else date.today, responder=responder)
+    return app.build(
+        settings, engine=engine, today=(lambda: today) if today else None
+    ).pathfinder
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -300,34 +289,19 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import create_app, http_server
-
     socket_mode = settings.slack_app_token is not None and not args.http
     try:
         settings.require_slack(socket_mode=socket_mode)
     except SettingsError as exc:
         print(f"pathfinder: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    engine = ready_engine(settings)
-    app = create_app(settings, engine=engine, socket_mode=socket_mode)
-    if socket_mode:
-        from bot.app import socket_handler
-
-        assert settings.slack_app_token is not None
-        print("pathfinder: connected to Slack in Socket Mode; Ctrl-C to stop", file=sys.stderr)
-        socket_handler(app, settings.slack_app_token.get_secret_value()).start()
-        return 0
-    server = http_server(app, engine, host=args.host, port=args.port)
-    print(
-        f"pathfinder: listening on http://{args.host}:{args.port}/slack/events (GET /healthz)",
-        file=sys.stderr,
+    return app.serve(
+        settings,
+        socket_mode=socket_mode,
+        host=args.host,
+        port=args.port,
+        say=lambda line: print(f"pathfinder: {line}", file=sys.stderr),
     )
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-        app.close()
-    return 0
 
 
 def _catalogue_check(args: argparse.Namespace, settings: Settings) -> int:

@@ -99,6 +99,19 @@ def write_session(engine: Engine) -> Iterator[Session]:
                 raise
 
 
+def insert_ignore(engine: Engine, table: Any, values: dict[str, Any], keys: list[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, for SQLite and PostgreSQL (the one copy)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    raise RuntimeError(f"unsupported database {engine.dialect.name}")  # pragma: no cover
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

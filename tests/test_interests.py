@@ -366,9 +366,10 @@ def test_a_database_made_before_migrations_is_stamped_and_keeps_its_data(
     tmp_path: Path, bundle: CatalogueBundle
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'legacy.db'}")
-    later = ("interest", "role", "auditentry", "conversationturn", "knowledgedoc")
-    legacy = [t for t in SQLModel.metadata.sorted_tables if t.name not in later]
-    SQLModel.metadata.create_all(engine, tables=legacy)
+    # The schema as it was before migrations existed (the baseline), without Alembic's table.
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
     with Session(engine) as session:
         session.add(SavedProfile(team_id=TEAM, user_id="U0KEPT", band=7))
         session.commit()

@@ -1,11 +1,11 @@
 """The Slack app as Slack really drives it: signed HTTP requests to a real server on loopback,
-replies through the real slack_sdk client to a fake Slack Web API that records every call."""
+replies through the real slack_sdk client to a fake Slack Web API that records every call and
+refuses what real Slack refuses. Every test runs on SQLite and on PostgreSQL (`db_url`)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,49 +19,30 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot.app import SlackApp, create_app, http_server, serve_in_thread, web_client
 from bot.catalogue.loader import load_catalogue, read_catalogue
 from bot.db import make_engine, migrate
-from bot.memory.store import Feedback, SavedProfile, SlackClaim
+from bot.memory.store import SavedProfile, SlackClaim
 from bot.settings import Settings
 
 from .conftest import KNOWLEDGE
 from .fakes.slack_server import BOT_USER, TEAM, FakeSlack
-
-SECRET = "test-signing-secret-0123456789abcdef"
-QUESTION = (
-    "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?"
+from .slack_harness import (
+    FORM,
+    QUESTION,
+    SECRET,
+    Running,
+    action,
+    answers,
+    assert_one_reply,
+    build_app,
+    command,
+    deliver_concurrently,
+    event,
+    post,
+    settings_for,
+    settle,
+    start,
 )
-
-
-def settings_for(fake: FakeSlack, **extra: Any) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_BASE_URL=fake.base_url,
-        **extra,
-    )
-
-
-class Running:
-    def __init__(self, app: SlackApp, engine: Engine) -> None:
-        self.app = app
-        self.engine = engine
-        self.server = http_server(app, engine, host="127.0.0.1", port=0)
-        serve_in_thread(self.server)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.app.close()
-
-
-def start(fake: FakeSlack, db_url: str, **extra: Any) -> Running:
-    settings = settings_for(fake, **extra)
-    engine = make_engine(db_url)
-    return Running(create_app(settings, engine=engine, slack_client=web_client(settings)), engine)
 
 
 @pytest.fixture()
@@ -71,86 +52,32 @@ def app(fake_slack: FakeSlack, db_url: str) -> Iterator[Running]:
     running.stop()
 
 
-def post(url: str, body: str, *, content_type: str = "application/json", retry: int | None = None,
-         signed: bool = True, timestamp: int | None = None, secret: str = SECRET) -> tuple[int, str]:  # fmt: skip
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    headers = {"content-type": content_type}
-    if signed:
-        headers["x-slack-request-timestamp"] = ts
-        headers["x-slack-signature"] = SignatureVerifier(secret).generate_signature(
-            timestamp=ts, body=body
-        )
-    if retry is not None:
-        headers["x-slack-retry-num"] = str(retry)
-        headers["x-slack-retry-reason"] = "http_timeout"
-    request = urllib.request.Request(
-        f"{url}/slack/events", data=body.encode(), headers=headers, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def event(kind: str = "app_mention", *, text: str = f"<@{BOT_USER}> {QUESTION}", event_id: str = "Ev001",
-          ts: str = "1700000001.000100", channel: str = "C0CLIN", **fields: Any) -> str:  # fmt: skip
-    ev = {
-        "type": kind,
-        "user": "U0NURSE",
-        "text": text,
-        "ts": ts,
-        "channel": channel,
-        "event_ts": ts,
-        **fields,
-    }
-    return json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A0PATH", "event": ev,
-                       "type": "event_callback", "event_id": event_id, "event_time": 1700000001})  # fmt: skip
-
-
-def settle(fake: FakeSlack, seconds: float = 1.5) -> None:
-    time.sleep(seconds)
-
-
-def answered(fake: FakeSlack, count: int = 1) -> list[Any]:
-    return fake.wait_for("chat.update", count)
-
-
-def deliver_concurrently(body: str, targets: list[tuple[str, int | None]]) -> None:
-    """Send one signed body to each (app url, retry number) at the same time."""
-    threads = [
-        threading.Thread(target=post, args=(url, body), kwargs={"retry": retry})
-        for url, retry in targets
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-
-def assert_one_reply(fake: FakeSlack) -> None:
-    answered(fake)
-    settle(fake)
-    assert len(fake.of("chat.postMessage")) == 1
-    assert len(fake.of("chat.update")) == 1
-
-
-def test_mention_gets_a_placeholder_then_the_answer_in_the_thread(
+def test_a_mention_shows_the_thinking_status_then_answers_in_the_thread(
     app: Running, fake_slack: FakeSlack
 ) -> None:
     status, _ = post(app.url, event())
     assert status == 200
+    thinking = fake_slack.wait_for("assistant.threads.setStatus", 1)[0].body
+    assert (thinking["channel_id"], thinking["thread_ts"]) == ("C0CLIN", "1700000001.000100")
+    assert thinking["status"] == "is thinking…" and 1 <= len(thinking["loading_messages"]) <= 10
+    reply = answers(fake_slack)[0]
+    assert reply.method == "chat.postMessage" and reply.body["thread_ts"] == "1700000001.000100"
+    assert reply.at > fake_slack.of("assistant.threads.setStatus")[0].at
+    rendered = json.dumps(reply.body["blocks"])
+    assert "Register interest" in rendered and "Details" in rendered
+    feedback = [b for b in reply.body["blocks"] if b["type"] == "context_actions"]
+    assert feedback and feedback[0]["elements"][0]["type"] == "feedback_buttons"
+    assert fake_slack.of("chat.update") == []  # no placeholder where the status works
+
+
+def test_a_placeholder_only_where_slack_refuses_the_status(app: Running, fake_slack: FakeSlack) -> None:
+    fake_slack.fault("assistant.threads.setStatus", "error:missing_scope")
+    post(app.url, event())
     placeholder = fake_slack.wait_for("chat.postMessage", 1)[0].body
-    assert placeholder["thread_ts"] == "1700000001.000100"
     assert "Checking the catalogue" in placeholder["text"]
-    update = answered(fake_slack)[0].body
-    assert update["ts"] == "1700000001.000100" or update["channel"] == "C0CLIN"
-    rendered = json.dumps(update["blocks"])
-    assert (
-        "Topol Digital Fellowship" in rendered
-        and "Register interest" in rendered
-        and "Helpful" in rendered
-    )
+    assert placeholder["thread_ts"] == "1700000001.000100"
+    [reply] = answers(fake_slack)
+    assert reply.method == "chat.update" and reply.body["ts"] == fake_slack.of("chat.postMessage")[0].body.get("ts", reply.body["ts"])
 
 
 def test_a_question_delivered_four_times_gets_one_reply(
@@ -164,7 +91,7 @@ def test_a_retry_whose_original_never_arrived_is_answered(
     app: Running, fake_slack: FakeSlack
 ) -> None:
     assert post(app.url, event(), retry=2)[0] == 200
-    assert len(answered(fake_slack)) == 1
+    assert len(answers(fake_slack)) == 1
 
 
 def test_the_message_and_app_mention_twin_get_one_reply(
@@ -173,9 +100,7 @@ def test_the_message_and_app_mention_twin_get_one_reply(
     twin = event("message", event_id="Ev002", channel_type="channel")
     for body in (twin, event()):
         post(app.url, body)
-    answered(fake_slack)
-    settle(fake_slack)
-    assert len(fake_slack.of("chat.postMessage")) == 1
+    assert_one_reply(fake_slack)
 
 
 def test_two_app_processes_sharing_one_database_reply_once(
@@ -221,7 +146,7 @@ def test_bad_signatures_are_rejected_with_no_side_effects(
         status, _ = post(app.url, body, timestamp=int(time.time()) - 301)
     else:
         status, _ = post(app.url, body, timestamp=int(time.time()) + 301)
-    settle(fake_slack, 0.5)
+    settle(0.5)
     assert status == 401
     assert len(fake_slack.calls) == before
     assert count_claims(app.engine) == 0
@@ -243,28 +168,61 @@ def test_bots_itself_and_subtypes_get_nothing(
     app: Running, fake_slack: FakeSlack, fields: dict[str, Any]
 ) -> None:
     post(app.url, event("message", channel_type="im", **fields))
-    settle(fake_slack, 1.0)
-    assert fake_slack.replies() == []
+    settle(1.0)
+    assert fake_slack.replies() == [] and fake_slack.of("assistant.threads.setStatus") == []
 
 
-def test_a_direct_message_is_answered_without_a_thread(app: Running, fake_slack: FakeSlack) -> None:
+def test_a_direct_message_is_answered_without_a_thread_and_the_status_cleared(
+    app: Running, fake_slack: FakeSlack
+) -> None:
     post(app.url, event("message", text=QUESTION, channel="D0NURSE", channel_type="im"))
-    placeholder = fake_slack.wait_for("chat.postMessage", 1)[0].body
-    assert placeholder.get("thread_ts") in (None, "")
-    assert answered(fake_slack)
+    [reply] = answers(fake_slack)
+    assert reply.body.get("thread_ts") in (None, "")
+    statuses = fake_slack.wait_for("assistant.threads.setStatus", 2)
+    assert [c.body["status"] for c in statuses] == ["is thinking…", ""]  # our reply went top-level
+
+
+def test_an_assistant_thread_gets_prompts_status_answer_and_a_title(
+    app: Running, fake_slack: FakeSlack
+) -> None:
+    from .slack_harness import raw_event
+
+    started = {"type": "assistant_thread_started", "assistant_thread": {"user_id": "U0NURSE", "channel_id": "D0NURSE",
+               "thread_ts": "1700000100.000100", "context": {}}, "event_ts": "1700000100.000200"}  # fmt: skip
+    assert post(app.url, raw_event(started, "EvStart"))[0] == 200
+    prompts = fake_slack.wait_for("assistant.threads.setSuggestedPrompts", 1)[0].body
+    assert prompts["thread_ts"] == "1700000100.000100" and 1 <= len(prompts["prompts"]) <= 4
+    post(app.url, event("message", text=QUESTION, channel="D0NURSE", channel_type="im", event_id="EvQ",
+                        ts="1700000101.000100", thread_ts="1700000100.000100"))  # fmt: skip
+    [reply] = answers(fake_slack)
+    assert reply.body["thread_ts"] == "1700000100.000100"
+    title = fake_slack.wait_for("assistant.threads.setTitle", 1)[0].body
+    assert title["thread_ts"] == "1700000100.000100" and 0 < len(title["title"]) <= 60
+    assert [c.body["thread_ts"] for c in fake_slack.of("assistant.threads.setStatus")] == ["1700000100.000100"]
+
+
+def test_the_agent_views_messages_tab_gets_suggested_prompts(app: Running, fake_slack: FakeSlack) -> None:
+    from .slack_harness import raw_event
+
+    opened = {"type": "app_home_opened", "user": "U0NURSE", "channel": "D0NURSE", "tab": "messages"}
+    post(app.url, raw_event(opened, "EvTab"))
+    prompts = fake_slack.wait_for("assistant.threads.setSuggestedPrompts", 1)[0].body
+    assert "thread_ts" not in prompts or not prompts["thread_ts"]  # agent apps send none
+    assert all(p["title"] and p["message"] for p in prompts["prompts"])
+    assert fake_slack.of("views.publish") == []
 
 
 def test_a_follow_up_in_a_thread_it_answered_needs_no_mention(
     app: Running, fake_slack: FakeSlack
 ) -> None:
     post(app.url, event())
-    answered(fake_slack)
+    answers(fake_slack)
     follow = event("message", text="What about protected time for a digital project?", event_id="Ev010",
                    ts="1700000002.000100", thread_ts="1700000001.000100", channel_type="channel")  # fmt: skip
     post(app.url, follow)
-    second = answered(fake_slack, 2)
+    second = answers(fake_slack, 2)
     assert len(second) == 2
-    assert "Topol Digital Fellowship" in json.dumps(second[1].body["blocks"])
+    assert second[1].body["thread_ts"] == "1700000001.000100"
     # but a thread it never joined gets nothing
     post(
         app.url,
@@ -277,7 +235,7 @@ def test_a_follow_up_in_a_thread_it_answered_needs_no_mention(
             channel_type="channel",
         ),
     )
-    settle(fake_slack, 1.0)
+    settle(1.0)
     assert len(fake_slack.of("chat.postMessage")) == 2
 
 
@@ -285,8 +243,8 @@ def test_an_empty_mention_gets_help(app: Running, fake_slack: FakeSlack) -> None
     post(app.url, event(text=f"<@{BOT_USER}>"))
     reply = fake_slack.wait_for("chat.postMessage", 1)[0].body
     assert "I'm Pathfinder" in reply["text"]
-    settle(fake_slack, 0.5)
-    assert fake_slack.of("chat.update") == []
+    settle(0.5)
+    assert fake_slack.of("chat.update") == [] and fake_slack.of("assistant.threads.setStatus") == []
 
 
 def test_mass_mentions_in_a_question_are_escaped(app: Running, fake_slack: FakeSlack) -> None:
@@ -296,7 +254,7 @@ def test_mass_mentions_in_a_question_are_escaped(app: Running, fake_slack: FakeS
             text=f"<@{BOT_USER}> <!channel> band 6 nurse in Leeds <https://evil.example|NHS> informatics"
         ),
     )
-    update = answered(fake_slack)[0].body
+    update = answers(fake_slack)[0].body
     rendered = json.dumps(update)
     assert "<!channel>" not in rendered and "evil.example|NHS>" not in rendered
 
@@ -305,7 +263,7 @@ def test_a_ten_thousand_character_question_gets_a_valid_answer(
     app: Running, fake_slack: FakeSlack
 ) -> None:
     post(app.url, event(text=f"<@{BOT_USER}> " + QUESTION + " " + "really " * 1400))
-    update = answered(fake_slack)[0]
+    update = answers(fake_slack)[0]
     assert update.body["blocks"]
     assert all(c.body.get("ok", True) for c in fake_slack.calls)
 
@@ -313,29 +271,40 @@ def test_a_ten_thousand_character_question_gets_a_valid_answer(
 def test_a_slack_429_is_waited_out_and_posted_once(app: Running, fake_slack: FakeSlack) -> None:
     fake_slack.fault("chat.postMessage", "429")
     post(app.url, event())
-    answered(fake_slack)
+    answers(fake_slack)
     posts = fake_slack.of("chat.postMessage")
     assert len(posts) == 2  # the 429, then the one real post
     assert posts[1].at - posts[0].at >= 0.9
 
 
-def test_other_slack_errors_are_not_retried_blindly(app: Running, fake_slack: FakeSlack) -> None:
-    fake_slack.fault("chat.postMessage", "error:channel_not_found")
+def test_an_answer_slack_refuses_is_sent_as_plain_text_and_nothing_is_lost(
+    app: Running, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fault("chat.postMessage", "error:invalid_blocks")
     post(app.url, event())
-    settle(fake_slack, 1.5)
-    assert len(fake_slack.of("chat.postMessage")) == 1
+    posts = fake_slack.wait_for("chat.postMessage", 2)
+    assert "feedback_buttons" in json.dumps(posts[0].body["blocks"])
+    assert posts[1].body["text"].startswith("For a band 6 nurse in Leeds")
+    settle(0.5)
+    assert len(fake_slack.of("chat.postMessage")) == 2
 
 
-def command(text: str, fake: FakeSlack) -> str:
-    return urlencode({"token": "legacy", "team_id": TEAM, "channel_id": "C0CLIN", "user_id": "U0NURSE",
-                      "command": "/pathfinder", "text": text, "response_url": fake.response_url, "trigger_id": "1.2.3"})  # fmt: skip
+def test_when_slack_refuses_everything_the_person_is_not_answered_twice(
+    app: Running, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fault("chat.postMessage", *["error:channel_not_found"] * 3)
+    post(app.url, event())
+    fake_slack.wait_for("chat.postMessage", 3)
+    settle(1.0)
+    assert len(fake_slack.of("chat.postMessage")) == 3  # answer, text, apology: each tried once
+    assert fake_slack.of("assistant.threads.setStatus")[-1].body["status"] == ""  # not left spinning
 
 
 def test_slash_command_answers_privately_with_a_share_button(
     app: Running, fake_slack: FakeSlack
 ) -> None:
     status, body = post(
-        app.url, command(QUESTION, fake_slack), content_type="application/x-www-form-urlencoded"
+        app.url, command(QUESTION, fake_slack), content_type=FORM
     )
     assert status == 200 and json.loads(body)["response_type"] == "ephemeral"
     reply = fake_slack.wait_for("response_url", 1)[0].body
@@ -345,44 +314,13 @@ def test_slash_command_answers_privately_with_a_share_button(
 
 def test_slash_command_help_and_profile(app: Running, fake_slack: FakeSlack) -> None:
     _, body = post(
-        app.url, command("help", fake_slack), content_type="application/x-www-form-urlencoded"
+        app.url, command("help", fake_slack), content_type=FORM
     )
     assert "I'm Pathfinder" in json.loads(body)["text"]
     _, body = post(
-        app.url, command("profile", fake_slack), content_type="application/x-www-form-urlencoded"
+        app.url, command("profile", fake_slack), content_type=FORM
     )
     assert "don't hold a profile" in json.loads(body)["text"]
-
-
-def action(action_id: str, value: str, fake: FakeSlack) -> str:
-    payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "U0NURSE", "team_id": TEAM},
-               "channel": {"id": "C0CLIN"}, "trigger_id": "1.2.3", "response_url": fake.response_url,
-               "actions": [{"action_id": action_id, "value": value, "type": "button", "block_id": "b"}]}  # fmt: skip
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def test_feedback_is_recorded_against_the_answer(app: Running, fake_slack: FakeSlack) -> None:
-    post(app.url, event())
-    update = answered(fake_slack)[0].body
-    answer_id = next(b for b in update["blocks"] if b["type"] == "actions")["elements"][0]["value"]
-    assert (
-        post(
-            app.url,
-            action("feedback_helpful", answer_id, fake_slack),
-            content_type="application/x-www-form-urlencoded",
-        )[0]
-        == 200
-    )
-    fake_slack.wait_for("response_url", 1)  # a person's second click comes after the first
-    post(
-        app.url,
-        action("feedback_unhelpful", answer_id, fake_slack),
-        content_type="application/x-www-form-urlencoded",
-    )
-    fake_slack.wait_for("response_url", 2)
-    with Session(app.engine) as session:
-        rows = session.exec(select(Feedback)).all()
-    assert [(r.answer_id, r.helpful) for r in rows] == [(answer_id, False)]  # one row, changed
 
 
 def test_app_home_shows_and_saves_the_profile_used_in_answers(
@@ -404,7 +342,7 @@ def test_app_home_shows_and_saves_the_profile_used_in_answers(
         post(
             app.url,
             urlencode({"payload": json.dumps(submission)}),
-            content_type="application/x-www-form-urlencoded",
+            content_type=FORM,
         )[0]
         == 200
     )
@@ -424,8 +362,8 @@ def test_app_home_shows_and_saves_the_profile_used_in_answers(
         event_id="Ev101",
     )
     post(app.url, ask)
-    update = answered(fake_slack)[0].body
-    assert "band 7 allied health professional" in json.dumps(update["blocks"])
+    update = answers(fake_slack)[0].body
+    assert "band 7 allied health professional" in json.dumps(update["blocks"]).lower()
 
 
 def test_malformed_payloads_never_crash_the_app(app: Running, fake_slack: FakeSlack) -> None:
@@ -434,7 +372,7 @@ def test_malformed_payloads_never_crash_the_app(app: Running, fake_slack: FakeSl
         status, text = post(app.url, body)
         assert status in (200, 400, 401, 404)
         assert "Traceback" not in text
-    settle(fake_slack, 0.5)
+    settle(0.5)
     assert fake_slack.replies() == []
     with urllib.request.urlopen(f"{app.url}/healthz", timeout=5) as response:
         assert json.loads(response.read())["ok"] is True
@@ -447,7 +385,7 @@ def test_missing_or_placeholder_secrets_fail_fast_without_echoing(
 
     settings = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-xxx", SLACK_SIGNING_SECRET="changeme")  # type: ignore[call-arg]
     with pytest.raises(SettingsError) as info:
-        create_app(settings, engine=make_engine(db_url))
+        build_app(settings, make_engine(db_url))
     assert "SLACK_BOT_TOKEN" in str(info.value) and "SLACK_SIGNING_SECRET" in str(info.value)
     assert "changeme" not in str(info.value) and "xoxb-xxx" not in str(info.value)
 
@@ -467,10 +405,16 @@ def test_manifests_ask_only_for_the_scopes_the_events_need(name: str) -> None:
     # DMs for confirmations and files, file upload for exports, users:read for the display name
     # stored with a consented interest: each used by a listener, none by anything else.
     interest_log = {"im:write", "files:write", "users:read"}
+    # chat:write posts and sets the thinking status; assistant:write sets suggested prompts and
+    # thread titles in the agent view.
     assert (
         scopes
-        == {needs[e] for e in events if e in needs} | {"chat:write", "commands"} | interest_log
+        == {needs[e] for e in events if e in needs}
+        | {"chat:write", "commands", "assistant:write"}
+        | interest_log
     )
+    assert "app_home_opened" in events  # App Home, and the agent view's Messages tab
+    assert manifest["features"]["agent_view"]["agent_description"]
     assert manifest["settings"]["socket_mode_enabled"] is name.endswith("socket.yaml")
 
 
@@ -528,17 +472,15 @@ def test_mass_mentions_planted_in_catalogue_text_are_escaped(
     migrate(engine)
     with Session(engine) as session:
         load_catalogue(read_catalogue(knowledge), session=session, use_geonames=False)
-    running = Running(
-        create_app(
-            settings_for(fake_slack),
-            engine=engine,
-            slack_client=web_client(settings_for(fake_slack)),
-        ),
-        engine,
-    )
+    running = Running(build_app(settings_for(fake_slack), engine), engine)
     try:
-        post(running.url, event())
-        rendered = json.dumps(answered(fake_slack)[0].body)
+        post(running.url, event(text=f"<@{BOT_USER}> Band 6 nurse in Leeds: tell me about the Topol Digital Fellowship"))
+        reply = answers(fake_slack)[0].body
+        details = next(e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
+                       if e["action_id"] == "answer_details" and '"topol"' in e["value"])  # fmt: skip
+        post(running.url, action("answer_details", details["value"], fake_slack), content_type=FORM)
+        modal = fake_slack.wait_for("views.open", 1)[0].body["view"]
+        rendered = json.dumps(reply) + json.dumps(modal)
         assert "Band 6+ &lt;!channel&gt;" in rendered
         assert "<!channel>" not in rendered and "<https://evil.example" not in rendered
     finally:
@@ -555,12 +497,12 @@ def test_logs_hold_no_message_text_or_user_ids(
             text=f"<@{BOT_USER}> Canary-Zebra-7731 band 6 nurse in Leeds moving into informatics"
         ),
     )
-    answered(fake_slack)
+    answers(fake_slack)
     post(app.url, event(text="Canary-Zebra-7731 tampered"), secret="wrong-secret-0123456789abcdef")
     post(
         app.url,
         command("Canary-Zebra-7731 nurse", fake_slack),
-        content_type="application/x-www-form-urlencoded",
+        content_type=FORM,
     )
     fake_slack.wait_for("response_url", 1)
     assert "Canary-Zebra-7731" not in caplog.text
@@ -577,22 +519,14 @@ def test_a_long_queue_is_announced_and_nobody_is_lost(fake_slack: FakeSlack, db_
     settings = settings_for(fake_slack, PATHFINDER_WORKERS=1)
     engine = make_engine(db_url)
     model = OpenAIChatModel(model="fake", api_key="test", base_url=llm.url, attempt_timeout=5)
-    running = Running(
-        create_app(
-            settings,
-            engine=engine,
-            slack_client=web_client(settings),
-            responder=ModelResponder(model),
-        ),
-        engine,
-    )
+    running = Running(build_app(settings, engine, responder=ModelResponder(model)), engine)
     try:
         for i in range(3):
             post(running.url, event(event_id=f"EvQ{i}", ts=f"17000000{i}0.000100"))
             time.sleep(0.2)
-        placeholders = [c.body["text"] for c in fake_slack.wait_for("chat.postMessage", 3)]
-        assert any("You're in a queue" in t for t in placeholders)
-        assert len(fake_slack.wait_for("chat.update", 3, timeout=20)) == 3
+        statuses = [c.body["status"] for c in fake_slack.wait_for("assistant.threads.setStatus", 3)]
+        assert any("question(s) ahead of yours" in t for t in statuses)
+        assert len(answers(fake_slack, 3, timeout=20)) == 3
     finally:
         running.stop()
         llm.stop()
@@ -605,7 +539,7 @@ def test_too_many_questions_get_a_polite_limit(fake_slack: FakeSlack, db_url: st
             post(running.url, event(event_id=f"EvR{i}", ts=f"17000001{i}0.000100"))
         posts = [c.body["text"] for c in fake_slack.wait_for("chat.postMessage", 3)]
         assert sum("a lot of questions" in t for t in posts) == 1
-        assert len(fake_slack.wait_for("chat.update", 2)) == 2
+        assert len(answers(fake_slack, 2)) == 2
     finally:
         running.stop()
 
@@ -613,7 +547,7 @@ def test_too_many_questions_get_a_polite_limit(fake_slack: FakeSlack, db_url: st
 def test_socket_mode_acks_envelopes_and_replies_once_to_retries(
     fake_slack: FakeSlack, db_url: str
 ) -> None:
-    from bot.app import socket_handler
+    from bot.slack.app import socket_handler
 
     from .fakes.socket_server import FakeSocketMode
 
@@ -621,7 +555,7 @@ def test_socket_mode_acks_envelopes_and_replies_once_to_retries(
     fake_slack.socket_url = socket_server.url
     settings = settings_for(fake_slack, SLACK_APP_TOKEN="xapp-1-test")
     engine = make_engine(db_url)
-    app = create_app(settings, engine=engine, slack_client=web_client(settings), socket_mode=True)
+    app = build_app(settings, engine, socket_mode=True)
     handler = socket_handler(app, "xapp-1-test")
     handler.connect()
     try:
@@ -631,35 +565,8 @@ def test_socket_mode_acks_envelopes_and_replies_once_to_retries(
             socket_server.push({"envelope_id": f"env-{attempt}", "type": "events_api", "accepts_response_payload": False,
                                 "retry_attempt": attempt, "retry_reason": "timeout" if attempt else "", "payload": payload})  # fmt: skip
         assert set(socket_server.wait_acks(3)) == {"env-0", "env-1", "env-2"}
-        answered(fake_slack)
-        settle(fake_slack)
-        assert len(fake_slack.of("chat.postMessage")) == 1
-        assert len(fake_slack.of("chat.update")) == 1
+        assert_one_reply(fake_slack)
     finally:
         handler.close()
         socket_server.close()
         app.close()
-
-
-def test_share_in_channel_posts_the_private_answer_publicly(
-    app: Running, fake_slack: FakeSlack
-) -> None:
-    post(app.url, command(QUESTION, fake_slack), content_type="application/x-www-form-urlencoded")
-    reply = fake_slack.wait_for("response_url", 1)[0].body
-    share = next(
-        e
-        for b in reply["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == "share_answer"
-    )
-    post(
-        app.url,
-        action("share_answer", share["value"], fake_slack),
-        content_type="application/x-www-form-urlencoded",
-    )
-    shared = fake_slack.wait_for("chat.postMessage", 1)[0].body
-    assert shared["channel"] == "C0CLIN"
-    assert "Shared by <@U0NURSE>" in json.dumps(shared["blocks"])
-    assert "Topol Digital Fellowship" in json.dumps(shared["blocks"])
-    assert not any(b["type"] == "actions" for b in shared["blocks"])

@@ -19,7 +19,7 @@ from bot.interests.access import Actor, grant_role
 from bot.interests.tables import AuditEntry, Interest, RoleName
 
 from .fakes.slack_server import TEAM, FakeSlack
-from .test_slack import Running, answered, event, post, start
+from .slack_harness import Running, answers, event, post, start
 
 FORM = "application/x-www-form-urlencoded"
 NW_CHANNEL = "C0NWCOORD"
@@ -50,7 +50,7 @@ def click(app: Running, fake: FakeSlack, action_id: str, value: str, user: str =
 def submit(app: Running, *, consent: bool, region: str = "North West", programme: str = "topol",
            user: str = "U0NURSE") -> tuple[int, str]:  # fmt: skip
     values: dict[str, Any] = {
-        "region": {"value": {"type": "static_select", "selected_option": {"value": region}}},
+        "region": {"interest_region": {"type": "static_select", "selected_option": {"value": region}}},
         "profession": {"value": {"type": "static_select", "selected_option": {"value": "nurse"}}},
         "band": {"value": {"type": "static_select", "selected_option": {"value": "6"}}},
         "consent": {"value": {"type": "checkboxes", "selected_options": [{"value": "consent"}] if consent else []}},
@@ -109,7 +109,7 @@ def test_button_modal_consent_one_row_one_confirmation_one_notice(
 ) -> None:
     post(app.url, event("message", text="Band 6 nurse in Leeds moving into informatics", channel="D0NURSE",
                         channel_type="im", event_id="Ev1"))  # fmt: skip
-    answered(fake_slack)
+    answers(fake_slack)
     assert click(app, fake_slack, "register_interest", '{"programme": "topol"}')[0] == 200
     modal = fake_slack.wait_for("views.open", 1)[0].body["view"]
     shown = json.dumps(modal)
@@ -142,7 +142,7 @@ def test_button_modal_consent_one_row_one_confirmation_one_notice(
     for _ in range(3):  # a replayed submission, and a double click
         assert submit(app, consent=True)[0] == 200
     post(app.url, event("message", text="thanks", channel="D0NURSE", channel_type="im", event_id="Ev2", ts="1700000009.000100"))  # fmt: skip
-    answered(fake_slack, 2)
+    answers(fake_slack, 2)
     assert len(interests(app.engine)) == 1
     assert len(said(fake_slack, "D0NURSE", "is registered")) == 1
     assert len(said(fake_slack, "D0NURSE", "is updated")) == 0
@@ -155,7 +155,7 @@ def test_typing_register_my_interest_records_nothing_and_offers_the_consent_step
 ) -> None:
     post(app.url, event("message", text="Please register my interest in FPT, I'm an ST4 in Manchester",
                         channel="D0NURSE", channel_type="im"))  # fmt: skip
-    reply = json.dumps(answered(fake_slack)[0].body["blocks"])
+    reply = json.dumps(answers(fake_slack)[0].body["blocks"])
     assert "Nothing has been recorded" in reply and "register_interest" in reply
     assert interests(app.engine) == []
 
@@ -245,3 +245,26 @@ def test_a_clinician_sees_withdraws_exports_and_erases_their_own_data(
     click(app, fake_slack, "forget_me_confirm", "erase")
     erased = [c for c in fake_slack.wait_for("response_url", 1) if "erased" in json.dumps(c.body)]
     assert erased and interests(app.engine) == [] and audit_of(app.engine, "U0NURSE") == []
+
+
+def test_the_consent_notice_follows_the_region_chosen_in_the_form(
+    app: Running, fake_slack: FakeSlack
+) -> None:
+    click(app, fake_slack, "register_interest", '{"programme": "topol"}')
+    modal = fake_slack.wait_for("views.open", 1)[0].body["view"]
+    [checkbox] = next(b for b in modal["blocks"] if b.get("block_id") == "consent")["element"]["options"]
+    assert len(checkbox["text"]["text"]) <= 75  # Slack refuses longer option text
+    region = next(b for b in modal["blocks"] if b.get("block_id") == "region")
+    assert region["dispatch_action"] is True
+    changed = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "U0NURSE", "team_id": TEAM},
+               "trigger_id": "1.2.4", "view": {**modal, "id": "V0MODAL", "hash": "h1", "state": {"values": {
+                   "region": {"interest_region": {"type": "static_select", "selected_option": {"value": "London"}}}}}},
+               "actions": [{"action_id": "interest_region", "block_id": "region", "type": "static_select",
+                            "selected_option": {"value": "London"}}]}  # fmt: skip
+    assert interact(app, changed)[0] == 200
+    update = fake_slack.wait_for("views.update", 1)[0].body
+    assert update["view_id"] == "V0MODAL" and update["hash"] == "h1"
+    notice = next(b for b in update["view"]["blocks"] if b.get("block_id") == "notice")["text"]["text"]
+    assert "(London)" in notice and "North West" not in notice
+    chosen = next(b for b in update["view"]["blocks"] if b.get("block_id") == "region")
+    assert chosen["element"]["initial_option"]["value"] == "London"

@@ -171,7 +171,8 @@ def advise(
     advice.later = [d for d in doors if d.programme.id not in asked]
     advice.network, advice.network_note = _network(catalogue, profile, assess)
     if profile.nation in ("Wales", "Scotland", "Northern Ireland"):
-        advice.uk_wide, advice.england_only = _by_reach(catalogue, profile.nation)
+        shown = {s.programme.id for s in [*advice.suggestions, *advice.asked_about]}
+        advice.uk_wide, advice.england_only = _by_reach(catalogue, profile.nation, shown)
     advice.facts = _facts(catalogue, profile)
     if advice.facts and profile.is_empty:
         # A factual question about a named programme: answer about that programme only.
@@ -421,12 +422,20 @@ UNVERIFIED_NETWORK = (
 )
 
 
-def _by_reach(catalogue: Catalogue, nation: str) -> tuple[list[ProgrammeDoc], list[ProgrammeDoc]]:
+def _by_reach(
+    catalogue: Catalogue, nation: str, shown: set[str]
+) -> tuple[list[ProgrammeDoc], list[ProgrammeDoc]]:
+    """For someone outside England: what is open UK-wide (running, and not already shown) and
+    what is England only (anything not closed or historical)."""
     uk_wide, england_only = [], []
     for p in catalogue.programmes:
+        if p.status.state in ("closed", "historical"):
+            continue
+        if p.id in shown and p.status.state == "running":
+            continue
         rule = next((c for c in p.eligibility if isinstance(c, NationCriterion)), None)
         if rule is None or set(UK_NATIONS) <= set(rule.allowed):
-            if (
+            if p.status.state == "running" and (
                 p.open_to_individuals
                 and rule is not None
                 or p.kind in ("professional_body", "accreditation")

@@ -7,6 +7,7 @@ the public JSON contract of `pathfinder ask --json`: fields may be added, never 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from pydantic import BaseModel
@@ -164,10 +165,11 @@ def suggestion_out(s: Suggestion, *, asked_topics: list[str], why: str | None = 
     p = s.programme
     facts = [fact_out(topic, f) for topic, f in p.named_facts() if not f.text.lower().startswith(NOT_FOUND)]
     wanted = [t for t in asked_topics if t not in ("summary", "who_for", "region")]
+    # The facts asked about (else the time it takes), each in brief: the rest is behind Details.
     key = [f for f in facts if f.topic in _fact_topics(wanted)] if wanted else []
-    if not key:
-        key = [f for f in facts if f.topic in ESSENTIALS][:2]
-    reason = why or s.model_reason or ("; ".join(s.reasons) if s.reasons else p.who_for.text)
+    key = [_brief(f) for f in (key or [f for f in facts if f.topic in ESSENTIALS][:1])]
+    # One true why: the strongest reason (what it offers that was asked for, else the rule met).
+    reason = why or s.model_reason or (s.reasons[0] if s.reasons else first_sentence(p.who_for.text))
     timing_label = VERDICT_LABEL.get(s.timing if s.timing == "check" else s.verdict, s.verdict)
     if s.timing == "later" and s.when:
         timing_label = f"{VERDICT_LABEL['later']}: {s.when}"
@@ -197,6 +199,15 @@ def suggestion_out(s: Suggestion, *, asked_topics: list[str], why: str | None = 
     )
 
 
+def first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]
+
+
+def _brief(f: FactOut) -> FactOut:
+    """A fact's first sentence, for a card; the whole fact and its note stay in Details."""
+    return f.model_copy(update={"text": first_sentence(f.text), "note": None})
+
+
 def _fact_topics(topics: list[str]) -> set[str]:
     from bot.advice.advisor import TOPIC_FACTS
 
@@ -213,8 +224,11 @@ def _one_check(s: Suggestion) -> str | None:
 
 
 def asked_facts(advice: Advice, catalogue: Catalogue) -> list[AskedFact]:
+    """The facts asked for. "Is it open to nurses?" is answered by the eligibility verdict shown
+    for that programme, so its who-it-is-for text is left to Details rather than said twice."""
     names = {p.id: p.name for p in catalogue.programmes}
-    return [_asked(a, names) for a in advice.facts]
+    judged = {s.programme.id for s in advice.asked_about if s.checks}
+    return [_asked(a, names) for a in advice.facts if not (a.topic == "who_for" and a.programme_id in judged)]
 
 
 def _asked(a: FactAnswer, names: dict[str, str]) -> AskedFact:

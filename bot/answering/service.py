@@ -111,6 +111,10 @@ class Pathfinder:
         self._today = today
         self.responder: Responder = responder or OfflineResponder()
 
+    def catalogue(self) -> Catalogue:
+        """The catalogue answers are given from now (for views that list its choices)."""
+        return self._catalogue.get()
+
     def ask(self, question: str, *, conversation: Conversation | None = None) -> Answer:
         """The answer for a person; follow-ups in a conversation keep its profile and turns."""
         started = time.perf_counter()

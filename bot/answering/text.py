@@ -7,7 +7,7 @@ views carry the same facts. Light markup (*bold*, _italic_, bullets) reads in a 
 
 from __future__ import annotations
 
-from bot.answering.contract import Answer, FactOut, SuggestionOut
+from bot.answering.contract import Answer, FactOut, SuggestionOut, first_sentence
 
 MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
 CARDS = 3  # programmes shown as cards; the rest are listed in one line each
@@ -83,7 +83,8 @@ def inactive_line(s: SuggestionOut) -> str:
     assert status is not None
     when = f" (as of {status.as_of:%B %Y})"
     note = " The catalogue can't confirm it still runs." if status.state == "unverified" else ""
-    return f"*You asked about {s.name}*: {status.text}{when}.{note}".replace("..", ".")
+    text = first_sentence(status.text)  # the whole status is behind Details
+    return f"*You asked about {s.name}*: {text}{when}.{note}".replace("..", ".")
 
 
 def asked_about_block(s: SuggestionOut) -> str:

@@ -33,7 +33,7 @@ from bot.memory.store import (
     SlackClaim,
 )
 
-PERSONAL_TABLES: tuple[Any, ...] = (Interest, SavedProfile, Feedback, ConversationTurn)
+PERSONAL_TABLES: tuple[Any, ...] = (Interest, SavedProfile, Feedback, ConversationTurn, AnswerRecord)
 
 
 def subject_ref(team_id: str, user_id: str) -> str:

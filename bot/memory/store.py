@@ -1,8 +1,11 @@
-"""What the Slack app keeps: claims that make replies exactly-once, answers for feedback,
-threads it takes part in, profiles people saved, and conversation turns (so a follow-up in a
-thread keeps its context on any replica). Turns are the only message text held; they are
-personal data: exported by `/pathfinder my-data`, erased by `forget-me`, and deleted by the
-retention job after their period.
+"""What Pathfinder keeps: claims that make replies exactly-once, the answers it gave (so feedback,
+Details and Share work on any replica and after a restart), threads it takes part in, profiles
+people saved, and conversation turns (so a follow-up keeps its context on any replica). Turns and
+answer records are personal data: exported by `/pathfinder my-data`, erased by `forget-me`, and
+deleted by the retention job after their period. Every write goes through `db.write_session`.
+
+A conversation belongs to one person: in a shared thread each person has their own key, so
+nothing one person said reaches another's profile, history or records.
 
 A claim is an INSERT that succeeds once: `claim()` returns True to exactly one caller across
 threads, retries, the message/app_mention twin and replicas sharing the database.
@@ -14,13 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot import db
 from bot.advice.reading import Profile
+from bot.answering.contract import Answer
 from bot.answering.conversation import MAX_TURNS, Conversation, Turn
 
 CLAIM_TTL = timedelta(hours=26)  # Slack retries for 2 h (25 h with Delayed Events)
@@ -40,14 +42,19 @@ class SlackClaim(SQLModel, table=True):
 
 
 class AnswerRecord(SQLModel, table=True):
+    """One answer as given: what produced it, and the Answer itself for Details and Share."""
+
     id: str = Field(primary_key=True, max_length=32)
     team_id: str = Field(max_length=32)
+    user_id: str = Field(default="", max_length=32, index=True)  # who asked ("" before 0004)
     channel: str = Field(max_length=32)
     responder: str = Field(max_length=32)
     catalogue_version: str = Field(max_length=64)
     prompt_version: str | None = Field(default=None, max_length=64)
     suggestions: str = Field(default="", max_length=400)  # programme ids, comma-separated
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    # The Answer (bot.answering.contract), without the question's text.
+    document: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column(index=True))
 
 
 class Feedback(SQLModel, table=True):
@@ -93,45 +100,33 @@ class ConversationTurn(SQLModel, table=True):
     question: str = Field(sa_column=Column(Text, nullable=False))
     answer: str = Field(sa_column=Column(Text, nullable=False))
     profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    shown: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column(index=True))
 
 
 def claim(engine: Engine, key: str) -> bool:
     """Atomically claim `key`; True for exactly one caller, ever (within the TTL)."""
     table = SlackClaim.__table__  # type: ignore[attr-defined]
-    values = {"key": key, "created_at": utcnow()}
-    dialect = engine.dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database {dialect}")
+    stmt = db.insert_ignore(engine, table, {"key": key[:200], "created_at": utcnow()}, ["key"])
     # RETURNING, not rowcount: with SQLAlchemy 2.1 and psycopg 3.3 an INSERT's rowcount is -1
     # on PostgreSQL, which made every claim look taken and every message a duplicate.
-    stmt = stmt.returning(table.c.key)
     with db.write_session(engine) as session:
-        return session.execute(stmt).first() is not None
+        return session.execute(stmt.returning(table.c.key)).first() is not None
 
 
 def purge_claims(engine: Engine, *, now: datetime | None = None) -> int:
     """Forget claims older than the Slack retry horizon."""
     cutoff = (now or utcnow()) - CLAIM_TTL
-    with Session(engine) as session:
+    with db.write_session(engine) as session:
         result = session.exec(delete(SlackClaim).where(SlackClaim.created_at < cutoff))  # type: ignore[arg-type]
-        session.commit()
         return int(result.rowcount or 0)
 
 
 def joined_thread(engine: Engine, channel: str, thread_ts: str) -> None:
-    with Session(engine) as session:
-        if session.get(SlackThread, (channel, thread_ts)) is None:
-            session.add(SlackThread(channel=channel, thread_ts=thread_ts))
-            try:
-                session.commit()
-            except Exception:  # noqa: BLE001 - another worker recorded it first
-                session.rollback()
+    table = SlackThread.__table__  # type: ignore[attr-defined]
+    values = {"channel": channel[:32], "thread_ts": thread_ts[:32], "created_at": utcnow()}
+    with db.write_session(engine) as session:
+        session.execute(db.insert_ignore(engine, table, values, ["channel", "thread_ts"]))
 
 
 def in_thread(engine: Engine, channel: str, thread_ts: str) -> bool:
@@ -139,11 +134,43 @@ def in_thread(engine: Engine, channel: str, thread_ts: str) -> bool:
         return session.get(SlackThread, (channel, thread_ts)) is not None
 
 
+def remember_answer(
+    engine: Engine, answer: Answer, *, answer_id: str, team_id: str, user_id: str, channel: str
+) -> None:
+    """Keep the answer given (without the question's words) for feedback, Details and Share."""
+    document = answer.model_dump(mode="json", exclude={"question", "answer"})
+    with db.write_session(engine) as session:
+        session.add(
+            AnswerRecord(
+                id=answer_id,
+                team_id=team_id[:32],
+                user_id=user_id[:32],
+                channel=channel[:32],
+                responder=answer.responder[:32],
+                catalogue_version=answer.catalogue_version[:64],
+                prompt_version=answer.prompt_version,
+                suggestions=",".join(s.id for s in answer.suggestions)[:400],
+                document=document,
+            )
+        )
+
+
+def answer_record(engine: Engine, answer_id: str) -> tuple[AnswerRecord, Answer] | None:
+    """A stored answer and its Answer, or None if unknown, erased or from before 0004."""
+    if not answer_id or len(answer_id) > 32:
+        return None
+    with Session(engine) as session:
+        row = session.get(AnswerRecord, answer_id)
+    if row is None or not row.document:
+        return None
+    return row, Answer.model_validate({"question": "", "answer": "", **row.document})
+
+
 def record_feedback(
     engine: Engine, *, answer_id: str, team_id: str, user_id: str, helpful: bool
 ) -> bool:
     """Store (or change) one person's feedback on one answer; False if the answer is unknown."""
-    with Session(engine) as session:
+    with db.write_session(engine) as session:
         if session.get(AnswerRecord, answer_id) is None:
             return False
         row = session.exec(
@@ -154,12 +181,12 @@ def record_feedback(
         row.helpful = helpful
         row.created_at = utcnow()
         session.add(row)
-        session.commit()
         return True
 
 
 def load_conversation(engine: Engine, key: str) -> Conversation:
-    """The newest turns of a thread or command session, oldest first, with the latest profile."""
+    """One person's newest turns in a thread or command session, oldest first, with the latest
+    profile they gave there."""
     with Session(engine) as session:
         rows = session.exec(
             select(ConversationTurn)
@@ -169,7 +196,7 @@ def load_conversation(engine: Engine, key: str) -> Conversation:
         ).all()
     conversation = Conversation()
     for row in reversed(rows):
-        conversation.turns.append(Turn(row.question, row.answer))
+        conversation.turns.append(Turn(row.question, row.answer, tuple(row.shown or ())))
     latest = next((r.profile for r in rows if r.profile), None)
     if latest:
         conversation.profile = Profile.model_validate(latest)
@@ -184,7 +211,7 @@ def save_turn(
         return
     turn = conversation.turns[-1]
     profile = conversation.profile.model_dump(mode="json") if conversation.profile else None
-    with Session(engine) as session:
+    with db.write_session(engine) as session:
         session.add(
             ConversationTurn(
                 key=key[:120],
@@ -193,15 +220,41 @@ def save_turn(
                 question=turn.question,
                 answer=turn.answer,
                 profile=profile,
+                shown=list(turn.shown),
             )
         )
-        session.commit()
 
 
 def saved_profile(engine: Engine, *, team_id: str, user_id: str) -> SavedProfile | None:
     """The profile the person saved on App Home, if any."""
     with Session(engine) as session:
         return session.get(SavedProfile, (team_id[:32], user_id[:32]))
+
+
+def save_profile(engine: Engine, *, team_id: str, user_id: str, values: dict[str, Any]) -> None:
+    """Create or replace the person's saved profile with `values` (SavedProfile fields)."""
+    with db.write_session(engine) as session:
+        row = session.get(SavedProfile, (team_id[:32], user_id[:32])) or SavedProfile(
+            team_id=team_id[:32], user_id=user_id[:32]
+        )
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = utcnow()
+        session.add(row)
+
+
+def profile_of(saved: SavedProfile | None) -> Profile | None:
+    """A saved profile as the reader's Profile (None if nothing is saved)."""
+    if saved is None:
+        return None
+    return Profile(
+        profession=saved.profession,
+        stage=saved.stage,
+        stage_year=saved.stage_year,
+        band=saved.band,
+        region=saved.region,
+        nation=saved.nation or ("England" if saved.region else None),
+    )
 
 
 def latest_profile(engine: Engine, *, team_id: str, user_id: str) -> Profile | None:

@@ -32,6 +32,7 @@ class Call:
     method: str
     body: dict[str, Any]
     at: float
+    ok: bool | None = None  # what the fake answered (None while in flight)
 
 
 @dataclass
@@ -64,8 +65,9 @@ class FakeSlack:
             return [c for c in self.calls if c.method == method]
 
     def replies(self) -> list[Call]:
-        """Messages a person would see: posts, and updates of placeholders."""
-        return self.of("chat.postMessage") + self.of("chat.update")
+        """Messages a person would see: posts, and updates of placeholders, that Slack accepted."""
+        with self._lock:
+            return [c for c in self.calls if c.method in ("chat.postMessage", "chat.update") and c.ok]
 
     def files_to(self, channel: str) -> list[tuple[dict[str, Any], str]]:
         """Files completed into `channel`: (the completion call's body, the uploaded text)."""
@@ -111,11 +113,13 @@ class FakeSlack:
                 raw = data_in.decode()
                 method = path.rsplit("/", 1)[-1] if path.startswith("/api/") else "response_url"
                 body = _parse(raw, self.headers.get("content-type", ""))
+                call = Call(method, body, time.monotonic())
                 with fake._lock:
-                    fake.calls.append(Call(method, body, time.monotonic()))
+                    fake.calls.append(call)
                     plan = fake.faults.get(method)
                     step = plan.popleft() if plan else "ok"
                 status, payload, headers = fake._respond(method, body, step)
+                call.ok = status == 200 and payload.get("ok") is not False
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -190,15 +194,44 @@ class FakeSlack:
             if method != "views.publish" and not (body.get("trigger_id") or body.get("view_id")):
                 return 200, {"ok": False, "error": "invalid_arguments"}, {}
             return 200, {"ok": True, "view": {"id": f"V{next(self._ts):08d}"}}, {}
-        if method in ("assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle"):
-            if not body.get("channel_id") or not body.get("thread_ts"):
-                return 200, {"ok": False, "error": "invalid_arguments"}, {}
-            prompts = body.get("prompts")
-            prompts = json.loads(prompts) if isinstance(prompts, str) else prompts
-            if method.endswith("setSuggestedPrompts") and (not prompts or len(prompts) > 4):
-                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        if method.startswith("assistant.threads."):
+            problem = check_assistant(method, body)
+            if problem:
+                return 200, {"ok": False, "error": problem}, {}
             return 200, {"ok": True}, {}
         return 200, {"ok": True}, {}
+
+
+def check_assistant(method: str, body: dict[str, Any]) -> str | None:
+    """assistant.threads.*: what Slack documents (docs.slack.dev/reference/methods/assistant.threads.*).
+
+    setStatus: channel_id, thread_ts and status (an empty status clears it); at most 10
+    loading_messages. setSuggestedPrompts: channel_id; 1-4 prompts, each with a title and a
+    message; thread_ts only in the assistant view (agent apps omit it). setTitle: a title."""
+    def listed(key: str) -> list[Any] | None:
+        value = body.get(key)
+        return json.loads(value) if isinstance(value, str) else value
+
+    if not body.get("channel_id"):
+        return "invalid_arguments"
+    name = method.rsplit(".", 1)[-1]
+    if name == "setStatus":
+        if not body.get("thread_ts") or "status" not in body:
+            return "invalid_arguments"
+        loading = listed("loading_messages")
+        if loading is not None and (len(loading) > 10 or not all(isinstance(m, str) and m for m in loading)):
+            return "invalid_arguments"
+        return None
+    if name == "setSuggestedPrompts":
+        prompts = listed("prompts")
+        if not prompts or len(prompts) > 4:
+            return "invalid_arguments"
+        if not all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts):
+            return "invalid_arguments"
+        return None
+    if name == "setTitle":
+        return None if body.get("thread_ts") and body.get("title") else "invalid_arguments"
+    return "unknown_method"
 
 
 def validate(body: dict[str, Any]) -> str | None:

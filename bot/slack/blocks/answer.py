@@ -45,8 +45,10 @@ def answer_message(answer: Answer, *, answer_id: str, ephemeral: bool = False) -
         blocks.append(section(f"*{escape(faq.question)}*\n{escape(words.fact_text(faq.answer))}{src}"))
     if answer.asked_facts:
         blocks.append(section(escape(words.asked_facts_block(answer))))
-    blocks += [section(escape(words.inactive_line(s))) for s in answer.inactive]
-    blocks += [section(escape(words.asked_about_block(s))) for s in answer.asked_about]
+    for s in answer.inactive:
+        blocks += [section(escape(words.inactive_line(s))), details_only(s, answer_id, "inactive")]
+    for s in answer.asked_about:
+        blocks += [section(escape(words.asked_about_block(s))), details_only(s, answer_id, "asked")]
     if answer.asked_about and answer.suggestions:
         blocks.append(section("*What could fit you instead:*"))
     for n, s in enumerate(answer.suggestions[: words.CARDS], start=1):
@@ -71,13 +73,22 @@ def card(n: int, s: SuggestionOut, answer_id: str) -> list[Block]:
     body = section(escape(words.card(n, s)))
     actions = {
         "type": "actions",
-        "block_id": f"card:{answer_id}:{s.id}"[:255],
+        "block_id": f"card:{n}:{s.id}"[:255],
         "elements": [
             button("Details", "answer_details", json.dumps({"a": answer_id, "p": s.id})),
             button("Register interest", "register_interest", json.dumps({"programme": s.id})),
         ],
     }
     return [body, actions]
+
+
+def details_only(s: SuggestionOut, answer_id: str, kind: str) -> Block:
+    """Details for a programme asked about but not suggested (its criteria, facts, sources)."""
+    return {
+        "type": "actions",
+        "block_id": f"{kind}:{s.id}"[:255],
+        "elements": [button("Details", "answer_details", json.dumps({"a": answer_id, "p": s.id}))],
+    }
 
 
 def feedback(answer_id: str, ephemeral: bool) -> list[Block]:

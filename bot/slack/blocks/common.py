@@ -80,19 +80,24 @@ def block_text_length(blocks: list[Block]) -> int:
 
 
 def fit(blocks: list[Block]) -> list[Block]:
-    """At most 50 blocks and ~11k characters: trailing programmes give way, actions stay."""
-    actions = [b for b in blocks if b.get("type") == "actions"][-1:]
-    body = [b for b in blocks if b.get("type") != "actions"]
-    budget = TOTAL_LIMIT - block_text_length(actions)
+    """At most 50 blocks and ~11k characters, in order: trailing blocks give way (a note says
+    more is in the catalogue); the closing buttons (feedback, share) always stay."""
+    end = len(blocks)
+    while end > 0 and blocks[end - 1].get("type") in ("actions", "context_actions"):
+        end -= 1
+    body, tail = blocks[:end], blocks[end:]
+    budget = TOTAL_LIMIT - block_text_length(tail)
     kept: list[Block] = []
     for block in body:
         if (
-            len(kept) + len(actions) + 1 >= BLOCK_LIMIT
+            len(kept) + len(tail) + 1 >= BLOCK_LIMIT
             or block_text_length([*kept, block]) > budget - 200
         ):
+            if kept and kept[-1].get("type") == "section" and block.get("type") == "actions":
+                kept.pop()  # don't leave a card without its buttons
             kept.append(
                 context("More in the catalogue: ask me about a programme by name for its details.")
             )
             break
         kept.append(block)
-    return kept + actions
+    return kept + tail

@@ -1,4 +1,4 @@
-"""A bounded worker pool for answers, and a per-user rate limit.
+"""A bounded in-process worker pool for answers (the embedded default, and on SQLite).
 
 Bolt acks first; answering happens here, on more workers than Bolt's default five and behind a
 bounded queue, so a burst is answered in parallel, the person is told when they are queued, and
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -59,27 +57,3 @@ class WorkerPool:
 
     def shutdown(self, *, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait)
-
-
-class RateLimiter:
-    """At most `limit` questions per person per `window` seconds (per replica)."""
-
-    def __init__(
-        self, *, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._limit = limit
-        self._window = window
-        self._clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = self._clock()
-        with self._lock:
-            times = self._seen.setdefault(key, deque())
-            while times and now - times[0] > self._window:
-                times.popleft()
-            if len(times) >= self._limit:
-                return False
-            times.append(now)
-            return True

@@ -1,0 +1,197 @@
+"""Questions in messages: @mentions in channels, DMs (and the assistant / agent view's threads),
+and follow-ups in threads Pathfinder has answered in.
+
+The listener decides, claims, shows the "is thinking…" status and enqueues; the answer is
+composed on the worker pool after Bolt has acked. A placeholder message is posted only where
+Slack refuses the status. Each person's question is read with their own saved profile and their
+own earlier turns: in a shared thread, nothing one person said reaches another's answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.answering.contract import Answer
+from bot.answering.text import render
+from bot.memory.store import (
+    load_conversation,
+    profile_of,
+    remember_answer,
+    save_turn,
+    saved_profile,
+)
+from bot.services import Services
+from bot.slack.blocks.answer import answer_message
+from bot.slack.blocks.common import clip, context, text_message
+from bot.slack.blocks.home import HELP, PROMPTS
+from bot.slack.dedup import first_delivery, in_thread, joined_thread
+from bot.slack.inbound import MessageEvent, Person, identity, message_event
+from bot.slack.listeners.post import APOLOGY, LOADING, STATUS, Message, Poster
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED = "You've asked a lot of questions in the last minute. Please give me a moment and try again."
+BUSY = "I'm very busy right now and couldn't take your question. Please try again in a minute."
+TITLE = 60  # a thread title is a line in Slack's history list
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question to answer, and where the reply goes."""
+
+    text: str
+    person: Person
+    channel: str
+    reply_thread: str | None  # None: a top-level reply (a DM outside a thread)
+    status_thread: str  # where the "is thinking…" status shows
+    conversation_key: str  # this person's own conversation here
+    assistant_thread: bool = False  # a DM thread in the assistant / agent view
+
+
+def register(app: App, services: Services, *, bot_user_id: str) -> None:
+    @app.event("app_mention")
+    def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        msg = message_event(event)
+        if msg is not None and _from_a_person(msg, bot_user_id) and not msg.is_dm:
+            _take(body, msg, Poster(client), services)
+
+    @app.event("message")
+    def on_message(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        msg = message_event(event)
+        if msg is None or not _from_a_person(msg, bot_user_id):
+            return
+        if msg.is_dm:
+            _take(body, msg, Poster(client), services)
+        elif (
+            msg.in_a_thread
+            and f"<@{bot_user_id}" not in msg.text  # a mention: on_mention answers it
+            and msg.thread_ts
+            and in_thread(services.engine, msg.channel, msg.thread_ts)
+        ):
+            _take(body, msg, Poster(client), services)
+
+    @app.event("assistant_thread_started")
+    def on_thread_started(event: dict[str, Any], client: WebClient) -> None:
+        thread = event.get("assistant_thread") or {}
+        channel, ts = thread.get("channel_id"), thread.get("thread_ts")
+        if isinstance(channel, str) and isinstance(ts, str):
+            Poster(client).prompts(channel, PROMPTS, thread_ts=ts, title="Try asking me")
+
+    @app.event("assistant_thread_context_changed")
+    def on_context_changed() -> None:
+        """Pathfinder doesn't use the channel the person is viewing; acknowledged, not stored."""
+
+
+def _from_a_person(msg: MessageEvent, bot_user_id: str) -> bool:
+    """Not ourselves, not another bot, not an edit, delete, join or other subtype."""
+    if msg.subtype is not None or msg.bot_id is not None or not msg.user:
+        return False
+    return msg.user not in (bot_user_id, "USLACKBOT")
+
+
+def _take(body: dict[str, Any], msg: MessageEvent, poster: Poster, services: Services) -> None:
+    """Claim the message, show that it is being answered, and queue the answer."""
+    person = identity(body, user_id=msg.user)
+    if person is None:
+        return
+    event_id = body.get("event_id")
+    if not first_delivery(
+        services.engine, event_id=str(event_id) if event_id else None, channel=msg.channel, ts=msg.ts
+    ):
+        return
+    question = _question(msg, person)
+    if not question.text:
+        poster.post(msg.channel, text_message(HELP), thread_ts=question.reply_thread)
+        return
+    if not services.limiter.allow(f"{person.team_id}:{person.user_id}"):
+        poster.post(msg.channel, text_message(RATE_LIMITED), thread_ts=question.reply_thread)
+        return
+    waiting = services.workers.waiting()
+    status = STATUS if not waiting else f"is answering {waiting} question(s) ahead of yours…"
+    placeholder: str | None = None
+    if not poster.status(msg.channel, question.status_thread, status, loading=LOADING):
+        placeholder = poster.post(msg.channel, _placeholder(waiting), thread_ts=question.reply_thread)
+        if placeholder is None:
+            return  # Slack refused the post (logged); posting again would be a blind retry
+    if services.workers.submit(lambda: answer_question(question, poster, services, placeholder)) is None:
+        poster.reply(msg.channel, text_message(BUSY), thread_ts=question.reply_thread, replace=placeholder)
+
+
+def _question(msg: MessageEvent, person: Person) -> Question:
+    if msg.is_dm:
+        reply_thread = msg.thread_ts  # in the assistant / agent view, DMs are threads
+        key = f"im:{msg.channel}:{msg.thread_ts or '-'}:{person.user_id}"
+    else:
+        reply_thread = msg.thread_ts or msg.ts
+        key = f"thread:{msg.channel}:{reply_thread}:{person.user_id}"
+    return Question(
+        text=msg.question(),
+        person=person,
+        channel=msg.channel,
+        reply_thread=reply_thread,
+        status_thread=msg.thread_ts or msg.ts,
+        conversation_key=key,
+        assistant_thread=msg.is_dm and msg.thread_ts is not None,
+    )
+
+
+def _placeholder(waiting: int) -> Message:
+    text = (
+        f"You're in a queue: {waiting} question(s) ahead of yours. I'll answer here shortly."
+        if waiting
+        else "Checking the catalogue…"
+    )
+    return text, [context(f":hourglass_flowing_sand: {text}")]
+
+
+def answer_question(question: Question, poster: Poster, services: Services, placeholder: str | None) -> None:
+    """Compose the answer and deliver it; an apology, never silence, if anything fails."""
+    answer: Answer | None = None
+    try:
+        answer, answer_id = ask(question.text, question.person, question.conversation_key, question.channel, services)
+        message = answer_message(answer, answer_id=answer_id)
+    except Exception as exc:  # noqa: BLE001 - a fixed apology to the person, the error to the log
+        log_failure("answering failed", exc)
+        message = text_message(APOLOGY)
+    channel, thread = question.channel, question.reply_thread
+    delivered = poster.reply(channel, message, thread_ts=thread, replace=placeholder)
+    if not delivered and answer is not None:
+        # Slack refused the blocks: the same answer as plain text, else the apology.
+        delivered = poster.reply(channel, text_message(render(answer)), thread_ts=thread, replace=placeholder)
+        if not delivered:
+            delivered = poster.reply(channel, text_message(APOLOGY), thread_ts=thread, replace=placeholder)
+    if thread != question.status_thread or not delivered:
+        poster.status(channel, question.status_thread, "")  # our reply went elsewhere: clear it
+    if delivered and thread is not None and not question.assistant_thread:
+        joined_thread(services.engine, channel, thread)
+    if delivered and question.assistant_thread and answer is not None and thread is not None:
+        poster.title(channel, thread, clip(question.text.replace("\n", " "), TITLE))
+
+
+def ask(text: str, person: Person, key: str, channel: str, services: Services) -> tuple[Answer, str]:
+    """Answer `text` for `person` in their own conversation `key`; keep the turn and the answer."""
+    engine = services.engine
+    conversation = load_conversation(engine, key)
+    if conversation.profile is None:
+        conversation.profile = profile_of(saved_profile(engine, team_id=person.team_id, user_id=person.user_id))
+    before = conversation.turns[-1] if conversation.turns else None
+    answer = services.pathfinder.ask(text, conversation=conversation)
+    if conversation.turns and conversation.turns[-1] is not before:  # refusals add no turn
+        save_turn(engine, key=key, team_id=person.team_id, user_id=person.user_id, conversation=conversation)
+    answer_id = secrets.token_hex(8)
+    remember_answer(engine, answer, answer_id=answer_id, team_id=person.team_id, user_id=person.user_id, channel=channel)
+    return answer, answer_id
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """An error's class and where it happened; never its message (which may quote a person)."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    where = " <- ".join(f"{f.name}:{f.lineno}" for f in reversed(frames))
+    log.error("%s: %s at %s", what, exc.__class__.__name__, where)

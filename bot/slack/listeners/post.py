@@ -1,0 +1,165 @@
+"""The one set of ways Pathfinder speaks in Slack: post, update, status, DM, file, and the
+apology when work after the ack fails. Each returns whether Slack took it, logs only the error
+code (never text or people), and never raises: the caller decides what a failure means (an
+apology, no audit entry), and no exception ever reaches a person."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks.common import Block, text_message
+
+log = logging.getLogger(__name__)
+
+Message = tuple[str, list[Block]]
+APOLOGY = "Sorry, something went wrong on my side while answering. Please ask me again in a minute."
+STATUS = "is thinking…"
+LOADING = [
+    "Reading your question…",
+    "Checking eligibility, criterion by criterion…",
+    "Looking up sources and review dates…",
+]
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or "error")
+    return exc.__class__.__name__
+
+
+class Poster:
+    """Speaks through one WebClient."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> str | None:
+        """Post a message; its ts, or None if Slack refused it."""
+        text, blocks = message
+        try:
+            response = self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+            )
+        except Exception as exc:  # noqa: BLE001 - SlackApiError or a dropped connection
+            log.warning("chat.postMessage failed: %s", _error(exc))
+            return None
+        return str(response.get("ts")) if response.get("ts") else None
+
+    def update(self, channel: str, ts: str, message: Message) -> bool:
+        text, blocks = message
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("chat.update failed: %s", _error(exc))
+            return False
+        return True
+
+    def reply(self, channel: str, message: Message, *, thread_ts: str | None, replace: str | None) -> bool:
+        """Replace the placeholder `replace` if there is one, else post (in `thread_ts`). If the
+        update fails, post instead: a reply nobody sees is worse than a stale placeholder."""
+        if replace is not None and self.update(channel, replace, message):
+            return True
+        return self.post(channel, message, thread_ts=thread_ts) is not None
+
+    def status(self, channel: str, thread_ts: str, text: str = STATUS, *, loading: list[str] | None = None) -> bool:
+        """The "is thinking…" status under the app's name (cleared by the app's next message in the
+        thread, by an empty status, or by Slack after two minutes). False where Slack refuses it."""
+        try:
+            self.client.assistant_threads_setStatus(
+                channel_id=channel,
+                thread_ts=thread_ts,
+                status=text,
+                loading_messages=loading if text else None,
+            )
+        except Exception as exc:  # noqa: BLE001
+            log.info("assistant.threads.setStatus unavailable: %s", _error(exc))
+            return False
+        return True
+
+    def prompts(self, channel: str, prompts: list[dict[str, str]], *, thread_ts: str | None = None, title: str | None = None) -> bool:
+        try:
+            self.client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel, thread_ts=thread_ts, prompts=prompts[:4], title=title
+            )
+        except Exception as exc:  # noqa: BLE001
+            log.info("assistant.threads.setSuggestedPrompts failed: %s", _error(exc))
+            return False
+        return True
+
+    def title(self, channel: str, thread_ts: str, title: str) -> bool:
+        try:
+            self.client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title)
+        except Exception as exc:  # noqa: BLE001
+            log.info("assistant.threads.setTitle failed: %s", _error(exc))
+            return False
+        return True
+
+    def dm_channel(self, user_id: str) -> str | None:
+        try:
+            return str(self.client.conversations_open(users=user_id)["channel"]["id"])
+        except Exception as exc:  # noqa: BLE001
+            log.warning("conversations.open failed: %s", _error(exc))
+            return None
+
+    def dm(self, user_id: str, text: str) -> bool:
+        channel = self.dm_channel(user_id)
+        return channel is not None and self.post(channel, text_message(text)) is not None
+
+    def ephemeral(self, channel: str, user_id: str, text: str) -> bool:
+        message, blocks = text_message(text)
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user_id, text=message, blocks=blocks)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("chat.postEphemeral failed: %s", _error(exc))
+            return False
+        return True
+
+    def tell(self, body: dict[str, Any], user_id: str, text: str) -> bool:
+        """Tell the person who clicked something, where they clicked it: privately in the channel,
+        else (App Home, modals) in our DM."""
+        channel = (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else None
+        if channel and self.ephemeral(str(channel), user_id, text):
+            return True
+        return self.dm(user_id, text)
+
+    def dm_file(self, user_id: str, *, content: str, filename: str, title: str, comment: str) -> bool:
+        """A file in the person's DM; True only once Slack has it."""
+        channel = self.dm_channel(user_id)
+        if channel is None:
+            return False
+        try:
+            self.client.files_upload_v2(
+                channel=channel, content=content, filename=filename, title=title, initial_comment=comment
+            )
+        except Exception as exc:  # noqa: BLE001
+            log.warning("file upload failed: %s", _error(exc))
+            return False
+        return True
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
+        try:
+            self.client.views_open(trigger_id=trigger_id, view=view)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("views.open failed: %s", _error(exc))
+            return False
+        return True
+
+    def update_view(self, view_id: str, view: dict[str, Any], *, hash_: str | None = None) -> bool:
+        try:
+            self.client.views_update(view_id=view_id, view=view, hash=hash_)
+        except Exception as exc:  # noqa: BLE001
+            log.info("views.update failed: %s", _error(exc))
+            return False
+        return True
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> bool:
+        try:
+            self.client.views_publish(user_id=user_id, view=view)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("views.publish failed: %s", _error(exc))
+            return False
+        return True
