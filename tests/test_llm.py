@@ -7,6 +7,7 @@ the person; nothing of ours is mocked.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 
@@ -108,7 +109,7 @@ def test_transient_errors_are_retried_then_answered(
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "hang"])
+@pytest.mark.parametrize("fault", ["429", "500", "hang", "trickle"])
 def test_persistent_failure_stops_at_three_attempts_and_falls_back(
     sqlite_engine: Engine, fake: FakeOpenAI, offline: Pathfinder, fault: str
 ) -> None:
@@ -336,3 +337,66 @@ def test_eval_scores_with_a_shuffling_model_are_no_worse_than_offline(
     assert with_llm.must_not_violations <= base.must_not_violations
     assert with_llm.refusal_accuracy >= base.refusal_accuracy
     assert with_llm.region_accuracy >= base.region_accuracy
+
+
+SLOW_FAULTS = ["trickle", "slow_stream", "slow_body", "slow_headers"]
+
+
+@pytest.mark.parametrize("fault", SLOW_FAULTS)
+def test_a_slow_response_is_cut_off_at_the_overall_deadline(
+    sqlite_engine: Engine, fake: FakeOpenAI, offline: Pathfinder, fault: str
+) -> None:
+    fake.hang_seconds = 60
+    fake.script("ok", default=fault)
+    service = make_service(sqlite_engine, fake, timeout=20.0, deadline=2.5)
+    assert service.ask(NURSE).responder == "openai"  # warm: the catalogue snapshot is built
+    started = time.monotonic()
+    answer = service.ask(NURSE)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5 + 0.3, f"{fault}: {elapsed:.2f} s"
+    assert answer.responder == "offline-fallback"
+    assert answer.fallback_reason == "unavailable"
+    assert answer.answer == offline.ask(NURSE).answer
+    # What was abandoned is closed: the worker thread ends, and the server sees the hang-up on
+    # its next write. (Headers still trickling can't be cut, as no socket is in hand yet: that
+    # worker ends with them, ~1 s later here; the caller never waits for it.)
+    assert _attempt_threads_gone(within=0.5 if fault != "slow_headers" else 2.0)
+    if fault in ("trickle", "slow_stream"):
+        # A write to a closed peer succeeds once (the reply is a reset): the server knows on the
+        # write after that.
+        slowest = started + 2.5 + 2 * fake.gap_seconds + 0.5
+        while fake.requests[-1].hung_up_at is None and time.monotonic() < slowest:
+            time.sleep(0.05)
+        hung_up = fake.requests[-1].hung_up_at
+        assert hung_up is not None and hung_up < slowest
+
+
+def _attempt_threads_gone(*, within: float) -> bool:
+    end = time.monotonic() + within
+    while any(t.name == "pathfinder-llm-attempt" for t in threading.enumerate()):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_workers_left_by_a_stuck_server_are_capped_so_nothing_piles_up(
+    sqlite_engine: Engine, fake: FakeOpenAI
+) -> None:
+    fake.trickle_seconds = 0.5  # headers one byte each half second: no socket to cut for ~40 s
+    fake.script("ok", default="slow_headers")
+    model = OpenAIChatModel(
+        model="fake-model", api_key="test", base_url=fake.url, max_attempts=1, max_in_flight=1
+    )
+    service = Pathfinder(
+        sqlite_engine, today=lambda: TODAY, responder=ModelResponder(model, deadline_s=1.0)
+    )
+    service.ask(NURSE)  # warm
+    for _ in range(2):
+        started = time.monotonic()
+        answer = service.ask(NURSE)
+        assert time.monotonic() - started < 1.0 + 0.3
+        assert answer.responder == "offline-fallback"
+    # The first stuck worker holds the only slot: the second call opened no thread, no socket.
+    assert fake.attempts == 2
+    assert sum(t.name == "pathfinder-llm-attempt" for t in threading.enumerate()) == 1
