@@ -78,6 +78,26 @@ def test_only_grounded_sentences_survive(sentence: str, ok: bool) -> None:
     assert GROUNDING.sentence_ok(neutralise(sentence)) is ok
 
 
+def test_a_real_name_that_starts_with_its_kind_is_not_taken_for_an_invented_one() -> None:
+    grounding = Grounding(
+        urls=[],
+        facts_text=[],
+        names=["Fellowship in Clinical AI", "Certificate of Equivalence", "Topol Digital Fellowship"],
+    )
+    for sentence in (
+        "The Fellowship in Clinical AI could suit you.",
+        "Consider the Certificate of Equivalence instead.",
+        "The Topol Digital Fellowship gives you protected time.",
+    ):
+        assert grounding.why_dropped(sentence) is None, sentence
+    for sentence in (
+        "The Fellowship in Quantum AI could suit you.",
+        "The NHS Quantum AI Academy Programme is ideal.",
+        "The Clinical AI Fellowship is ideal.",
+    ):
+        assert grounding.why_dropped(sentence) == "programme", sentence
+
+
 def test_prompt_leak_is_detected_by_canary_or_by_repeated_instructions() -> None:
     system = load_prompt("answer").render_system(canary="PF-abc123")
     assert leaks_prompt("sure: PF-abc123", system_prompt=system, canary="PF-abc123")
@@ -365,14 +385,18 @@ def test_no_organisation_alias_or_town_the_asker_names_is_taken_for_a_person(
         assert grounding.people(f"Since you work at {name}, this could suit you.") == [], name
 
 
-def test_no_programme_on_the_table_is_taken_for_a_person(bundle: CatalogueBundle) -> None:
+def test_no_programme_on_the_table_is_dropped_for_its_own_name(bundle: CatalogueBundle) -> None:
     for p in bundle.programmes:
         grounding = Grounding(
             urls=[], facts_text=[f.text for _, f in p.named_facts()], names=[p.name, *p.aliases]
         )
         for name in (p.name, *p.aliases):
-            for sentence in (f"The {name} could suit you.", f"You could look at {name} next."):
-                assert grounding.people(sentence) == [], sentence
+            for sentence in (
+                f"The {name} could suit you.",
+                f"{name} could suit you.",
+                f"You could look at {name} next.",
+            ):
+                assert grounding.why_dropped(sentence) is None, sentence
 
 
 @given(

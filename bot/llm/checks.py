@@ -112,6 +112,15 @@ class Grounding:
             " ".join(words[i:]) in name for i in range(len(words) - 1) for name in self.names
         )
 
+    def _name_starts_in(self, sentence: str, match: re.Match[str]) -> bool:
+        """A real name that begins inside the match and runs on: "The Fellowship in Clinical AI"."""
+        words = _norm(sentence[match.start(1) :]).split()
+        for i in range(len(_norm(match.group(1)).split())):
+            rest = " ".join(words[i:]) + " "
+            if any(rest.startswith(n + " ") for n in self.names if len(n.split()) >= 2):
+                return True
+        return False
+
     def why_dropped(self, sentence: str) -> str | None:
         """The rule a sentence breaks (contact, link, date, amount, number, programme, process,
         others, person), or None if it may be shown."""
@@ -128,8 +137,9 @@ class Grounding:
             return "number"
         if any(w.lower() not in self.number_words for w in NUMBER_WORDS.findall(bare)):
             return "number"
-        if not all(self._known_name(name) for name in PROGRAMME_LIKE.findall(sentence)):
-            return "programme"
+        for m in PROGRAMME_LIKE.finditer(sentence):
+            if not (self._known_name(m.group(1)) or self._name_starts_in(sentence, m)):
+                return "programme"
         if claims_process(sentence):
             return "process"
         if speaks_of_others(sentence):
