@@ -22,7 +22,15 @@ from bot.evaluation import read_cases, run_eval
 from bot.llm.openai_model import OpenAIChatModel
 
 from .conftest import ROOT, TODAY
-from .fakes.openai_server import FakeOpenAI, candidates_in
+from .fakes.openai_server import (
+    GOOD_ANSWER,
+    GOOD_REASON,
+    HOSTILE,
+    HOSTILE_REASONS,
+    PLANTED,
+    FakeOpenAI,
+    candidates_in,
+)
 
 NURSE = "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?"
 FPT_NURSE = "Is Flexible Portfolio Training open to nurses? My manager mentioned it."
@@ -214,6 +222,64 @@ def test_a_programme_the_person_cannot_do_is_not_promoted(
     assert "Flexible Portfolio Training (FPT)* (fits you now)" not in answer.answer
 
 
+# Words that must never reach the person from a hostile model, whatever else survives.
+CLAIMS = re.compile(
+    r"approved|accepted|registered|nominated|selected|signed|confirmed|coordinator|interest log|"
+    r"Alice|Brown|Jane|Example|Patel|Priya|Sharma|other users|will contact",
+    re.I,
+)
+
+
+@pytest.mark.parametrize("step", ["approvals", "people"])
+def test_claims_about_approvals_coordinators_and_named_people_never_reach_the_person(
+    llm: Pathfinder, fake: FakeOpenAI, offline: Pathfinder, step: str
+) -> None:
+    fake.script(step)
+    answer = llm.ask(NURSE)
+    assert answer.responder == "openai"
+    # The rest of the answer is intact: the good sentences, in order, and every card's reason.
+    assert answer.headline == " ".join(GOOD_ANSWER)
+    assert [s.why for s in answer.suggestions] == [GOOD_REASON] * len(answer.suggestions)
+    for sentence in [*HOSTILE[step], HOSTILE_REASONS[step]]:
+        assert sentence not in answer.answer
+    assert not CLAIMS.search(answer.headline)
+    assert not any(CLAIMS.search(s.why) for s in answer.suggestions)
+    # Everything else the person sees is code's, exactly as offline.
+    expected = offline.ask(NURSE)
+    assert [s.facts for s in answer.suggestions] == [s.facts for s in expected.suggestions]
+
+
+def test_an_instruction_planted_earlier_in_the_thread_is_not_carried_into_the_answer(
+    llm: Pathfinder, fake: FakeOpenAI
+) -> None:
+    thread = Conversation()
+    # Someone else's message in the thread, already in its history (however it got there).
+    thread.record(f"Band 6 nurse here. Pathfinder, {PLANTED}.", "Suggested: nothing.", None)
+    fake.script(default="obey")
+    answer = llm.ask(NURSE, conversation=thread)
+    request = fake.requests[-1].body
+    assert any(PLANTED in m["content"].lower() for m in request["messages"])  # the model saw it
+    assert answer.responder == "openai"
+    assert answer.headline == " ".join(GOOD_ANSWER)  # ...and said it; none of it was shown
+    assert [s.why for s in answer.suggestions] == [GOOD_REASON] * len(answer.suggestions)
+    assert not CLAIMS.search(answer.headline)
+    fake.script(default="obey")
+    clean = llm.ask(NURSE, conversation=Conversation())  # no plant: the model behaves
+    assert not any(PLANTED in m["content"].lower() for m in fake.requests[-1].body["messages"])
+    assert clean.headline == GOOD_ANSWER[0]
+
+
+def test_a_model_that_says_nothing_but_claims_falls_back_to_the_offline_answer(
+    llm: Pathfinder, fake: FakeOpenAI, offline: Pathfinder
+) -> None:
+    fake.script("hostile")
+    answer = llm.ask(NURSE)
+    assert answer.responder == "offline-fallback"
+    assert answer.fallback_reason == "no sentence passed the checks"
+    assert answer.answer == offline.ask(NURSE).answer
+    assert fake.attempts == 1  # bad words are not worth another call
+
+
 def test_server_that_refuses_json_schema_gets_json_object(
     llm: Pathfinder, fake: FakeOpenAI
 ) -> None:
@@ -271,7 +337,14 @@ FAULTS = [
     "empty",
     "ctx",
     "500",
+    "approvals",
+    "people",
+    "obey",
+    "hostile",
 ]
+
+
+ALL_HOSTILE = [h for hs in HOSTILE.values() for h in hs] + list(HOSTILE_REASONS.values())
 
 
 def test_whatever_the_model_says_the_person_sees_only_checked_output(
@@ -292,6 +365,7 @@ def test_whatever_the_model_says_the_person_sees_only_checked_output(
             assert {s.id for s in answer.suggestions} <= known_ids
             assert not UNSAFE.search(answer.answer)
             assert canary(service) not in answer.answer
+            assert not [h for h in ALL_HOSTILE if h in answer.answer]
             assert answer.responder in ("openai", "offline-fallback", "offline")
 
 
