@@ -76,7 +76,7 @@ def test_good_answer_uses_the_model_phrasing_and_the_catalogue_facts(
     fake.script("ok")
     answer = llm.ask(NURSE)
     assert answer.responder == "openai"
-    assert answer.prompt_version == "answer@3"
+    assert answer.prompt_version == "answer@4"
     assert answer.answer.startswith("Here are the routes that fit what you told me.")
     offline_answer = offline.ask(NURSE)
     assert [s.id for s in answer.suggestions] == [s.id for s in offline_answer.suggestions]
