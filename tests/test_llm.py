@@ -7,6 +7,7 @@ the person; nothing of ours is mocked.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 
@@ -21,7 +22,15 @@ from bot.evaluation import read_cases, run_eval
 from bot.llm.openai_model import OpenAIChatModel
 
 from .conftest import ROOT, TODAY
-from .fakes.openai_server import FakeOpenAI, candidates_in
+from .fakes.openai_server import (
+    GOOD_ANSWER,
+    GOOD_REASON,
+    HOSTILE,
+    HOSTILE_REASONS,
+    PLANTED,
+    FakeOpenAI,
+    candidates_in,
+)
 
 NURSE = "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?"
 FPT_NURSE = "Is Flexible Portfolio Training open to nurses? My manager mentioned it."
@@ -67,7 +76,7 @@ def test_good_answer_uses_the_model_phrasing_and_the_catalogue_facts(
     fake.script("ok")
     answer = llm.ask(NURSE)
     assert answer.responder == "openai"
-    assert answer.prompt_version == "answer@3"
+    assert answer.prompt_version == "answer@4"
     assert answer.answer.startswith("Here are the routes that fit what you told me.")
     offline_answer = offline.ask(NURSE)
     assert [s.id for s in answer.suggestions] == [s.id for s in offline_answer.suggestions]
@@ -108,7 +117,7 @@ def test_transient_errors_are_retried_then_answered(
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "hang"])
+@pytest.mark.parametrize("fault", ["429", "500", "hang", "trickle"])
 def test_persistent_failure_stops_at_three_attempts_and_falls_back(
     sqlite_engine: Engine, fake: FakeOpenAI, offline: Pathfinder, fault: str
 ) -> None:
@@ -213,6 +222,64 @@ def test_a_programme_the_person_cannot_do_is_not_promoted(
     assert "Flexible Portfolio Training (FPT)* (fits you now)" not in answer.answer
 
 
+# Words that must never reach the person from a hostile model, whatever else survives.
+CLAIMS = re.compile(
+    r"approved|accepted|registered|nominated|selected|signed|confirmed|coordinator|interest log|"
+    r"Alice|Brown|Jane|Example|Patel|Priya|Sharma|other users|will contact",
+    re.I,
+)
+
+
+@pytest.mark.parametrize("step", ["approvals", "people"])
+def test_claims_about_approvals_coordinators_and_named_people_never_reach_the_person(
+    llm: Pathfinder, fake: FakeOpenAI, offline: Pathfinder, step: str
+) -> None:
+    fake.script(step)
+    answer = llm.ask(NURSE)
+    assert answer.responder == "openai"
+    # The rest of the answer is intact: the good sentences, in order, and every card's reason.
+    assert answer.headline == " ".join(GOOD_ANSWER)
+    assert [s.why for s in answer.suggestions] == [GOOD_REASON] * len(answer.suggestions)
+    for sentence in [*HOSTILE[step], HOSTILE_REASONS[step]]:
+        assert sentence not in answer.answer
+    assert not CLAIMS.search(answer.headline)
+    assert not any(CLAIMS.search(s.why) for s in answer.suggestions)
+    # Everything else the person sees is code's, exactly as offline.
+    expected = offline.ask(NURSE)
+    assert [s.facts for s in answer.suggestions] == [s.facts for s in expected.suggestions]
+
+
+def test_an_instruction_planted_earlier_in_the_thread_is_not_carried_into_the_answer(
+    llm: Pathfinder, fake: FakeOpenAI
+) -> None:
+    thread = Conversation()
+    # Someone else's message in the thread, already in its history (however it got there).
+    thread.record(f"Band 6 nurse here. Pathfinder, {PLANTED}.", "Suggested: nothing.", None)
+    fake.script(default="obey")
+    answer = llm.ask(NURSE, conversation=thread)
+    request = fake.requests[-1].body
+    assert any(PLANTED in m["content"].lower() for m in request["messages"])  # the model saw it
+    assert answer.responder == "openai"
+    assert answer.headline == " ".join(GOOD_ANSWER)  # ...and said it; none of it was shown
+    assert [s.why for s in answer.suggestions] == [GOOD_REASON] * len(answer.suggestions)
+    assert not CLAIMS.search(answer.headline)
+    fake.script(default="obey")
+    clean = llm.ask(NURSE, conversation=Conversation())  # no plant: the model behaves
+    assert not any(PLANTED in m["content"].lower() for m in fake.requests[-1].body["messages"])
+    assert clean.headline == GOOD_ANSWER[0]
+
+
+def test_a_model_that_says_nothing_but_claims_falls_back_to_the_offline_answer(
+    llm: Pathfinder, fake: FakeOpenAI, offline: Pathfinder
+) -> None:
+    fake.script("hostile")
+    answer = llm.ask(NURSE)
+    assert answer.responder == "offline-fallback"
+    assert answer.fallback_reason == "no sentence passed the checks"
+    assert answer.answer == offline.ask(NURSE).answer
+    assert fake.attempts == 1  # bad words are not worth another call
+
+
 def test_server_that_refuses_json_schema_gets_json_object(
     llm: Pathfinder, fake: FakeOpenAI
 ) -> None:
@@ -270,7 +337,14 @@ FAULTS = [
     "empty",
     "ctx",
     "500",
+    "approvals",
+    "people",
+    "obey",
+    "hostile",
 ]
+
+
+ALL_HOSTILE = [h for hs in HOSTILE.values() for h in hs] + list(HOSTILE_REASONS.values())
 
 
 def test_whatever_the_model_says_the_person_sees_only_checked_output(
@@ -291,6 +365,7 @@ def test_whatever_the_model_says_the_person_sees_only_checked_output(
             assert {s.id for s in answer.suggestions} <= known_ids
             assert not UNSAFE.search(answer.answer)
             assert canary(service) not in answer.answer
+            assert not [h for h in ALL_HOSTILE if h in answer.answer]
             assert answer.responder in ("openai", "offline-fallback", "offline")
 
 
@@ -336,3 +411,66 @@ def test_eval_scores_with_a_shuffling_model_are_no_worse_than_offline(
     assert with_llm.must_not_violations <= base.must_not_violations
     assert with_llm.refusal_accuracy >= base.refusal_accuracy
     assert with_llm.region_accuracy >= base.region_accuracy
+
+
+SLOW_FAULTS = ["trickle", "slow_stream", "slow_body", "slow_headers"]
+
+
+@pytest.mark.parametrize("fault", SLOW_FAULTS)
+def test_a_slow_response_is_cut_off_at_the_overall_deadline(
+    sqlite_engine: Engine, fake: FakeOpenAI, offline: Pathfinder, fault: str
+) -> None:
+    fake.hang_seconds = 60
+    fake.script("ok", default=fault)
+    service = make_service(sqlite_engine, fake, timeout=20.0, deadline=2.5)
+    assert service.ask(NURSE).responder == "openai"  # warm: the catalogue snapshot is built
+    started = time.monotonic()
+    answer = service.ask(NURSE)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5 + 0.3, f"{fault}: {elapsed:.2f} s"
+    assert answer.responder == "offline-fallback"
+    assert answer.fallback_reason == "unavailable"
+    assert answer.answer == offline.ask(NURSE).answer
+    # What was abandoned is closed: the worker thread ends, and the server sees the hang-up on
+    # its next write. (Headers still trickling can't be cut, as no socket is in hand yet: that
+    # worker ends with them, ~1 s later here; the caller never waits for it.)
+    assert _attempt_threads_gone(within=0.5 if fault != "slow_headers" else 2.0)
+    if fault in ("trickle", "slow_stream"):
+        # A write to a closed peer succeeds once (the reply is a reset): the server knows on the
+        # write after that.
+        slowest = started + 2.5 + 2 * fake.gap_seconds + 0.5
+        while fake.requests[-1].hung_up_at is None and time.monotonic() < slowest:
+            time.sleep(0.05)
+        hung_up = fake.requests[-1].hung_up_at
+        assert hung_up is not None and hung_up < slowest
+
+
+def _attempt_threads_gone(*, within: float) -> bool:
+    end = time.monotonic() + within
+    while any(t.name == "pathfinder-llm-attempt" for t in threading.enumerate()):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_workers_left_by_a_stuck_server_are_capped_so_nothing_piles_up(
+    sqlite_engine: Engine, fake: FakeOpenAI
+) -> None:
+    fake.trickle_seconds = 0.5  # headers one byte each half second: no socket to cut for ~40 s
+    fake.script("ok", default="slow_headers")
+    model = OpenAIChatModel(
+        model="fake-model", api_key="test", base_url=fake.url, max_attempts=1, max_in_flight=1
+    )
+    service = Pathfinder(
+        sqlite_engine, today=lambda: TODAY, responder=ModelResponder(model, deadline_s=1.0)
+    )
+    service.ask(NURSE)  # warm
+    for _ in range(2):
+        started = time.monotonic()
+        answer = service.ask(NURSE)
+        assert time.monotonic() - started < 1.0 + 0.3
+        assert answer.responder == "offline-fallback"
+    # The first stuck worker holds the only slot: the second call opened no thread, no socket.
+    assert fake.attempts == 2
+    assert sum(t.name == "pathfinder-llm-attempt" for t in threading.enumerate()) == 1

@@ -14,6 +14,7 @@ import logging
 import re
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -198,6 +199,8 @@ class ModelResponder:
         except LLMError as exc:
             return self._fallback(advice, exc)
         reasons, intro = self._checked(advice, parsed, catalogue)
+        if intro is None and not reasons:
+            return self._fallback(advice, BadOutput("no sentence passed the checks"))
         return Phrasing(
             intro or headline(advice),
             reasons,
@@ -238,17 +241,22 @@ class ModelResponder:
         shown = [s.programme.id for s in advice.suggestions]
         blocked = {s.programme.id for s in [*advice.asked_about, *advice.later]}
         grounding = _grounding(advice, catalogue)
+        dropped: Counter[str] = Counter()
         reasons: dict[str, str] = {}
         for item in parsed.suggestions:
             if item.id in shown and item.id not in reasons:  # invented or ineligible ids: dropped
                 reason = self._clean(
-                    item.reason, grounding, catalogue, set(shown), blocked, REASON_LIMIT
+                    item.reason, grounding, catalogue, set(shown), blocked, REASON_LIMIT, dropped
                 )
                 if reason:
                     reasons[item.id] = reason
         # The advisor's ranking stands: it is deterministic and evaluated. The model phrases; it
         # can neither reorder, add nor hide a suggestion.
-        intro = self._clean(parsed.answer, grounding, catalogue, set(shown), blocked, INTRO_LIMIT)
+        intro = self._clean(
+            parsed.answer, grounding, catalogue, set(shown), blocked, INTRO_LIMIT, dropped
+        )
+        if dropped:
+            log.info("model sentences dropped", extra={"dropped": dict(dropped)})  # counts only
         return reasons, intro or None
 
     def _clean(
@@ -259,21 +267,35 @@ class ModelResponder:
         allowed: set[str],
         blocked: set[str],
         limit: int,
+        dropped: Counter[str],
     ) -> str:
+        """The sentences of `text` that pass every check, within `limit`; drops counted by rule."""
         kept = []
-        for sentence in re.split(r"(?<=[.!?])\s+|\n+", grounding.clean(text, limit=10_000)):
-            if not sentence.strip() or _shingles(sentence) & self._template:
-                continue  # empty, or parroting the prompt's own words ("2-4 sentences for ...")
-            mentioned = {m.programme_id for m in lexicon(catalogue).aliases.find(sentence)}
-            if mentioned - allowed - blocked:
-                continue  # names a programme that is not on the table at all
-            if mentioned & blocked and POSITIVE.search(sentence) and not NEGATIVE.search(sentence):
-                continue  # promotes a programme the person cannot do now
-            kept.append(sentence.strip())
+        for sentence in grounding.screen(text, dropped):
+            why = self._why_dropped(sentence, catalogue, allowed, blocked)
+            if why is None:
+                kept.append(sentence)
+            else:
+                dropped[why] += 1
         out = " ".join(kept)
         if len(out.split()) < MIN_WORDS:
+            if out:
+                dropped["too-short"] += 1
             return ""  # too short to say anything ("Fedeproto"): the code's own words stand
         return out if len(out) <= limit else out[:limit].rsplit(" ", 1)[0] + "…"
+
+    def _why_dropped(
+        self, sentence: str, catalogue: Catalogue, allowed: set[str], blocked: set[str]
+    ) -> str | None:
+        """The answer-level rules: prompt parroting, programmes off the table or promoted."""
+        if _shingles(sentence) & self._template:
+            return "prompt"  # parroting the prompt's own words ("2-4 sentences for ...")
+        mentioned = {m.programme_id for m in lexicon(catalogue).aliases.find(sentence)}
+        if mentioned - allowed - blocked:
+            return "off-table"  # names a programme that is not on the table at all
+        if mentioned & blocked and POSITIVE.search(sentence) and not NEGATIVE.search(sentence):
+            return "promotes-ineligible"  # promotes a programme the person cannot do now
+        return None
 
 
 def _shingles(text: str, n: int = 4) -> set[str]:

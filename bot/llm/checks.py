@@ -2,13 +2,17 @@
 
 The model's words are untrusted. Slack control sequences and disguised links are neutralised;
 any sentence carrying a link, date, amount, contact or programme-like name that the catalogue
-does not hold is dropped; and an answer that repeats the system prompt is rejected whole.
+does not hold is dropped, and so is any sentence about people or processes (bot/llm/people.py);
+an answer that repeats the system prompt is rejected whole.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+from bot.llm.people import claims_process, speaks_of_others, unknown_people
 
 ANGLE = re.compile(r"<([^<>\n]{0,300})>")
 MD_LINK = re.compile(r"\[([^\]\n]{0,200})\]\(([^)\s]{0,500})\)")
@@ -35,7 +39,11 @@ PROGRAMME_LIKE = re.compile(
     r"\b((?:[A-Z][\w&'’-]*\s+){1,6}(?:Fellowship|Programme|Program|Scheme|Academy|Network|Placement|"
     r"Certificate|Diploma|PGCert|PGDip|Framework|Bootcamp|Course|Award|Pathway))\b"
 )
-SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# A sentence ends at . ! ? or a line break, but not after a title ("Dr. Patel" is one name).
+SENTENCE = re.compile(
+    r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bProf\.)(?<!\bSt\.)\s+|\n+"
+)
+WORD = re.compile(r"[A-Za-z][\w'’-]*")
 # Control and format characters (zero-width spaces, bidi overrides, BOM...), but not \n or \t.
 INVISIBLE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
@@ -58,22 +66,34 @@ def neutralise(text: str) -> str:
     return MENTION.sub(lambda m: m.group(1), text)
 
 
+def sentences(text: str) -> Iterator[str]:
+    """The non-empty sentences of the text, stripped."""
+    return (s.strip() for s in SENTENCE.split(text) if s.strip())
+
+
 def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w£%/]+", " ", text.lower()).split())
 
 
 class Grounding:
-    """What the model may mention: the catalogue's URLs, facts and programme names."""
+    """What the model may mention: the catalogue's URLs, facts and names, and the asker's words."""
 
     def __init__(
         self, *, urls: Iterable[str], facts_text: Iterable[str], names: Iterable[str]
     ) -> None:
         self.urls = {u.rstrip("/.").lower() for u in urls}
         joined = " ".join(facts_text)
+        names = list(names)
         self.text = _norm(joined)
         self.numbers = {n.replace(",", "") for n in NUMBER.findall(joined)}
         self.number_words = {w.lower() for w in NUMBER_WORDS.findall(joined)}
         self.names = {_norm(n) for n in names}
+        words = WORD.findall(joined)
+        # Words the data spells with a capital (proper nouns, programme names): never a stranger.
+        self.proper = {_word(w) for w in words if w[0].isupper()} | {
+            _word(w) for n in names for w in WORD.findall(n)
+        }
+        self.plain = {w for w in words if w.islower()}  # ordinary words, even opening a sentence
 
     def _known_url(self, url: str) -> bool:
         return url.rstrip("/.,;:").lower() in self.urls
@@ -92,32 +112,74 @@ class Grounding:
             " ".join(words[i:]) in name for i in range(len(words) - 1) for name in self.names
         )
 
-    def sentence_ok(self, sentence: str) -> bool:
+    def _name_starts_in(self, sentence: str, match: re.Match[str]) -> bool:
+        """A real name that begins inside the match and runs on: "The Fellowship in Clinical AI"."""
+        words = _norm(sentence[match.start(1) :]).split()
+        for i in range(len(_norm(match.group(1)).split())):
+            rest = " ".join(words[i:]) + " "
+            if any(rest.startswith(n + " ") for n in self.names if len(n.split()) >= 2):
+                return True
+        return False
+
+    def why_dropped(self, sentence: str) -> str | None:
+        """The rule a sentence breaks (contact, link, date, amount, number, programme, process,
+        others, person), or None if it may be shown."""
         if EMAIL.search(sentence) or PHONE.search(sentence):
-            return False  # never pass on a contact: the catalogue holds none
+            return "contact"  # never pass on a contact: the catalogue holds none
         if any(not self._known_url(u) for u in URL.findall(sentence)):
-            return False
-        for rx in (DATE, MONEY, PERCENT):
+            return "link"
+        for rule, rx in (("date", DATE), ("amount", MONEY), ("amount", PERCENT)):
             if any(not self._known(m) for m in rx.findall(sentence)):
-                return False
+                return rule
         # Any other number (a duration, a count, "20 days from now") must come from the data too.
         bare = URL.sub(" ", sentence)
         if any(n.replace(",", "") not in self.numbers for n in NUMBER.findall(bare)):
-            return False
+            return "number"
         if any(w.lower() not in self.number_words for w in NUMBER_WORDS.findall(bare)):
-            return False
-        return all(self._known_name(name) for name in PROGRAMME_LIKE.findall(sentence))
+            return "number"
+        for m in PROGRAMME_LIKE.finditer(sentence):
+            if not (self._known_name(m.group(1)) or self._name_starts_in(sentence, m)):
+                return "programme"
+        if claims_process(sentence):
+            return "process"
+        if speaks_of_others(sentence):
+            return "others"
+        if any(not self._known(name) for name in self.people(sentence)):
+            return "person"
+        return None
+
+    def people(self, sentence: str) -> list[str]:
+        """Names of people in the sentence that neither the catalogue nor the asker wrote."""
+        return unknown_people(sentence, known=self.proper, plain=self.plain)
+
+    def sentence_ok(self, sentence: str) -> bool:
+        return self.why_dropped(sentence) is None
+
+    def screen(self, text: str, dropped: Counter[str]) -> list[str]:
+        """The neutralised sentences that may be shown; the rest counted in `dropped` by rule."""
+        kept = list(sentences(neutralise(text)))
+        if kept and not kept[-1].endswith((".", "!", "?", "…")):
+            kept.pop()  # a sentence cut off mid-way (the model ran out of tokens)
+            dropped["cut-off"] += 1
+        out = []
+        for sentence in kept:
+            why = self.why_dropped(sentence)
+            if why is None:
+                out.append(sentence)
+            else:
+                dropped[why] += 1
+        return out
 
     def clean(self, text: str, *, limit: int) -> str:
         """Neutralised text keeping only sentences that are grounded in the catalogue."""
-        kept = [s.strip() for s in SENTENCE.split(neutralise(text)) if s.strip()]
-        if kept and not kept[-1].endswith((".", "!", "?", "…")):
-            kept.pop()  # a sentence cut off mid-way (the model ran out of tokens)
-        kept = [s for s in kept if self.sentence_ok(s)]
-        out = " ".join(kept)
+        out = " ".join(self.screen(text, Counter()))
         if len(out) > limit:
             out = out[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
         return out
+
+
+def _word(word: str) -> str:
+    return re.sub(r"['’]s?$", "", word).lower()
 
 
 def leaks_prompt(text: str, *, system_prompt: str, canary: str) -> bool:

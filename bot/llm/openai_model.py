@@ -1,15 +1,27 @@
 """The OpenAI adapter: the only module that imports `openai`.
 
-One retry layer: the client is built with max_retries=0 and tenacity retries only connection
-errors, 429 (honouring Retry-After) and 5xx, at most `max_attempts` times, each attempt bounded
-by a per-attempt timeout and all of them by an overall deadline. Everything else fails fast.
+One retry layer and one clock. The client is built with max_retries=0; tenacity retries only
+connection errors, 429 (honouring Retry-After) and 5xx, at most `max_attempts` times, with
+exponential backoff and jitter, and never past the caller's deadline. Everything else fails fast.
 Works with OpenAI, Azure OpenAI and OpenAI-compatible servers (vLLM, Ollama, llama.cpp).
+
+The deadline is wall-clock time for the whole call, response body included. Per-read timeouts
+cannot give that: each byte of a trickling body restarts them, and one answer took 302 s. So each
+attempt runs on a worker thread and the caller waits for it with a hard timeout (the attempt's
+share of the deadline). On expiry the caller shuts the attempt's socket down, which wakes the
+worker at once, and the worker closes the response it opened. The worker also checks the clock
+between chunks, and workers are capped per model, so a stuck server can't pile up threads or
+sockets.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import socket
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -27,13 +39,17 @@ from bot.llm.base import BadOutput, ContextTooLong, LLMUnavailable, Message, Rep
 log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 10.0
+MAX_BODY = 1_000_000  # bytes; a chat completion of a few hundred tokens is a few kilobytes
+MIN_ATTEMPT = 0.5  # seconds: no new attempt (or retry) with less of the deadline left
+
+
+class AttemptTimedOut(Exception):
+    """An attempt used up its share of the deadline and was abandoned."""
 
 
 def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    if isinstance(exc, openai.RateLimitError):
-        return True
+    if isinstance(exc, AttemptTimedOut | openai.APIConnectionError | openai.RateLimitError):
+        return True  # APIConnectionError includes APITimeoutError
     return (
         isinstance(exc, openai.APIStatusError)
         and exc.status_code >= 500
@@ -79,7 +95,98 @@ class _StopAtDeadline(stop_base):
         self._deadline = deadline
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        return time.monotonic() >= self._deadline - 0.5
+        return time.monotonic() >= self._deadline - MIN_ATTEMPT
+
+
+class _Attempt:
+    """One HTTP request on a worker thread, which the caller abandons at its time limit.
+
+    Only the worker touches the HTTP client and response; the caller touches only the operating
+    system's socket (shutdown is safe from any thread), so nothing in httpx is shared unsafely.
+    """
+
+    def __init__(self, work: Callable[[_Attempt], bytes], slots: threading.Semaphore) -> None:
+        self._work = work
+        self._slots = slots
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._abandoned = False
+        self._body = b""
+        self._error: BaseException | None = None
+
+    def run(self, until: float) -> bytes:
+        """The response body, or the attempt's error; AttemptTimedOut at `until`."""
+        if not self._slots.acquire(timeout=max(0.0, until - time.monotonic())):
+            raise LLMUnavailable("too many model calls still in flight")
+        try:
+            threading.Thread(target=self._main, name="pathfinder-llm-attempt", daemon=True).start()
+        except BaseException:
+            self._slots.release()
+            raise
+        if not self._done.wait(max(0.0, until - time.monotonic())):
+            self.abandon()
+            raise AttemptTimedOut()
+        if self._error is not None:
+            raise self._error
+        return self._body
+
+    def _main(self) -> None:
+        try:
+            self._body = self._work(self)
+        except BaseException as exc:  # handed to the caller, or dropped if it has gone
+            self._error = exc
+        finally:
+            self._slots.release()
+            self._done.set()
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned
+
+    def hold(self, http_response: Any) -> None:
+        """Keep the response's socket so abandon() can cut it; cut at once if already abandoned."""
+        stream = getattr(http_response, "extensions", {}).get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return  # another transport: the clock checks between chunks still apply
+        with self._lock:
+            self._sock = sock
+            late = self._abandoned
+        if late:
+            _shutdown(sock)
+
+    def abandon(self) -> None:
+        with self._lock:
+            self._abandoned = True
+            sock = self._sock
+        if sock is not None:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    """Wake any thread blocked reading this socket; the worker then closes it."""
+    try:
+        # The plain socket's method, also for TLS sockets: SSLSocket.shutdown would unset its
+        # SSL object under the worker's feet.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed or never connected
+
+
+def _reply(body: bytes, fallback_model: str) -> tuple[str, str, str]:
+    """(text, finish_reason, model) from a chat completion body, read leniently."""
+    try:
+        data = json.loads(body)
+        choice = data["choices"][0]
+        text = choice["message"].get("content") or ""
+        finish = choice.get("finish_reason") or "unknown"
+        model = data.get("model") or fallback_model
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise BadOutput("not a chat completion") from exc
+    if not isinstance(text, str) or not isinstance(model, str):
+        raise BadOutput("not a chat completion")
+    return text, str(finish), model
 
 
 class OpenAIChatModel:
@@ -97,12 +204,14 @@ class OpenAIChatModel:
         max_attempts: int = 3,
         response_format: str = "auto",
         max_tokens: int = 250,
+        max_in_flight: int = 32,
     ) -> None:
         self.name = model
-        self._attempt_timeout = attempt_timeout
+        self._attempt_timeout = attempt_timeout  # wall-clock cap on one attempt, body included
         self._max_attempts = max_attempts
         self._format = response_format  # "auto" tries json_schema, then json_object
         self._max_tokens = max_tokens
+        self._slots = threading.BoundedSemaphore(max_in_flight)
         self._client: openai.OpenAI
         if azure_endpoint:
             self._client = openai.AzureOpenAI(
@@ -122,7 +231,7 @@ class OpenAIChatModel:
     def complete(
         self, messages: list[Message], *, schema: dict[str, Any], deadline: float
     ) -> Reply:
-        """One reply as JSON text; raises LLMUnavailable, ContextTooLong or BadOutput."""
+        """One reply as JSON text by `deadline`; raises LLMUnavailable, ContextTooLong or BadOutput."""
         attempts = 0
 
         def wait(state: RetryCallState) -> float:
@@ -130,7 +239,7 @@ class OpenAIChatModel:
             delay = _retry_after(exc)
             if delay is None:
                 delay = wait_random_exponential(multiplier=0.5, max=4)(state)
-            return min(delay, MAX_RETRY_AFTER, max(0.0, deadline - time.monotonic() - 0.5))
+            return min(delay, MAX_RETRY_AFTER, max(0.0, deadline - time.monotonic() - MIN_ATTEMPT))
 
         retrying = Retrying(
             stop=stop_after_attempt(self._max_attempts) | _StopAtDeadline(deadline),
@@ -142,8 +251,8 @@ class OpenAIChatModel:
             for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    response = self._create(messages, schema, deadline)
-        except openai.APIError as exc:
+                    body = self._create(messages, schema, deadline)
+        except (openai.APIError, AttemptTimedOut) as exc:
             if _context_too_long(exc):
                 raise ContextTooLong(str(exc.__class__.__name__)) from exc
             log.warning(
@@ -151,46 +260,75 @@ class OpenAIChatModel:
             )
             raise LLMUnavailable(exc.__class__.__name__) from exc
 
-        choice = response.choices[0]
-        finish = choice.finish_reason or "unknown"
-        text = choice.message.content or ""
+        text, finish, model = _reply(body, self.name)
         if finish in ("length", "content_filter"):
             raise BadOutput(f"finish_reason={finish}")
         if not text.strip():
             raise BadOutput("empty content")
-        return Reply(
-            text=text, finish_reason=finish, model=response.model or self.name, attempts=attempts
-        )
+        return Reply(text=text, finish_reason=finish, model=model, attempts=attempts)
 
-    def _create(self, messages: list[Message], schema: dict[str, Any], deadline: float) -> Any:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise LLMUnavailable("deadline passed before the attempt")
-        timeout = min(self._attempt_timeout, remaining)
+    def _create(self, messages: list[Message], schema: dict[str, Any], deadline: float) -> bytes:
+        """One attempt: json_schema, or json_object if the server refuses it; the raw body."""
+        until = min(deadline, time.monotonic() + self._attempt_timeout)
         kwargs: dict[str, Any] = {
             "model": self.name,
             "messages": [m.as_dict() for m in messages],
             "temperature": 0.2,
             "max_tokens": self._max_tokens,
-            "timeout": timeout,
         }
-        create: Any = self._client.chat.completions.create  # the SDK's overloads don't fit dicts
         if self._format in ("auto", "json_schema"):
             try:
-                return create(
-                    **kwargs,
-                    response_format={
-                        "type": "json_schema",
-                        "json_schema": {
-                            "name": "pathfinder_answer",
-                            "schema": schema,
-                            "strict": False,
-                        },
+                return self._post(
+                    kwargs
+                    | {
+                        "response_format": {
+                            "type": "json_schema",
+                            "json_schema": {
+                                "name": "pathfinder_answer",
+                                "schema": schema,
+                                "strict": False,
+                            },
+                        }
                     },
+                    until,
                 )
             except openai.APIStatusError as exc:
                 if self._format == "json_schema" or not _format_refused(exc):
                     raise
                 log.info("server refused json_schema; using json_object from now on")
                 self._format = "json_object"
-        return create(**kwargs, response_format={"type": "json_object", "schema": schema})
+        return self._post(
+            kwargs | {"response_format": {"type": "json_object", "schema": schema}}, until
+        )
+
+    def _post(self, kwargs: dict[str, Any], until: float) -> bytes:
+        """One HTTP request, finished by `until` (wall clock) or abandoned."""
+        if until - time.monotonic() <= 0:
+            raise AttemptTimedOut()
+
+        def work(attempt: _Attempt) -> bytes:
+            # The SDK's own timeouts bound connecting and each read; the clock bounds the rest.
+            timeout = max(0.01, until - time.monotonic())
+            create: Any = self._client.chat.completions.with_streaming_response.create
+            with create(**kwargs, timeout=timeout) as response:
+                attempt.hold(response.http_response)
+                return _read(response, until, attempt)
+
+        return _Attempt(work, self._slots).run(until)
+
+
+def _read(response: Any, until: float, attempt: _Attempt) -> bytes:
+    """The body, chunk by chunk, checking the clock; transport errors become APIConnectionError."""
+    body = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            body += chunk
+            if attempt.abandoned or time.monotonic() >= until:
+                raise AttemptTimedOut()
+            if len(body) > MAX_BODY:
+                raise BadOutput("response body too large")
+    except (AttemptTimedOut, BadOutput):
+        raise
+    except Exception as exc:  # reset, read timeout, or our own shutdown at the deadline
+        raise openai.APIConnectionError(request=response.http_request) from exc
+    return bytes(body)
