@@ -50,6 +50,7 @@ from bot.interests.access import (
     read_audit,
     revoke_role,
 )
+from bot.interests.display import printable
 from bot.interests.rights import Periods, retention_run
 from bot.interests.tables import RoleName, Status
 from bot.settings import Settings, SettingsError
@@ -202,6 +203,7 @@ def _operator_commands(sub: Any) -> None:
         if name == "list":
             cmd.add_argument("--status", choices=[s.value for s in Status])
             cmd.add_argument("--programme")
+            cmd.add_argument("--limit", type=_positive, default=500, help="at most this many (500)")
         cmd.set_defaults(handler=_interests, export=name == "export")
 
     aud = sub.add_parser("audit", help="the audit log (information governance)")
@@ -210,13 +212,26 @@ def _operator_commands(sub: Any) -> None:
     alist.add_argument("--days", type=int, default=30, help="how far back (default 30 days)")
     alist.add_argument("--action", dest="audit_action", help="only this action, e.g. export")
     alist.add_argument("--json", action="store_true")
+    alist.add_argument("--limit", type=_positive, default=500, help="one page of this many (500)")
+    alist.add_argument(
+        "--before", type=int, help="the page before this entry id (from the last page)"
+    )
+    alist.add_argument("--all", action="store_true", help="every entry asked for, in one go")
     alist.set_defaults(handler=_audit_list)
 
     ret = sub.add_parser("retention", help="delete data past its retention period")
     tsub = ret.add_subparsers(dest="action")
-    run = tsub.add_parser("run", help="run once (schedule it daily, e.g. from cron)")
-    run.add_argument("--now", type=datetime.fromisoformat, help=argparse.SUPPRESS)
+    run = tsub.add_parser(
+        "run", help="run once, by the real clock (schedule it daily, e.g. from cron)"
+    )
     run.set_defaults(handler=_retention_run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _service(
@@ -432,9 +447,8 @@ def _roles_add(args: argparse.Namespace, settings: Settings) -> int:
         print(f"pathfinder: {exc}", file=sys.stderr)
         return EXIT_USAGE
     where = f" for {canonical_region(args.region)}" if args.role == RoleName.COORDINATOR else ""
-    print(
-        f"{'granted' if created else 'already held'}: {args.role}{where} to {args.team_id}:{args.user_id}"
-    )
+    who = printable(f"{args.team_id}:{args.user_id}")
+    print(f"{'granted' if created else 'already held'}: {args.role}{where} to {who}")
     return 0
 
 
@@ -448,7 +462,7 @@ def _roles_remove(args: argparse.Namespace, settings: Settings) -> int:
         role=RoleName(args.role) if args.role else None,
         region=args.region,
     )
-    print(f"removed {removed} role(s) from {args.team_id}:{args.user_id}")
+    print(f"removed {removed} role(s) from {printable(f'{args.team_id}:{args.user_id}')}")
     return 0 if removed else EXIT_INVALID
 
 
@@ -457,30 +471,36 @@ def _roles_list(args: argparse.Namespace, settings: Settings) -> int:
     if not rows:
         print("no roles granted (pathfinder coordinators add TEAM USER --region REGION)")
     for r in rows:
-        print(
-            f"{r.team_id}:{r.user_id}\t{r.role}\t{r.region or '-'}\tgranted by {r.granted_by} on {r.granted_at:%Y-%m-%d}"
-        )
+        print(_line(f"{r.team_id}:{r.user_id}", r.role, r.region or "-",
+                    f"granted by {printable(r.granted_by)} on {r.granted_at:%Y-%m-%d}"))  # fmt: skip
     return 0
+
+
+def _line(*cells: object) -> str:
+    """One tab-separated line whatever the cells hold: control characters become escapes."""
+    return "\t".join(printable(c) for c in cells).rstrip()
 
 
 def _interests(args: argparse.Namespace, settings: Settings) -> int:
     region = canonical_region(args.region)
     if region is None:
         print(
-            f"pathfinder: unknown region {args.region!r}; one of: {', '.join(REGIONS)}",
+            f"pathfinder: unknown region '{printable(args.region)}'; one of: {', '.join(REGIONS)}",
             file=sys.stderr,
         )
         return EXIT_USAGE
     engine = _operator_engine(settings)
+    total: int | None = None
     if args.export:
         rows = interest_log.export(engine, actor=Actor.operator(), region=region).rows
     else:
         found = interest_log.queue(
             engine, actor=Actor.operator(), region=region, programme=args.programme,
-            status=args.status, limit=10_000,
+            status=args.status, limit=args.limit,
         )  # fmt: skip
         names = {p: interest_log.programme_name(engine, p) or p for p in found.programmes}
         rows = [interest_log.export_row(r, names) for r in found.rows]
+        total = found.total
     if args.json:
         print(json.dumps(rows, indent=2))
     elif args.csv or args.export:
@@ -488,24 +508,30 @@ def _interests(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"{len(rows)} interest(s) in {region}")
         for r in rows:
-            print(
-                f"#{r['id']}\t{r['status']}\t{r['registered_at']}\t{r['programme_id']}\t{r['display_name']}\t{r['profession']} {r['grade']}".rstrip()
-            )
+            print(_line(f"#{r['id']}", r["status"], r["registered_at"], r["programme_id"],
+                        r["display_name"], f"{r['profession']} {r['grade']}"))  # fmt: skip
+    if total is not None and total > len(rows):
+        print(f"pathfinder: showing the newest {len(rows)} of {total}; use --limit {total} for all",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 
 def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
     engine = _operator_engine(settings)
     since = datetime.now(UTC) - timedelta(days=args.days)
-    found = read_audit(engine, actor=Actor.operator(), since=since, action=args.audit_action)
-    rows = [e.model_dump(mode="json") for e in found]
+    found = read_audit(engine, actor=Actor.operator(), since=since, action=args.audit_action,
+                       limit=None if args.all else args.limit, before=args.before)  # fmt: skip
     if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    for e in found:
-        print(
-            f"{e.at:%Y-%m-%dT%H:%M:%SZ}\t{e.actor}\t{e.action}\t{e.region or '-'}\t{e.row_count}\t{e.outcome}\t{e.correlation_id}"
-        )
+        print(json.dumps([e.model_dump(mode="json") for e in found], indent=2))
+    for e in [] if args.json else found:
+        change = f"{e.field}: {e.from_value or '-'} -> {e.to_value or '-'}" if e.field else "-"
+        times = f" x{e.occurrences}" if e.occurrences > 1 else ""
+        print(_line(f"{e.at:%Y-%m-%dT%H:%M:%SZ}", e.actor, e.action, e.region or "-",
+                    f"#{e.interest_id}" if e.interest_id else "-", change, e.row_count,
+                    e.outcome + times, e.correlation_id))  # fmt: skip
+    if found.truncated:
+        print(f"pathfinder: showing the newest {len(found)} entries; more exist: "
+              f"--before {found.next_before} for the next page, or --all", file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -519,8 +545,7 @@ def retention_periods(settings: Settings) -> Periods:
 
 def _retention_run(args: argparse.Namespace, settings: Settings) -> int:
     engine = _operator_engine(settings)
-    now = args.now.replace(tzinfo=args.now.tzinfo or UTC) if args.now else None
-    counts = retention_run(engine, periods=retention_periods(settings), now=now)
+    counts = retention_run(engine, periods=retention_periods(settings))
     print("deleted: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 

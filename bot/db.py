@@ -12,7 +12,9 @@ BEGIN, so DDL is transactional and `write_session()` can take the write lock up 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -23,7 +25,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlmodel import Session, create_engine
 
 import bot.catalogue.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -45,8 +47,13 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine; SQLite gets WAL, a busy timeout and BEGINs issued by SQLAlchemy."""
+    """Build an engine; SQLite gets WAL, a busy timeout and BEGINs issued by SQLAlchemy.
+
+    Statement parameters are people's ids, names and questions: SQLAlchemy never puts them in a
+    log line or an exception's text (hide_parameters), whatever logs or formats the error.
+    """
     url = normalise_url(url)
+    kwargs["hide_parameters"] = True
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
@@ -56,8 +63,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            _wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -66,8 +73,43 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             immediate = conn.get_execution_options().get(IMMEDIATE)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "handle_error", _values_out_of_errors)
+    return engine
+
+
+def _wal(cursor: Any) -> None:
+    """Put the file in WAL mode once. Asking to switch takes a lock that the busy handler does not
+    wait for, so a process connecting while another migrates got "database is locked": switch only
+    if the file is not in WAL yet (WAL persists), retrying briefly while someone else switches it."""
+    for attempt in range(100):
+        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.05)
+
+
+def _values_out_of_errors(context: ExceptionContext) -> None:
+    """PostgreSQL's DETAIL line echoes key and row values ("Key (user_id)=(U0…) already
+    exists"): drop it from the driver's error and from SQLAlchemy's, so tracebacks can't show it."""
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if (
+            exc is not None
+            and exc.args
+            and isinstance(exc.args[0], str)
+            and "DETAIL:" in exc.args[0]
+        ):
+            exc.args = (_without_detail(exc.args[0]), *exc.args[1:])
+
+
+def _without_detail(message: str) -> str:
+    return "\n".join(line for line in message.split("\n") if not line.startswith("DETAIL:"))
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

@@ -152,15 +152,34 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 # -- The log canary: nothing personal reaches the logs, across the whole suite ----------------
 
-# Seeded by the tests: people's names, their Slack ids and the text of their messages.
+# Seeded by the tests: people's names, their Slack ids, DM channels and the text of their messages.
 CANARIES = (
     "Canary Nurse-5521",
     "Canary Person-4471",
     "Canary-Zebra-7731",
     "U0NURSE",
+    "D0NURSE",
     "moving into informatics",
     "register my interest in FPT",
+    "Canary Reader-3390",
+    "U0CANARY",
+    "D0CANARY",
+    "canary question about informatics 8812",
 )
+
+
+def leaks(text: str) -> list[str]:
+    """The canaries in `text`."""
+    return [canary for canary in CANARIES if canary in text]
+
+
+def rendered(record: logging.LogRecord) -> str:
+    """Everything a handler could print for `record`: message, arguments, every attribute, and
+    the traceback with its chained causes (where a database error would show bound values)."""
+    text = record.getMessage() + " " + " ".join(map(str, record.__dict__.values()))
+    if record.exc_info:
+        text += logging.Formatter().formatException(record.exc_info)
+    return text + (record.exc_text or "") + (record.stack_info or "")
 
 
 class _Canary(logging.Handler):
@@ -168,17 +187,16 @@ class _Canary(logging.Handler):
         super().__init__(level=logging.INFO)
         self.leaks: list[str] = []
         self.seen = 0
+        self.errors = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         self.seen += 1
+        self.errors += record.levelno >= logging.ERROR
         try:
-            text = record.getMessage() + " " + " ".join(map(str, record.__dict__.values()))
+            text = rendered(record)
         except Exception:  # noqa: BLE001 - a malformed record is not a leak
             return
-        text += self.format(record) if record.exc_info else ""
-        for canary in CANARIES:
-            if canary in text:
-                self.leaks.append(f"{record.name}: {canary!r}")
+        self.leaks += [f"{record.name}: {canary!r}" for canary in leaks(text)]
 
 
 CANARY = _Canary()
@@ -197,4 +215,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             print(f"  {leak}")
         session.exitstatus = 1
     else:
-        print(f"\nlog canary: {CANARY.seen} log records at INFO or above, no seeded personal data")
+        print(
+            f"\nlog canary: {CANARY.seen} log records at INFO or above ({CANARY.errors} at ERROR, "
+            "tracebacks included), no seeded personal data"
+        )

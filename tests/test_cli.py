@@ -8,9 +8,11 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from .conftest import KNOWLEDGE, ROOT
 
@@ -240,8 +242,71 @@ def test_operator_commands_manage_roles_read_the_log_and_audit_it(tmp_path: Path
     actions = [(e["action"], e["region"], e["row_count"]) for e in entries]
     assert ("export", "North West", 1) in actions and ("view", "London", 0) in actions
     assert ("role_change", "North West", 1) in actions and ("role_list", None, 1) in actions
-    assert all(e["actor"].startswith("cli:") and "U0NURSE" not in json.dumps(e) for e in entries)
+    assert ("register", "North West", 1) in actions  # the person's own act, by interest id
+    operators = [e for e in entries if e["action"] != "register"]
+    assert all(e["actor"].startswith("cli:") and "U0NURSE" not in json.dumps(e) for e in operators)
 
     assert run("coordinators", "remove", "T0NHS", "U0NWCOORD", db=db).stdout.startswith("removed 1")
-    later = "2028-01-01T00:00:00"
-    assert "interest 1" in run("retention", "run", "--now", later, db=db).stdout
+    with engine.begin() as conn:  # a year and a day without an update
+        conn.execute(text("UPDATE interest SET updated_at = '2025-11-01 00:00:00.000000'"))
+    assert "interest 1" in run("retention", "run", db=db).stdout
+
+
+def test_retention_runs_by_the_real_clock_only(tmp_path: Path) -> None:
+    db = tmp_path / "clock.db"
+    moved = run("retention", "run", "--now", "2040-01-01T00:00:00", db=db)
+    assert moved.returncode == 2 and "unrecognized arguments: --now" in moved.stderr
+    assert run("retention", "run", db=db).stdout.startswith("deleted: interest 0")
+
+
+def _seed_forgeries(db: Path) -> None:
+    """Rows holding what a person could type: a line break and tabs that forge a row, terminal
+    escapes, a right-to-left override; and an audit entry as an old release stored slash text."""
+    from bot.db import make_engine, migrate
+    from bot.interests import audit
+    from bot.interests import log as interest_log
+    from bot.interests.tables import Role
+
+    engine = make_engine(f"sqlite:///{db}")
+    migrate(engine)
+    for n, name in enumerate(["Eve\n#999\tnew\t2026-01-01\ttopol\tForged Row",
+                              "\x1b[31mRed\x1b[0m\u202eevil", "Plain"]):  # fmt: skip
+        interest_log.record_interest(engine, draft=interest_log.InterestCreate(
+            team_id="T0NHS", user_id=f"U0P{n}", display_name=name, region="North West",
+            programme_id="topol", network_id="isdn-north-west",
+            consent_version=interest_log.CONSENT_VERSION))  # fmt: skip
+    audit.record(engine, actor="slack:T0NHS:U0X", action="export", outcome="denied",
+                 region="x\n2026-01-01T00:00:00Z\tcli:root\texport\x1b]0;pwned\x07")  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(Role.__table__.insert().values(  # type: ignore[attr-defined]
+            team_id="T0NHS", user_id="U0ADMIN", role="admin", region="",
+            granted_by="slack:x\ncli:root\tadmin", granted_at=datetime.now(UTC)))  # fmt: skip
+
+
+def test_listings_print_one_inert_line_per_row_whatever_the_rows_hold(tmp_path: Path) -> None:
+    db = tmp_path / "forged.db"
+    _seed_forgeries(db)
+    listed = run("interests", "list", "--region", "North West", db=db).stdout
+    audit_out = run("audit", "list", "--action", "export", db=db).stdout
+    roles = run("coordinators", "list", db=db).stdout
+    for out in (listed, audit_out, roles):
+        assert not any(ch in out for ch in "\x1b\x07\r\u202e")
+    assert listed.splitlines()[0] == "3 interest(s) in North West" and len(listed.splitlines()) == 4
+    assert "Eve\\x0a#999\\x09new" in listed and "\\x1b[31mRed" in listed
+    assert len(audit_out.splitlines()) == 1 and "cli:root" not in audit_out.split("\t")[1]
+    assert len(roles.splitlines()) == 1 and roles.count("\t") == 3
+
+
+def test_listings_say_when_they_are_truncated(tmp_path: Path) -> None:
+    db = tmp_path / "pages.db"
+    _seed_forgeries(db)
+    page = run("audit", "list", "--limit", "2", db=db)
+    assert len(page.stdout.splitlines()) == 2
+    before = re.search(r"--before (\d+)", page.stderr)
+    assert "more exist" in page.stderr and before
+    rest = run("audit", "list", "--before", before.group(1), "--limit", "1000", db=db)
+    assert rest.stderr == "" and len(rest.stdout.splitlines()) == 2  # ids 2 and 1
+    every = run("audit", "list", "--all", "--json", db=db)
+    assert every.stderr == "" and len(json.loads(every.stdout)) >= 5
+    shown = run("interests", "list", "--region", "North West", "--limit", "2", db=db)
+    assert len(shown.stdout.splitlines()) == 3 and "showing the newest 2 of 3" in shown.stderr

@@ -1,12 +1,17 @@
 """Who may see and change the interest log: one authorisation function for every path.
 
-Roles live in the `role` table, keyed by (Slack team id, Slack user id), and identity comes only
-from a verified Slack payload (or the operator at the command line): never from message text,
-action values, modal metadata or names. Default deny; an error while deciding is a denial; every
-denial is audited, and so is every permitted view, export, status change and role change.
+Roles live in the `role` table, keyed by (Slack team or enterprise id, Slack user id), and
+identity comes only from a verified Slack payload (or the operator at the command line): never
+from message text, action values, modal metadata or names. Default deny; an error while deciding
+is a denial; every denial is audited, and so is every permitted view, export, status change and
+role change.
 
 A `Grant` carries the regions the caller may touch, and every query filters by them at the data
 layer, so a forged region or interest id finds nothing it may not see.
+
+Functions take the caller's `session`. A refusal ends the caller's transaction: whatever it did is
+rolled back, the refusal is committed on its own, and `Denied` is raised. The older shape, an
+engine as first argument, still works: it runs the call in a write session of its own.
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ from __future__ import annotations
 import getpass
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.catalogue.vocabulary import REGIONS
+from bot.db import write_session
 from bot.interests import audit
-from bot.interests.tables import AuditEntry, Role, RoleName, utcnow
+from bot.interests.tables import Role, RoleName, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,12 @@ class Action(StrEnum):
     ROLE_CHANGE = "role_change"
     ROLE_LIST = "role_list"
     AUDIT_READ = "audit_read"
+    # Recorded, never authorised: a person's own acts, and the system's.
+    REGISTER = "register"
+    WITHDRAW = "withdraw"
+    SUBJECT_ACCESS = "subject_access"
+    ERASURE = "erasure"
+    RETENTION = "retention"
 
 
 # Which role grants which action. Admins manage roles but see no interest data; governance
@@ -62,7 +76,8 @@ class Denied(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a Slack identity from a verified payload, or the operator at the CLI."""
+    """Who is acting: a Slack identity from a verified payload, or the operator at the CLI.
+    For Slack, `team_id` is `bot.memory.personal.person_key(team, enterprise)`."""
 
     ref: str
     team_id: str = ""
@@ -101,20 +116,33 @@ def canonical_region(text: str | None) -> str | None:
     return next((r for r in REGIONS if r.lower() == key), None)
 
 
-def roles_of(engine: Engine, actor: Actor) -> list[Role]:
-    if actor.is_operator:
+@contextmanager
+def session_for(engine: Engine | None, session: Session | None) -> Iterator[Session]:
+    """The caller's session, or (older call shape) a write session of our own on `engine`."""
+    if session is not None:
+        yield session
+        return
+    if engine is None:
+        raise TypeError("pass session= (or an engine)")
+    with write_session(engine) as own:
+        yield own
+
+
+def roles_of(engine: Engine | None = None, actor: Actor | None = None, *, session: Session | None = None) -> list[Role]:  # fmt: skip
+    """The roles `actor` holds (none for the operator, who holds every grant)."""
+    if actor is None or actor.is_operator:
         return []
-    with Session(engine) as session:
-        return list(
-            session.exec(
-                select(Role).where(Role.team_id == actor.team_id, Role.user_id == actor.user_id)
-            ).all()
-        )
+    query = select(Role).where(Role.team_id == actor.team_id, Role.user_id == actor.user_id)
+    if session is not None:
+        return list(session.exec(query).all())
+    assert engine is not None
+    with Session(engine) as own:
+        return list(own.exec(query).all())
 
 
 def authorise(
-    engine: Engine,
     *,
+    session: Session,
     actor: Actor,
     action: Action,
     region: str | None = None,
@@ -128,79 +156,81 @@ def authorise(
     """
     correlation = correlation or audit.correlation_id()
     try:
-        allowed = _allowed_regions(engine, actor, action)
+        allowed = _allowed_regions(session, actor, action)
         if region is not None:
             wanted = canonical_region(region)
             allowed = frozenset({wanted}) & allowed if wanted else frozenset()
-    except Exception:  # noqa: BLE001 - fail closed: an error deciding is a refusal
-        log.exception("authorisation failed; denying")
+    except Exception as exc:  # noqa: BLE001 - fail closed: an error deciding is a refusal
+        log.error("authorisation failed (%s); denying", type(exc).__name__)
         allowed = frozenset()
     if not allowed:
-        _audit_denial(engine, actor, action, region, correlation)
-        raise Denied()
+        refuse(session, actor, action, correlation, region=region)
     return Grant(actor=actor, action=action, regions=allowed, correlation=correlation)
 
 
-def _allowed_regions(engine: Engine, actor: Actor, action: Action) -> frozenset[str]:
+def _allowed_regions(session: Session, actor: Actor, action: Action) -> frozenset[str]:
     if actor.is_operator:
         return frozenset(REGIONS)
     if not (SLACK_ID.match(actor.team_id) and SLACK_ID.match(actor.user_id)):
         return frozenset()
     needed = ROLE_FOR[action]
-    held = [r for r in roles_of(engine, actor) if r.role == needed.value]
+    held = [r for r in roles_of(actor=actor, session=session) if r.role == needed.value]
     if needed is RoleName.COORDINATOR:
         return frozenset(r.region for r in held if r.region in REGIONS)
     return frozenset(REGIONS) if held else frozenset()
 
 
-def _audit_denial(
-    engine: Engine, actor: Actor, action: Action, region: str | None, correlation: str
-) -> None:
+def refuse(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    correlation: str,
+    *,
+    region: str | None = None,
+    interest_id: int | None = None,
+) -> NoReturn:
+    """Roll back the caller's work, commit the refusal on its own (counted), raise Denied. The
+    region is kept only if it is a real region: text a person typed never reaches the log."""
+    session.rollback()
     try:
-        audit.record(
-            engine,
-            actor=actor.ref,
-            action=action.value,
-            region=canonical_region(region) or (region[:40] if region else None),
-            outcome="denied",
-            correlation=correlation,
-        )
-    except Exception:  # noqa: BLE001 - the refusal stands even if the audit write fails
-        log.exception("could not audit a denial")
-
-
-def refuse(engine: Engine, actor: Actor, action: Action, correlation: str) -> NoReturn:
-    """A request outside an otherwise valid grant (a forged id or region): audited, refused."""
-    _audit_denial(engine, actor, action, None, correlation)
+        audit.refusal(session, actor=actor.ref, action=action.value, correlation=correlation,
+                      region=canonical_region(region), interest_id=interest_id)  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - the refusal stands even if the audit write fails
+        session.rollback()
+        log.error("could not audit a refusal (%s)", type(exc).__name__)
     raise Denied()
 
 
-def audited(grant: Grant, engine: Engine, *, region: str | None, row_count: int) -> None:
-    """Record a permitted action."""
-    audit.record(
-        engine,
-        actor=grant.actor.ref,
-        action=grant.action.value,
-        region=region,
-        row_count=row_count,
-        outcome="ok",
-        correlation=grant.correlation,
-    )
+def audited(session: Session, grant: Grant, *, region: str | None, row_count: int, **change: Any) -> None:  # fmt: skip
+    """Append the entry for a permitted action to the caller's transaction."""
+    audit.append(session, actor=grant.actor.ref, action=grant.action.value, region=region,
+                 row_count=row_count, outcome="ok", correlation=grant.correlation, **change)  # fmt: skip
 
 
 def read_audit(
-    engine: Engine,
+    engine: Engine | None = None,
     *,
+    session: Session | None = None,
     actor: Actor,
     since: datetime | None = None,
     action: str | None = None,
-    limit: int = 10_000,
-) -> list[AuditEntry]:
-    """The audit log, newest first, for the governance role (or the operator). Reading it is
-    itself audited."""
-    grant = authorise(engine, actor=actor, action=Action.AUDIT_READ)
-    found = list(audit.entries(engine, since=since, action=action, limit=limit))
-    audited(grant, engine, region=None, row_count=len(found))
+    limit: int | None = None,
+    before: int | None = None,
+) -> audit.Page:
+    """The audit log, newest first, for the governance role (or the operator). `limit=None`: every
+    entry asked for (an export); else one page, whose `truncated` says whether more exist and
+    `next_before` how to ask for them. Reading it is itself audited."""
+    with session_for(engine, session) as s:
+        grant = authorise(session=s, actor=actor, action=Action.AUDIT_READ)
+        filters: dict[str, Any] = {"since": since, "action": action}
+        if limit is None:
+            found = audit.Page(audit.everything(s, **filters), truncated=False, next_before=None)
+        else:
+            found = audit.page(s, before=before, limit=limit, **filters)
+        for row in found.entries:
+            s.expunge(row)
+        audited(s, grant, region=None, row_count=len(found))
+        s.commit()
     return found
 
 
@@ -208,39 +238,37 @@ def read_audit(
 
 
 def grant_role(
-    engine: Engine, *, actor: Actor, team_id: str, user_id: str, role: RoleName, region: str | None
+    engine: Engine | None = None,
+    *,
+    session: Session | None = None,
+    actor: Actor,
+    team_id: str,
+    user_id: str,
+    role: RoleName,
+    region: str | None,
 ) -> bool:
     """Give (team, user) a role; coordinators need a region. True if it was new. Audited."""
     wanted = canonical_region(region) if role is RoleName.COORDINATOR else None
-    grant = authorise(engine, actor=actor, action=Action.ROLE_CHANGE)
-    if role is RoleName.COORDINATOR and wanted is None:
-        raise ValueError(f"a coordinator needs one of these regions: {', '.join(REGIONS)}")
-    if not (SLACK_ID.match(team_id) and SLACK_ID.match(user_id)):
-        raise ValueError("team and user must be Slack ids, such as T0123ABCD and U0123ABCD")
-    key = (team_id, user_id, role.value, wanted or "")
-    with Session(engine) as session:
-        if session.get(Role, key) is not None:
-            created = False
-        else:
-            session.add(
-                Role(
-                    team_id=team_id,
-                    user_id=user_id,
-                    role=role.value,
-                    region=wanted or "",
-                    granted_by=actor.ref[:80],
-                    granted_at=utcnow(),
-                )
-            )
-            session.commit()
-            created = True
-    audited(grant, engine, region=wanted, row_count=int(created))
+    with session_for(engine, session) as s:
+        grant = authorise(session=s, actor=actor, action=Action.ROLE_CHANGE)
+        if role is RoleName.COORDINATOR and wanted is None:
+            raise ValueError(f"a coordinator needs one of these regions: {', '.join(REGIONS)}")
+        if not (SLACK_ID.match(team_id) and SLACK_ID.match(user_id)):
+            raise ValueError("team and user must be Slack ids, such as T0123ABCD and U0123ABCD")
+        created = s.get(Role, (team_id, user_id, role.value, wanted or "")) is None
+        if created:
+            s.add(Role(team_id=team_id, user_id=user_id, role=role.value, region=wanted or "",
+                       granted_by=actor.ref[:80], granted_at=utcnow()))  # fmt: skip
+        audited(s, grant, region=wanted, row_count=int(created),
+                subject=Actor.slack(team_id, user_id).ref, to_value=role.value)  # fmt: skip
+        s.commit()
     return created
 
 
 def revoke_role(
-    engine: Engine,
+    engine: Engine | None = None,
     *,
+    session: Session | None = None,
     actor: Actor,
     team_id: str,
     user_id: str,
@@ -249,29 +277,30 @@ def revoke_role(
 ) -> int:
     """Remove a person's roles (all, or one role, or one coordinator region). Audited."""
     wanted = canonical_region(region) if region else None
-    grant = authorise(engine, actor=actor, action=Action.ROLE_CHANGE)
-    with Session(engine) as session:
+    with session_for(engine, session) as s:
+        grant = authorise(session=s, actor=actor, action=Action.ROLE_CHANGE)
         query = select(Role).where(Role.team_id == team_id, Role.user_id == user_id)
         if role is not None:
             query = query.where(Role.role == role.value)
         if wanted is not None:
             query = query.where(Role.region == wanted)
-        rows = session.exec(query).all()
+        rows = s.exec(query).all()
         for row in rows:
-            session.delete(row)
-        session.commit()
-    audited(grant, engine, region=wanted, row_count=len(rows))
+            s.delete(row)
+        audited(s, grant, region=wanted, row_count=len(rows),
+                subject=Actor.slack(team_id, user_id).ref, from_value=role.value if role else None)  # fmt: skip
+        s.commit()
     return len(rows)
 
 
-def list_roles(engine: Engine, *, actor: Actor) -> list[Role]:
+def list_roles(engine: Engine | None = None, *, session: Session | None = None, actor: Actor) -> list[Role]:  # fmt: skip
     """Everyone's roles, for admins and the operator. Audited."""
-    grant = authorise(engine, actor=actor, action=Action.ROLE_LIST)
-    with Session(engine) as session:
-        rows = list(
-            session.exec(
-                select(Role).order_by(col(Role.team_id), col(Role.user_id), col(Role.role))
-            ).all()
-        )
-    audited(grant, engine, region=None, row_count=len(rows))
+    with session_for(engine, session) as s:
+        grant = authorise(session=s, actor=actor, action=Action.ROLE_LIST)
+        order = (col(Role.team_id), col(Role.user_id), col(Role.role))
+        rows = list(s.exec(select(Role).order_by(*order)).all())
+        for row in rows:
+            s.expunge(row)
+        audited(s, grant, region=None, row_count=len(rows))
+        s.commit()
     return rows

@@ -1,73 +1,94 @@
-"""People's rights over what Pathfinder holds about them, and retention.
+"""People's rights over what Pathfinder holds about them, and retention, all driven by the one
+register of personal data (bot/memory/personal.py).
 
-Everything personal is keyed by Slack (team id, user id): interests, the saved profile,
-feedback, conversation turns, and audit entries the person caused themselves. `subject_data`
-gathers all of it (a subject access request answered at once); `erase` deletes all of it and
-appends one "erasure performed" entry that names the person only by a one-way hash, so the
-organisation can show the erasure happened without keeping who it was for.
-
-Someone who holds a role keeps it, and the audit trail of what they did with it: that record
-belongs to the organisation's accountability, and an admin removes roles.
+`subject_data` gathers everything held about a person (a subject access request answered at
+once). `erase` deletes their own rows and pseudonymises the records the organisation must keep
+(the audit trail of what they did, who last changed an interest, who granted a role): their ids
+become `subject_ref`, and every audit entry is still there. One transaction, then one "erasure"
+entry naming them only by that pseudonym. Someone who holds a role keeps it: an admin removes
+roles. `retention_run` deletes what has outlived its period, never with a clock ahead of the real
+one, and never an audit entry younger than the audit period (the database refuses under a year).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, func, not_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.interests import audit
-from bot.interests.access import Actor
-from bot.interests.tables import AuditEntry, Interest, Role, utcnow
-from bot.memory.store import (
-    CLAIM_TTL,
-    AnswerRecord,
-    ConversationTurn,
-    Feedback,
-    SavedProfile,
-    SlackClaim,
+from bot.interests.access import Action, session_for
+from bot.interests.tables import Interest, Role, utcnow
+from bot.memory.personal import (
+    HOLDINGS,
+    Holding,
+    OnErase,
+    Periods,
+    Person,
+    holding_of,
+    person,
+    subject_ref,
 )
 
-PERSONAL_TABLES: tuple[Any, ...] = (Interest, SavedProfile, Feedback, ConversationTurn, AnswerRecord)
+__all__ = ["Erased", "Periods", "erase", "retention_run", "subject_data", "subject_ref"]
+CLOCK_SKEW = timedelta(minutes=5)
+SOMEONE_ELSE = "(someone else)"
 
 
-def subject_ref(team_id: str, user_id: str) -> str:
-    """How an erasure entry names its subject: a hash anyone holding the ids can recompute."""
-    return "erased:" + hashlib.sha256(f"{team_id}:{user_id}".encode()).hexdigest()[:32]
+def _person(team_id: str, user_id: str, enterprise_id: str | None, dm_channels: Iterable[str]) -> Person:  # fmt: skip
+    return person(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id, dm_channels=dm_channels)  # fmt: skip
 
 
-def subject_data(engine: Engine, *, team_id: str, user_id: str) -> dict[str, Any]:
-    """Everything held about one person, as plain JSON-ready data. Audited (subject access)."""
-    actor = Actor.slack(team_id, user_id)
+def subject_data(
+    engine: Engine | None = None,
+    *,
+    session: Session | None = None,
+    team_id: str,
+    user_id: str,
+    enterprise_id: str | None = None,
+    dm_channels: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Everything held about one person, as plain JSON-ready data: every table of the register,
+    and a count of other people's records that name them. Audited (subject access)."""
+    who = _person(team_id, user_id, enterprise_id, dm_channels)
     data: dict[str, Any] = {
         "generated_at": utcnow().isoformat(timespec="seconds"),
         "slack_team_id": team_id,
+        "slack_enterprise_id": enterprise_id,
         "slack_user_id": user_id,
     }
-    with Session(engine) as session:
-        for table in PERSONAL_TABLES:
-            rows = session.exec(
-                select(table).where(table.team_id == team_id, table.user_id == user_id)
-            ).all()
-            data[table.__tablename__] = [_plain(r) for r in rows]
-        data["roles"] = [
-            _plain(r)
-            for r in session.exec(
-                select(Role).where(Role.team_id == team_id, Role.user_id == user_id)
-            ).all()
-        ]
-        data["audit_entries_you_caused"] = [
-            _plain(r)
-            for r in session.exec(select(AuditEntry).where(AuditEntry.actor == actor.ref)).all()
-        ]
-    held = sum(len(v) for v in data.values() if isinstance(v, list))
-    audit.record(engine, actor=actor.ref, action="subject_access", outcome="ok", row_count=held)
+    named: dict[str, int] = {}
+    with session_for(engine, session) as s:
+        for holding in HOLDINGS:
+            rows = s.exec(select(holding.table).where(holding.finds(who))).all()
+            data[holding.name] = [_own_view(_plain(r), holding, who) for r in rows]
+            for naming in holding.naming:
+                where = and_(naming.names(who), not_(holding.finds(who)))
+                count = s.exec(select(func.count()).select_from(holding.table).where(where)).one()
+                if count:
+                    named[f"{holding.name}.{naming.column}"] = int(count)
+        data["named_in_other_records"] = named
+        held = sum(len(v) for v in data.values() if isinstance(v, list))
+        audit.append(s, actor=who.refs[0], action=Action.SUBJECT_ACCESS, outcome="ok",
+                     row_count=held)  # fmt: skip
+        s.commit()
     return data
+
+
+def _own_view(row: dict[str, Any], holding: Holding, who: Person) -> dict[str, Any]:
+    """A person's own row as my-data shows it: a column that names someone else (the coordinator
+    who changed their interest, whom a role they granted went to) says so without naming them,
+    so my-data discloses nobody, and does not change when that someone is erased."""
+    for naming in holding.naming:
+        value = row.get(naming.column)
+        if value is not None and value != who.user_id and value not in who.refs:
+            row[naming.column] = SOMEONE_ELSE
+    return row
 
 
 def _plain(row: Any) -> dict[str, Any]:
@@ -79,77 +100,90 @@ def _plain(row: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Erased:
-    rows: dict[str, int]
+    rows: dict[str, int]  # deleted, per table
     kept_role: bool
+    pseudonymised: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows
 
     @property
     def total(self) -> int:
         return sum(self.rows.values())
 
 
-def erase(engine: Engine, *, team_id: str, user_id: str) -> Erased:
-    """Delete everything held about one person, in one transaction; then audit it by hash."""
-    actor = Actor.slack(team_id, user_id)
-    counts: dict[str, int] = {}
-    with Session(engine) as session:
-        for table in PERSONAL_TABLES:
-            result = session.exec(
-                delete(table).where(table.team_id == team_id, table.user_id == user_id)
-            )
-            counts[table.__tablename__] = int(result.rowcount or 0)
-        kept_role = (
-            session.exec(
-                select(Role).where(Role.team_id == team_id, Role.user_id == user_id)
-            ).first()
-            is not None
-        )
-        if not kept_role:
-            result = session.exec(delete(AuditEntry).where(col(AuditEntry.actor) == actor.ref))
-            counts["auditentry"] = int(result.rowcount or 0)
-        session.commit()
-    audit.record(
-        engine,
-        actor=subject_ref(team_id, user_id),
-        action="erasure",
-        outcome="ok",
-        row_count=sum(counts.values()),
-    )
-    return Erased(rows=counts, kept_role=kept_role)
+def erase(
+    engine: Engine | None = None,
+    *,
+    session: Session | None = None,
+    team_id: str,
+    user_id: str,
+    enterprise_id: str | None = None,
+    dm_channels: Iterable[str] = (),
+) -> Erased:
+    """Delete everything held about one person and pseudonymise what must be kept, in one
+    transaction with its audit entries; committed."""
+    who = _person(team_id, user_id, enterprise_id, dm_channels)
+    deleted: dict[str, int] = {}
+    renamed: dict[str, int] = {}
+    with session_for(engine, session) as s:
+        _audit_interests_leaving(s, holding_of(Interest).finds(who), actor=who.pseudonym,
+                                 action=Action.ERASURE, to_value="erased")  # fmt: skip
+        for holding in HOLDINGS:
+            for naming in holding.naming:
+                renamed[f"{holding.name}.{naming.column}"] = _pseudonymise(s, holding, naming.column, naming.names(who), who.pseudonym)  # fmt: skip
+            if holding.on_erase is OnErase.DELETE:
+                deleted[holding.name] = _delete(s, holding, holding.finds(who))
+        roles = select(func.count()).select_from(Role).where(holding_of(Role).finds(who))
+        kept_role = bool(s.exec(roles).one())
+        audit.append(s, actor=who.pseudonym, action=Action.ERASURE, outcome="ok",
+                     row_count=sum(deleted.values()))  # fmt: skip
+        s.commit()
+    return Erased(rows=deleted, kept_role=kept_role, pseudonymised=renamed)
 
 
-@dataclass(frozen=True)
-class Periods:
-    interests: timedelta
-    conversations: timedelta
-    audit: timedelta
+def _delete(session: Session, holding: Holding, where: Any) -> int:
+    stmt = delete(holding.table).where(where).execution_options(synchronize_session=False)
+    return int(session.exec(stmt).rowcount or 0)
+
+
+def _pseudonymise(session: Session, holding: Holding, column: str, where: Any, pseudonym: str) -> int:  # fmt: skip
+    stmt = update(holding.table).where(where).values({column: pseudonym})
+    result = session.exec(stmt.execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)
+
+
+def _audit_interests_leaving(session: Session, which: Any, *, actor: str, action: Action, to_value: str) -> int:  # fmt: skip
+    """One entry per interest about to be deleted (so a coordinator's later click on it finds
+    it gone, not refused); the interest's id, region and last status, nothing else."""
+    rows = session.exec(select(Interest.id, Interest.region, Interest.status).where(which)).all()
+    for interest_id, region, status in rows:
+        audit.append(session, actor=actor, action=action, outcome="ok", row_count=1,
+                     region=region, interest_id=interest_id, field="status",
+                     from_value=status, to_value=to_value)  # fmt: skip
+    return len(rows)
 
 
 def retention_run(
-    engine: Engine, *, periods: Periods, now: datetime | None = None
+    engine: Engine | None = None,
+    *,
+    session: Session | None = None,
+    periods: Periods,
+    now: datetime | None = None,
 ) -> dict[str, int]:
-    """Delete what has outlived its period: interests (since last update), conversation turns,
-    answer records and feedback, old dedup claims, and audit entries past the audit period."""
-    now = now or utcnow()
-    plan: list[tuple[Any, Any]] = [
-        (Interest, col(Interest.updated_at) < now - periods.interests),
-        (ConversationTurn, col(ConversationTurn.created_at) < now - periods.conversations),
-        (Feedback, col(Feedback.created_at) < now - periods.conversations),
-        (AnswerRecord, col(AnswerRecord.created_at) < now - periods.conversations),
-        (SlackClaim, col(SlackClaim.created_at) < now - CLAIM_TTL),
-        (AuditEntry, col(AuditEntry.at) < now - periods.audit),
-    ]
+    """Delete what has outlived its period, per the register; committed and audited. `now` may be
+    given (tests) but never ahead of the real clock: retention cannot be run in the future."""
+    real = utcnow()
+    if now is not None and now > real + CLOCK_SKEW:
+        raise ValueError("retention cannot run with a clock ahead of the real one")
+    now = now or real
     counts: dict[str, int] = {}
-    with Session(engine) as session:
-        for table, expired in plan:
-            result = session.exec(delete(table).where(expired))
-            counts[table.__tablename__] = int(result.rowcount or 0)
-        session.commit()
-    audit.record(
-        engine,
-        actor="system:retention",
-        action="retention",
-        outcome="ok",
-        row_count=sum(counts.values()),
-        at=now,
-    )
+    with session_for(engine, session) as s:
+        expiring = holding_of(Interest).expires
+        assert expiring is not None
+        _audit_interests_leaving(s, expiring(periods, now), actor="system:retention",
+                                 action=Action.RETENTION, to_value="expired")  # fmt: skip
+        for holding in HOLDINGS:
+            if holding.expires is not None:
+                counts[holding.name] = _delete(s, holding, holding.expires(periods, now))
+        audit.append(s, actor="system:retention", action=Action.RETENTION, outcome="ok",
+                     row_count=sum(counts.values()))  # fmt: skip
+        s.commit()
     return counts

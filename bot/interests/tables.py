@@ -54,7 +54,7 @@ class Interest(InterestBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default=Status.NEW.value, max_length=16)
-    status_by: str | None = Field(default=None, max_length=32)
+    status_by: str | None = Field(default=None, max_length=80)  # a user id, or a pseudonym
     status_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
@@ -72,8 +72,10 @@ class Role(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only (the database refuses UPDATE). Holds no interest data: who, when, what,
-    which region, how many rows, the outcome and a correlation id."""
+    """Append-only: the database refuses every UPDATE but two (migration 0004): replacing a Slack
+    identity in `actor` or `subject` by a pseudonym (erasure), and raising a counted entry's
+    `occurrences`. It refuses DELETE of entries younger than a year. No interest data: who, when,
+    what, which interest (by id), the change from -> to, the region, how many rows, the outcome."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
@@ -81,5 +83,13 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=32)
     region: str | None = Field(default=None, max_length=40)
     row_count: int = 0
-    outcome: str = Field(max_length=16)  # "ok" or "denied"
+    outcome: str = Field(max_length=16)  # "ok", "denied", "stale" or "gone"
     correlation_id: str = Field(max_length=32)
+    subject: str | None = Field(default=None, max_length=80, index=True)  # whom it was about
+    interest_id: int | None = Field(default=None, index=True)
+    field: str | None = Field(default=None, max_length=16)  # what changed: "status", "region"
+    from_value: str | None = Field(default=None, max_length=40)
+    to_value: str | None = Field(default=None, max_length=40)
+    occurrences: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    bucket: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # counted entries
+    last_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -26,6 +26,9 @@ from bot.answering.contract import Answer
 from bot.answering.conversation import MAX_TURNS, Conversation, Turn
 
 CLAIM_TTL = timedelta(hours=26)  # Slack retries for 2 h (25 h with Delayed Events)
+PROFILE_MAX_IDLE = timedelta(
+    days=180
+)  # a saved profile unused (not saved, not used) this long expires
 
 
 def utcnow() -> datetime:
@@ -88,6 +91,18 @@ class SavedProfile(SQLModel, table=True):
     region: str | None = Field(default=None, max_length=40)
     nation: str | None = Field(default=None, max_length=40)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+    def last_use(self) -> datetime:
+        """When the person last saved it or an answer last used it."""
+        return max(_aware(self.updated_at), _aware(self.used_at or self.updated_at))
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; ours are all UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class ConversationTurn(SQLModel, table=True):
@@ -225,10 +240,33 @@ def save_turn(
         )
 
 
-def saved_profile(engine: Engine, *, team_id: str, user_id: str) -> SavedProfile | None:
-    """The profile the person saved on App Home, if any."""
+def saved_profile(
+    engine: Engine,
+    *,
+    team_id: str,
+    user_id: str,
+    max_idle: timedelta = PROFILE_MAX_IDLE,
+    now: datetime | None = None,
+) -> SavedProfile | None:
+    """The profile the person saved on App Home, if any and used within `max_idle`."""
     with Session(engine) as session:
-        return session.get(SavedProfile, (team_id[:32], user_id[:32]))
+        row = session.get(SavedProfile, (team_id[:32], user_id[:32]))
+    if row is None or row.last_use() < (now or utcnow()) - max_idle:
+        return None  # expired: the retention run deletes it
+    return row
+
+
+def mark_profile_used(
+    engine: Engine, *, team_id: str, user_id: str, now: datetime | None = None
+) -> bool:
+    """Note that an answer used the saved profile (keeps it from expiring); False if none."""
+    with db.write_session(engine) as session:
+        row = session.get(SavedProfile, (team_id[:32], user_id[:32]))
+        if row is None:
+            return False
+        row.used_at = now or utcnow()
+        session.add(row)
+        return True
 
 
 def save_profile(engine: Engine, *, team_id: str, user_id: str, values: dict[str, Any]) -> None:
