@@ -269,3 +269,14 @@ def test_the_consent_notice_follows_the_region_chosen_in_the_form(
     assert "(London)" in notice and "North West" not in notice
     chosen = next(b for b in update["view"]["blocks"] if b.get("block_id") == "region")
     assert chosen["element"]["initial_option"]["value"] == "London"
+
+
+def test_an_export_slack_refuses_is_apologised_for_and_not_audited_as_done(
+    app: Running, fake_slack: FakeSlack
+) -> None:
+    _registered(app, fake_slack)
+    fake_slack.fault("files.completeUploadExternal", "error:upload_failed")
+    click(app, fake_slack, "export_interests", "export", user="U0NWCOORD")
+    sorry = until(lambda: said(fake_slack, "D0NWCOORD", "nothing was exported"))
+    assert sorry
+    assert [a for a in audit_of(app.engine, "U0NWCOORD") if a[0] == "export"] == []

@@ -5,7 +5,7 @@ takes an explicit session) in a write session of its own; new code should call t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -120,7 +120,14 @@ def set_status(
     return result.interest
 
 
-def export(engine: Engine, *, actor: Actor, region: str | None = None) -> Export:
-    """registry.export in a write session of its own (raises Denied)."""
+def export(
+    engine: Engine,
+    *,
+    actor: Actor,
+    region: str | None = None,
+    deliver: Callable[[Export], bool] | None = None,
+) -> Export:
+    """registry.export in a write session of its own (raises Denied, or registry.Undelivered
+    when `deliver` fails: then nothing is audited as exported)."""
     with write_session(engine) as session:
-        return registry.export(session=session, actor=actor, region=region)
+        return registry.export(session=session, actor=actor, region=region, deliver=deliver)

@@ -14,7 +14,7 @@ nothing and says so. An interest withdrawn or erased meanwhile is "gone", not a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -264,9 +264,20 @@ class Export:
         return to_csv(self.rows)
 
 
-def export(*, session: Session, actor: Actor, region: str | None = None) -> Export:
+class Undelivered(Exception):
+    """The export could not be handed over: nothing is audited as exported."""
+
+
+def export(
+    *,
+    session: Session,
+    actor: Actor,
+    region: str | None = None,
+    deliver: Callable[[Export], bool] | None = None,
+) -> Export:
     """Every interest in the caller's regions (or one of them), oldest first, as plain rows;
-    audited per region; committed."""
+    audited per region once `deliver` (if given) has handed it over; committed. If delivery
+    fails, nothing is audited as exported and Undelivered is raised."""
     grant = authorise(session=session, actor=actor, action=Action.EXPORT, region=region)
     names = {p.id: p.name for p in session.exec(select(Programme)).all()}
     rows = session.exec(
@@ -275,6 +286,9 @@ def export(*, session: Session, actor: Actor, region: str | None = None) -> Expo
         .order_by(col(Interest.region), col(Interest.created_at), col(Interest.id))
     ).all()
     out = [export_row(r, names) for r in rows]
+    if deliver is not None and not deliver(Export(grant=grant, rows=out)):
+        session.rollback()
+        raise Undelivered
     for each in sorted(grant.regions):
         audited(session, grant, region=each, row_count=sum(r["region"] == each for r in out))
     session.commit()

@@ -23,6 +23,7 @@ from bot.catalogue.tables import Network, Programme
 from bot.interests import log as interest_log
 from bot.interests import rights
 from bot.interests.access import NEUTRAL, Actor, Denied, read_audit
+from bot.interests.registry import Undelivered
 from bot.memory.store import latest_profile, saved_profile
 from bot.services import Services
 from bot.slack.blocks.choices import Choices
@@ -312,23 +313,26 @@ def _display_name(poster: Poster, user_id: str) -> str:
 
 
 def send_export(poster: Poster, services: Services, person: Person, region: str | None = None) -> None:
-    """The caller's regions' log as CSV in their DM; anyone else gets the neutral refusal."""
+    """The caller's regions' log as CSV in their DM, audited only once Slack has the file;
+    anyone else gets the neutral refusal."""
+
+    def deliver(found: interest_log.Export) -> bool:
+        regions = ", ".join(sorted(found.grant.regions))
+        return poster.dm_file(
+            person.user_id,
+            content=found.csv(),
+            filename="pathfinder-interests.csv",
+            title=f"Interest log: {regions}",
+            comment=f"{len(found.rows)} interest(s) in {regions}. Personal data: keep it within your "
+            "organisation and use it only to follow up these interests.",
+        )
+
     try:
-        found = interest_log.export(services.engine, actor=_actor(person), region=region)
+        interest_log.export(services.engine, actor=_actor(person), region=region, deliver=deliver)
     except Denied:
         poster.dm(person.user_id, NEUTRAL)
-        return
-    regions = ", ".join(sorted(found.grant.regions))
-    delivered = poster.dm_file(
-        person.user_id,
-        content=found.csv(),
-        filename="pathfinder-interests.csv",
-        title=f"Interest log: {regions}",
-        comment=f"{len(found.rows)} interest(s) in {regions}. Personal data: keep it within your "
-        "organisation and use it only to follow up these interests.",
-    )
-    if not delivered:
-        poster.dm(person.user_id, APOLOGY)
+    except Undelivered:
+        poster.dm(person.user_id, "Sorry, I couldn't send the export just now, so nothing was exported. Please try again later.")
 
 
 def send_my_data(poster: Poster, services: Services, person: Person) -> None:
