@@ -180,14 +180,14 @@ def test_a_second_person_in_a_thread_is_answered_on_their_own_profile_and_histor
     try:
         post(running.url, event(text=f"<@{BOT_USER}> Canary-Zebra-7731 here: I'm a band 6 nurse in Leeds, "
                                 "tell me about the Topol Digital Fellowship", ts="1700000010.000100"))  # fmt: skip
-        answers(fake_slack, 1)
+        answers(fake_slack, 1, timeout=30)
         before = len(llm.requests)
         in_thread(running, "U0GPTRAIN", "I'm an ST3 GP trainee in Bristol. Tell me about Flexible Portfolio Training", 1)
-        second = answers(fake_slack, 2)[1].body
+        second = answers(fake_slack, 2, timeout=30)[1].body
         in_thread(running, "U0GPTRAIN", "can I do it part time?", 2)
-        third = answers(fake_slack, 3)[2].body
+        third = answers(fake_slack, 3, timeout=30)[2].body
         in_thread(running, "U0NURSE", "can I do it part time?", 3)
-        fourth = answers(fake_slack, 4)[3].body
+        fourth = answers(fake_slack, 4, timeout=30)[3].body
         prompts_for_b = json.dumps([r.body for r in llm.requests[before : before + 2]])
     finally:
         running.stop()
