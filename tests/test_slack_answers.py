@@ -186,9 +186,9 @@ def test_a_second_person_in_a_thread_is_answered_on_their_own_profile_and_histor
         second = answers(fake_slack, 2, timeout=30)[1].body
         in_thread(running, "U0GPTRAIN", "can I do it part time?", 2)
         third = answers(fake_slack, 3, timeout=30)[2].body
+        prompts_for_b = json.dumps([r.body for r in llm.requests[before:]])  # B's calls (and retries)
         in_thread(running, "U0NURSE", "can I do it part time?", 3)
         fourth = answers(fake_slack, 4, timeout=30)[3].body
-        prompts_for_b = json.dumps([r.body for r in llm.requests[before : before + 2]])
     finally:
         running.stop()
         llm.stop()
