@@ -20,10 +20,11 @@ from slack_sdk import WebClient
 from sqlmodel import Session, col, select
 
 from bot.catalogue.tables import Network, Programme
+from bot.db import write_session
 from bot.interests import log as interest_log
-from bot.interests import rights
+from bot.interests import registry, rights
 from bot.interests.access import NEUTRAL, Actor, Denied, read_audit
-from bot.interests.registry import Undelivered
+from bot.interests.registry import Change, Undelivered
 from bot.memory.store import latest_profile, saved_profile
 from bot.services import Services
 from bot.slack.blocks.choices import Choices
@@ -43,6 +44,11 @@ from bot.slack.listeners.post import Poster
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong on my side. Nothing was changed; please try again later."
+STATUS_SAYS = {
+    Change.STALE: "Someone changed that interest before you did, so I left it as it is. Your Home tab now shows its current status.",
+    Change.GONE: "That interest is no longer there: it was withdrawn, erased or expired.",
+    Change.DENIED: NEUTRAL,
+}
 UNKNOWN_PROGRAMME = (
     "I can't find that programme in the catalogue any more, so I haven't registered anything. "
     "Ask me again for the current options."
@@ -151,14 +157,20 @@ def register(app: App, services: Services) -> None:
             return
         poster = Poster(client)
         wanted = action_value(action)
+        seen = wanted.get("from")
         try:
-            interest_log.set_status(
-                engine,
-                actor=_actor(person),
-                interest_id=int(wanted.get("id") or 0),
-                status=str(wanted.get("status") or ""),
-            )
-        except (Denied, ValueError):
+            with write_session(engine) as session:
+                result = registry.set_status(
+                    session=session,
+                    actor=_actor(person),
+                    interest_id=int(wanted.get("id") or 0),
+                    status=str(wanted.get("status") or ""),
+                    expected=str(seen) if seen else None,
+                )
+            said = STATUS_SAYS.get(result.outcome)
+            if said:
+                poster.dm(person.user_id, said)
+        except ValueError:
             poster.dm(person.user_id, NEUTRAL)
         except Exception as exc:  # noqa: BLE001
             log_failure("changing a status failed", exc)
