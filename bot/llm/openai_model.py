@@ -5,23 +5,17 @@ connection errors, 429 (honouring Retry-After) and 5xx, at most `max_attempts` t
 exponential backoff and jitter, and never past the caller's deadline. Everything else fails fast.
 Works with OpenAI, Azure OpenAI and OpenAI-compatible servers (vLLM, Ollama, llama.cpp).
 
-The deadline is wall-clock time for the whole call, response body included. Per-read timeouts
-cannot give that: each byte of a trickling body restarts them, and one answer took 302 s. So each
-attempt runs on a worker thread and the caller waits for it with a hard timeout (the attempt's
-share of the deadline). On expiry the caller shuts the attempt's socket down, which wakes the
-worker at once, and the worker closes the response it opened. The worker also checks the clock
-between chunks, and workers are capped per model, so a stuck server can't pile up threads or
-sockets.
+The deadline is wall-clock time for the whole call, response body included: each attempt is an
+abandonable `Attempt` (bot/llm/deadline.py) given its share of the deadline, and the body is read
+here chunk by chunk with the clock checked between chunks.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -35,16 +29,13 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from bot.llm.base import BadOutput, ContextTooLong, LLMUnavailable, Message, Reply
+from bot.llm.deadline import Attempt, AttemptTimedOut
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 10.0
 MAX_BODY = 1_000_000  # bytes; a chat completion of a few hundred tokens is a few kilobytes
 MIN_ATTEMPT = 0.5  # seconds: no new attempt (or retry) with less of the deadline left
-
-
-class AttemptTimedOut(Exception):
-    """An attempt used up its share of the deadline and was abandoned."""
 
 
 def _transient(exc: BaseException) -> bool:
@@ -96,82 +87,6 @@ class _StopAtDeadline(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         return time.monotonic() >= self._deadline - MIN_ATTEMPT
-
-
-class _Attempt:
-    """One HTTP request on a worker thread, which the caller abandons at its time limit.
-
-    Only the worker touches the HTTP client and response; the caller touches only the operating
-    system's socket (shutdown is safe from any thread), so nothing in httpx is shared unsafely.
-    """
-
-    def __init__(self, work: Callable[[_Attempt], bytes], slots: threading.Semaphore) -> None:
-        self._work = work
-        self._slots = slots
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self._abandoned = False
-        self._body = b""
-        self._error: BaseException | None = None
-
-    def run(self, until: float) -> bytes:
-        """The response body, or the attempt's error; AttemptTimedOut at `until`."""
-        if not self._slots.acquire(timeout=max(0.0, until - time.monotonic())):
-            raise LLMUnavailable("too many model calls still in flight")
-        try:
-            threading.Thread(target=self._main, name="pathfinder-llm-attempt", daemon=True).start()
-        except BaseException:
-            self._slots.release()
-            raise
-        if not self._done.wait(max(0.0, until - time.monotonic())):
-            self.abandon()
-            raise AttemptTimedOut()
-        if self._error is not None:
-            raise self._error
-        return self._body
-
-    def _main(self) -> None:
-        try:
-            self._body = self._work(self)
-        except BaseException as exc:  # handed to the caller, or dropped if it has gone
-            self._error = exc
-        finally:
-            self._slots.release()
-            self._done.set()
-
-    @property
-    def abandoned(self) -> bool:
-        return self._abandoned
-
-    def hold(self, http_response: Any) -> None:
-        """Keep the response's socket so abandon() can cut it; cut at once if already abandoned."""
-        stream = getattr(http_response, "extensions", {}).get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if not isinstance(sock, socket.socket):
-            return  # another transport: the clock checks between chunks still apply
-        with self._lock:
-            self._sock = sock
-            late = self._abandoned
-        if late:
-            _shutdown(sock)
-
-    def abandon(self) -> None:
-        with self._lock:
-            self._abandoned = True
-            sock = self._sock
-        if sock is not None:
-            _shutdown(sock)
-
-
-def _shutdown(sock: socket.socket) -> None:
-    """Wake any thread blocked reading this socket; the worker then closes it."""
-    try:
-        # The plain socket's method, also for TLS sockets: SSLSocket.shutdown would unset its
-        # SSL object under the worker's feet.
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed or never connected
 
 
 def _reply(body: bytes, fallback_model: str) -> tuple[str, str, str]:
@@ -306,7 +221,7 @@ class OpenAIChatModel:
         if until - time.monotonic() <= 0:
             raise AttemptTimedOut()
 
-        def work(attempt: _Attempt) -> bytes:
+        def work(attempt: Attempt) -> bytes:
             # The SDK's own timeouts bound connecting and each read; the clock bounds the rest.
             timeout = max(0.01, until - time.monotonic())
             create: Any = self._client.chat.completions.with_streaming_response.create
@@ -314,10 +229,10 @@ class OpenAIChatModel:
                 attempt.hold(response.http_response)
                 return _read(response, until, attempt)
 
-        return _Attempt(work, self._slots).run(until)
+        return Attempt(work, self._slots).run(until)
 
 
-def _read(response: Any, until: float, attempt: _Attempt) -> bytes:
+def _read(response: Any, until: float, attempt: Attempt) -> bytes:
     """The body, chunk by chunk, checking the clock; transport errors become APIConnectionError."""
     body = bytearray()
     try:
