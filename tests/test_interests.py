@@ -820,7 +820,7 @@ def _said(question: str) -> Conversation:
 
 
 def test_migrations_build_exactly_the_models_schema(db: Engine) -> None:
-    assert current_revision(db) == migrate(db) == HEAD == "0004"
+    assert current_revision(db) == migrate(db) == HEAD == "0006_shared_limits"
     with db.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diff == []
