@@ -136,6 +136,8 @@ def _parser() -> argparse.ArgumentParser:
         "--today", type=date.fromisoformat, default=None, help="date to check review dates against"
     )
     check.set_defaults(handler=_catalogue_check)
+    listing = csub.add_parser("list", help="every programme: id, name, status and review date")
+    listing.set_defaults(handler=_catalogue_list)
     load = csub.add_parser("load", help="load the catalogue into the database (idempotent)")
     load.set_defaults(handler=_catalogue_load)
 
@@ -353,6 +355,13 @@ def _catalogue_check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  - {pid}.{topic}: {why}")
     unverified = [n.id for n in bundle.networks.networks if not n.verified]
     print(f"networks not verified ({len(unverified)}): {', '.join(unverified)}")
+    return 0
+
+
+def _catalogue_list(args: argparse.Namespace, settings: Settings) -> int:
+    bundle = read_catalogue(settings.knowledge_dir)
+    for p in sorted(bundle.programmes, key=lambda p: p.name.lower()):
+        print(f"{p.id}\t{p.name}\t{p.status.state}\t{p.last_reviewed.isoformat()}")
     return 0
 
 

@@ -26,6 +26,7 @@ CONTRACT_KEYS = {
     "responder",
     "catalogue_version",
 }
+STATES = {"running", "recruiting", "closed", "historical", "unverified"}
 SUGGESTION_KEYS = {"id", "name", "why", "eligibility", "source_urls", "last_reviewed", "uncertain"}
 
 
@@ -104,6 +105,15 @@ def test_catalogue_check_passes_on_the_real_catalogue(db: Path) -> None:
     assert "facts marked uncertain" in result.stdout
     assert "check this link" in result.stdout and "hee.nhs.uk" in result.stdout  # HEE ceased in 2023
     assert re.search(r"status: .*\d+ running", result.stdout)
+
+
+def test_catalogue_list_names_every_programme_file_with_its_status(db: Path) -> None:
+    result = run("catalogue", "list", db=db)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert {row[0] for row in rows} == {p.stem for p in (KNOWLEDGE / "programmes").glob("*.yaml")}
+    assert all(len(row) == 4 and row[2] in STATES for row in rows)
+    assert ["fci", "Faculty of Clinical Informatics (FCI)", "closed"] in [r[:3] for r in rows]
 
 
 def test_catalogue_check_lists_overdue_entries(db: Path) -> None:
