@@ -265,3 +265,17 @@ def test_someone_already_a_consultant_scientist_is_not_sent_to_become_one(ask: P
     )
     assert ids(answer)[0] == "dhlp"
     assert "senior_scientist" not in answer.profile.intents
+
+
+def test_a_senior_role_of_unstated_profession_is_past_training_only_programmes(ask: Pathfinder) -> None:
+    answer = ask.ask("I'm the CCIO at a trust in Birmingham. Anything to get more protected time?")
+    assert "fpt" not in ids(answer)
+    assert not any(s.id == "fpt" for s in answer.suggestions)
+
+
+def test_a_closed_bodys_work_is_offered_where_its_members_went(ask: Pathfinder) -> None:
+    answer = ask.ask("Is there a model job description for CCIOs I can show my trust?")
+    assert "fci" not in ids(answer)  # closed: never a suggestion
+    bcs = next(s for s in answer.suggestions if s.id == "bcs")
+    assert ids(answer).index("bcs") < 3
+    assert "Faculty of Clinical Informatics" in bcs.why and "closed" in bcs.why

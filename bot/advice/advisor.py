@@ -146,6 +146,11 @@ def advise(
     assess = _Assessor(catalogue, profile, today)
     implied = _implied_intents(profile, assess)
     scores = {p.id: _relevance(p, profile, implied) for p in catalogue.programmes}
+    heirs: dict[str, str] = {}  # a closed body's work goes on where its members went
+    for p in catalogue.programmes:
+        squarely = sum(w * p.routing.intent(i) for i, w in implied.items() if p.routing.intent(i) >= 3)
+        for pid in p.succeeded_by if squarely and not p.status.active else []:
+            scores[pid], heirs[pid] = max(scores.get(pid, 0.0), squarely), p.name
     assess.scores = scores
     advice.clarify = (
         profile.is_empty
@@ -178,7 +183,7 @@ def advise(
         # A factual question about a named programme: answer about that programme only.
         advice.suggestions = [s for s in advice.suggestions if s.programme.id in profile.named]
     for s in [*advice.suggestions, *advice.asked_about, *advice.later, *advice.inactive]:
-        s.reasons = _reasons(s, profile, implied, offers)
+        s.reasons = _reasons(s, profile, implied, offers, heirs.get(s.programme.id))
         s.cautions = _cautions(s.programme, today)
         s.window = window_note(s.programme, today)
     return advice
@@ -467,7 +472,11 @@ def _facts(catalogue: Catalogue, profile: Profile) -> list[FactAnswer]:
 
 
 def _reasons(
-    s: Suggestion, profile: Profile, intents: dict[str, float], offers: dict[str, str]
+    s: Suggestion,
+    profile: Profile,
+    intents: dict[str, float],
+    offers: dict[str, str],
+    heir_of: str | None = None,
 ) -> list[str]:
     routing = s.programme.routing
     # Only what the entry squarely serves (weight 3+): a "why" must be true of that entry.
@@ -477,6 +486,8 @@ def _reasons(
     reasons = []
     if s.programme.id in profile.named:
         reasons.append("you asked about it")
+    elif not wanted and heir_of is not None:
+        reasons.append(f"the {heir_of} closed and its members moved here")
     if wanted:
         reasons.append("it offers " + _join(wanted[:3]))
     if profile.profession and profile.profession in routing.audiences:

@@ -80,7 +80,9 @@ def _check(c: Criterion, p: Profile, v: ProfessionsFile) -> Check | None:  # noq
     if isinstance(c, ProfessionCriterion):
         return _profession(c, p, v)
     if isinstance(c, StageCriterion):
-        return _stage(c, p) if p.profession in v.expand(c.professions) else None
+        # A senior person of unstated profession is past any training stage too.
+        past_training = p.profession is None and p.career_stage == "senior"
+        return _stage(c, p) if p.profession in v.expand(c.professions) or past_training else None
     if isinstance(c, BandCriterion):
         return _band(c, p, v)
     if isinstance(c, SpecialtyCriterion):
@@ -120,7 +122,7 @@ def _profession(c: ProfessionCriterion, p: Profile, v: ProfessionsFile) -> Check
         return Check(
             c.label,
             "unknown",
-            f"Tell me your profession: this is for {c.label[0].lower() + c.label[1:]}.",
+            f"Tell me your profession: this is for {_lower_first(c.label)}.",
             c.kind,
         )
     term = v.term(p.profession)
@@ -137,6 +139,11 @@ def _profession(c: ProfessionCriterion, p: Profile, v: ProfessionsFile) -> Check
         f"Not open to {plural} (you said you're {article} {who}).",
         c.kind,
     )
+
+
+def _lower_first(label: str) -> str:
+    """"A nurse" -> "a nurse", but "NHS staff" stays "NHS staff"."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _stage(c: StageCriterion, p: Profile) -> Check | None:
