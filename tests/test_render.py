@@ -18,6 +18,7 @@ from bot.answering.contract import (
     NetworkOut,
     StatusOut,
     SuggestionOut,
+    first_sentence,
 )
 from bot.slack.blocks.answer import answer_message, details_modal
 from bot.slack.blocks.common import text_message
@@ -117,3 +118,13 @@ def test_the_fake_refuses_what_slack_refuses() -> None:
     assert check_view(view) is not None
     assert validate({"text": "t", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]}) == "invalid_blocks"
     assert validate({"text": "t", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 51}) == "invalid_blocks"
+
+
+def test_a_brief_fact_keeps_a_lead_in_with_the_sentence_it_introduces() -> None:
+    assert first_sentence("Two routes. Direct entry: a new post. In-service: nominated.") == (
+        "Two routes. Direct entry: a new post."
+    )
+    assert first_sentence("Join BCS, then apply for registration. Ask about FEDIP.") == (
+        "Join BCS, then apply for registration."
+    )
+    assert first_sentence("One sentence only.") == "One sentence only."

@@ -200,7 +200,11 @@ def suggestion_out(s: Suggestion, *, asked_topics: list[str], why: str | None = 
 
 
 def first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]
+    """The first sentence, or the first two where the first is only a lead-in ("Two routes.")."""
+    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=2)
+    if len(sentences) > 1 and len(sentences[0].split()) < 4:
+        return f"{sentences[0]} {sentences[1]}"
+    return sentences[0]
 
 
 def _brief(f: FactOut) -> FactOut:
