@@ -19,7 +19,7 @@ from bench.ask_latency import percentile  # noqa: E402
 from bot import app as composition  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.slack.blocks.answer import answer_message  # noqa: E402
-from tests.test_snapshots import WORD_LIMIT, typical, visible_words  # noqa: E402
+from bot.slack.blocks.measure import WORD_LIMIT, typical, visible_words  # noqa: E402
 
 DEFAULT = [ROOT.parent / "shared" / "eval" / "dev_cases.jsonl", ROOT / "evals" / "cases" / "heldout.jsonl"]
 

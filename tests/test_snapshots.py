@@ -28,13 +28,13 @@ from bot.answering.text import fact_text
 from bot.llm.openai_model import OpenAIChatModel
 from bot.slack.blocks.answer import answer_message, details_modal
 from bot.slack.blocks.common import escape
+from bot.slack.blocks.measure import WORD_LIMIT, typical, visible_words
 
 from .conftest import TODAY
 from .fakes.openai_server import FakeOpenAI
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("PATHFINDER_UPDATE_SNAPSHOTS") == "1"
-WORD_LIMIT = 350
 GOLDEN = {
     "registrar_hands_on_ai": "I'm an ST4 radiology registrar in London and want hands-on AI experience",
     "nurse_into_informatics": "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?",
@@ -120,28 +120,6 @@ def test_everything_the_cli_shows_slack_shows_too(name: str, service: Pathfinder
     assert answer.headline in in_cli
     for piece in in_cli:
         assert escape(piece) in slack, f"the Slack view lacks {piece[:60]!r}"
-
-
-def visible_words(blocks: list[dict[str, Any]]) -> int:
-    """Words a person reads in the message (Details modals not counted)."""
-    texts: list[str] = []
-    for b in blocks:
-        if b["type"] in ("section", "header"):
-            texts.append(b["text"]["text"])
-        elif b["type"] == "context":
-            texts += [e.get("text", "") for e in b["elements"]]
-        elif b["type"] == "actions":
-            texts += [e["text"]["text"] for e in b["elements"] if "text" in e]
-    joined = re.sub(r"<[^|>]+\|([^>]+)>", r"\1", " ".join(texts))
-    return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'’-]*", joined))
-
-
-def typical(answer: Answer) -> bool:
-    """A typical answer: up to three programme cards for someone who described themselves, with
-    nothing named, asked about or out of nation to explain as well (bench/answer_words.py
-    measures every answer in the eval sets, typical or not)."""
-    extras = answer.asked_about or answer.inactive or answer.asked_facts or answer.uk_wide
-    return bool(answer.suggestions) and not extras and not answer.refused
 
 
 @pytest.mark.parametrize("name", GOLDEN)
