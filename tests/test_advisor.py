@@ -279,3 +279,34 @@ def test_a_closed_bodys_work_is_offered_where_its_members_went(ask: Pathfinder) 
     bcs = next(s for s in answer.suggestions if s.id == "bcs")
     assert ids(answer).index("bcs") < 3
     assert "Faculty of Clinical Informatics" in bcs.why and "closed" in bcs.why
+
+
+ORDER_QUESTIONS = [
+    "Nurse in Cardiff interested in digital leadership",
+    "Band 7 midwife at Princess Anne in Southampton, just been made digital midwife. What development is there?",
+    "Clinical coder in Aberdeen wanting to get into data",
+    "Pharmacist in Belfast wanting to get into data",
+    "Band 6 physio in Swansea, what AI courses are there?",
+    "ST4 radiology registrar in Glasgow wanting hands-on AI",
+    "Band 5 nurse in Leeds, where do I start with informatics?",
+]
+
+
+@pytest.mark.parametrize("question", ORDER_QUESTIONS)
+def test_own_nation_first_and_nothing_that_may_not_run_ahead_of_what_runs(
+    ask: Pathfinder, question: str
+) -> None:
+    from bot.catalogue.schema import NationCriterion
+
+    answer = ask.ask(question)
+    catalogue = ask.catalogue()
+    running = [catalogue.by_id[s.id].status.active for s in answer.suggestions]
+    assert running == sorted(running, reverse=True), [s.id for s in answer.suggestions]
+    nation = answer.profile.nation
+    if nation in ("Wales", "Scotland", "Northern Ireland"):
+        own = [
+            any(isinstance(c, NationCriterion) and set(c.allowed) == {nation} for c in catalogue.by_id[s.id].eligibility)
+            for s in answer.suggestions
+            if catalogue.by_id[s.id].status.active
+        ]
+        assert own and own[0], [s.id for s in answer.suggestions]

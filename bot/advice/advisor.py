@@ -289,7 +289,17 @@ def _rank(assess: _Assessor, scores: dict[str, float], profile: Profile) -> list
         chosen.append((final, s))
         chosen.sort(key=lambda pair: (-pair[0], pair[1].programme.id))
         del chosen[MAX_SUGGESTIONS:]
+    # Hard rules, whatever the scores: outside England the person's own nation's routes come
+    # first; a programme that may no longer run never comes ahead of one that runs.
+    chosen.sort(key=lambda pair: (not pair[1].active, not _own_nation(pair[1], profile)))
     return [s for _, s in chosen]
+
+
+def _own_nation(s: Suggestion, profile: Profile) -> bool:
+    if profile.nation not in DEVOLVED:
+        return False
+    rule = next((c for c in s.programme.eligibility if isinstance(c, NationCriterion)), None)
+    return rule is not None and set(rule.allowed) == {profile.nation}
 
 
 def _final_score(s: Suggestion, profile: Profile) -> float | None:

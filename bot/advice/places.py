@@ -184,7 +184,8 @@ class PlaceIndex:
         qualifier = qualified.get(id(chosen_mention))
         if qualifier is not None and len({(r.nation, r.region) for r in qualifier.readings}) == 1:
             q = qualifier.readings[0]
-            if (chosen.nation, chosen.region) != (q.nation, q.region) and q.kind in QUALIFIER_KINDS:
+            vaguer = q.region is None and q.nation == chosen.nation  # "Leeds ICB": still Leeds
+            if (chosen.nation, chosen.region) != (q.nation, q.region) and q.kind in QUALIFIER_KINDS and not vaguer:
                 # "Newcastle (Staffs)": the person has told us which one they mean.
                 text_ = f"{chosen.text} ({q.name})"
                 return PlaceMatch(text_, text_, q.nation, q.region, chosen.kind)
