@@ -48,7 +48,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("band 5 cardiac physiologist wanting to move into informatics as a clinical scientist", {"profession": "healthcare_science_practitioner", "band": 5}),
     ("4 years as a bioinformatician in a university genomics lab", {"profession": "external_scientist", "experience_years": 4, "experience_of": "scientific", "nhs_employee": False}),
     ("HCPC-registered clinical scientist, band 7", {"profession": "clinical_scientist", "registered_scientist": True, "band": 7}),
-    ("Consultant anaesthetist and deputy CCIO; I've spent 4 years leading our EPR rollout", {"role": "deputy_digital_lead", "experience_years": 4, "experience_of": "digital_leadership"}),
+    ("Consultant anaesthetist and deputy CCIO; I've spent 4 years leading our EPR rollout", {"role": "deputy_ccio", "experience_years": 4, "experience_of": "digital_leadership"}),
     ("I'm the CNIO at a trust in Kent", {"role": "cnio", "profession": "nurse", "region": "South East"}),
     ("director of strategy at an NHS trust", {"profession": "manager", "role": "director"}),
     ("Is FPT open to nurses? My manager mentioned it.", {"profession": "nurse", "role": None, "named": ["fpt"]}),

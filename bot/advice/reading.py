@@ -499,7 +499,7 @@ def _intents(r: _Reader, aspiration: str | None, job_spans: list[tuple[int, int]
     found = r.vocab.intents.ids_in(r.tokens, r.text, skip=job_spans)
     if aspiration in SCIENTIST_GOAL and "become_clinical_scientist" not in found:
         found.append("become_clinical_scientist")
-    if aspiration in ("ccio", "cnio", "cio", "cdio", "deputy_digital_lead"):
+    if aspiration in ("ccio", "cnio", "cio", "cdio", "deputy_digital_lead", "deputy_ccio", "deputy_cnio"):
         found += [i for i in ("ccio", "leadership") if i not in found]
     if r.has_cue("later") and "plan_ahead" not in found:
         found.append("plan_ahead")

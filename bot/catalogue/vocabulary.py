@@ -39,6 +39,8 @@ Role = Literal[
     "cnio",
     "cdio",
     "deputy_digital_lead",
+    "deputy_ccio",
+    "deputy_cnio",
     "head_of_digital",
     "director",
     "executive",
