@@ -22,10 +22,11 @@ from bot.answering.contract import Answer
 from bot.answering.text import render
 from bot.memory.store import (
     load_conversation,
+    mark_profile_used,
     profile_of,
     remember_answer,
     save_turn,
-    saved_profile,
+    utcnow,
 )
 from bot.services import Services
 from bot.slack.blocks.answer import answer_message
@@ -33,6 +34,7 @@ from bot.slack.blocks.common import clip, context, text_message
 from bot.slack.blocks.home import HELP, PROMPTS
 from bot.slack.dedup import first_delivery, in_thread, joined_thread
 from bot.slack.inbound import MessageEvent, Person, identity, message_event
+from bot.slack.listeners.home import saved_for
 from bot.slack.listeners.post import APOLOGY, LOADING, STATUS, Message, Poster
 
 log = logging.getLogger(__name__)
@@ -177,16 +179,18 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
 
 def ask(text: str, person: Person, key: str, channel: str, services: Services) -> tuple[Answer, str]:
     """Answer `text` for `person` in their own conversation `key`; keep the turn and the answer."""
-    engine = services.engine
+    engine, started = services.engine, utcnow()  # forget-me after `started`: nothing is kept
     conversation = load_conversation(engine, key)
     if conversation.profile is None:
-        conversation.profile = profile_of(saved_profile(engine, team_id=person.team_id, user_id=person.user_id))
+        saved = saved_for(services, person)
+        if saved is not None and mark_profile_used(engine, team_id=person.team_id, user_id=person.user_id):
+            conversation.profile = profile_of(saved)
     before = conversation.turns[-1] if conversation.turns else None
     answer = services.pathfinder.ask(text, conversation=conversation)
     if conversation.turns and conversation.turns[-1] is not before:  # refusals add no turn
-        save_turn(engine, key=key, team_id=person.team_id, user_id=person.user_id, conversation=conversation)
+        save_turn(engine, key=key, team_id=person.team_id, user_id=person.user_id, conversation=conversation, started=started)
     answer_id = secrets.token_hex(8)
-    remember_answer(engine, answer, answer_id=answer_id, team_id=person.team_id, user_id=person.user_id, channel=channel)
+    remember_answer(engine, answer, answer_id=answer_id, team_id=person.team_id, user_id=person.user_id, channel=channel, started=started)
     return answer, answer_id
 
 
