@@ -142,11 +142,6 @@ def _in_dm(column: Any) -> Callable[[Person], Where]:
     return lambda p: col(column).in_(p.dm_channels) if p.dm_channels else false()
 
 
-def _own_or_in_dm(table: Any) -> Callable[[Person], Where]:
-    own, in_dm = _own(table), _in_dm(table.channel)
-    return lambda p: or_(own(p), in_dm(p))
-
-
 def _claims_in_dm(p: Person) -> Where:
     if not p.dm_channels:
         return false()
@@ -165,6 +160,11 @@ def _profile_unused(periods: Periods, now: datetime) -> Where:
 
 def _audit_names(p: Person) -> Where:
     return or_(col(AuditEntry.actor).in_(p.refs), col(AuditEntry.subject).in_(p.refs))
+
+
+def _own_or_in_dm(table: Any) -> Callable[[Person], Where]:
+    own, in_dm = _own(table), _in_dm(table.channel)
+    return lambda p: or_(own(p), in_dm(p))
 
 
 HOLDINGS: tuple[Holding, ...] = (

@@ -10,12 +10,14 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.interests.access import NEUTRAL
+from bot.memory.store import utcnow
 from bot.services import Services
 from bot.slack.blocks.answer import answer_message
 from bot.slack.blocks.choices import Choices
@@ -109,14 +111,15 @@ def _question(call: Call, text: str) -> None:
         call.ack(response_type="ephemeral", text=RATE_LIMITED)
         return
     call.ack(response_type="ephemeral", text="Checking the catalogue…")
-    if services.workers.submit(lambda: _answer(call, text)) is None:
+    asked_at = utcnow()
+    if services.workers.submit(lambda: _answer(call, text, asked_at)) is None:
         responded(call.respond, text=BUSY)
 
 
-def _answer(call: Call, text: str) -> None:
+def _answer(call: Call, text: str, asked_at: datetime) -> None:
     person = call.person
     try:
-        answer, answer_id = ask(text, person, f"command:{person.team_id}:{person.user_id}", "command", call.services)
+        answer, answer_id = ask(text, person, f"command:{person.team_id}:{person.user_id}", "command", call.services, asked_at=asked_at)
         reply, blocks = answer_message(answer, answer_id=answer_id, ephemeral=True)
     except Exception as exc:  # noqa: BLE001 - a fixed apology to the person, the error to the log
         log_failure("answering a command failed", exc)

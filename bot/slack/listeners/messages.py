@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import secrets
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
@@ -55,6 +56,7 @@ class Question:
     status_thread: str  # where the "is thinking…" status shows
     conversation_key: str  # this person's own conversation here
     assistant_thread: bool = False  # a DM thread in the assistant / agent view
+    asked_at: datetime = field(default_factory=utcnow)  # forget-me after this: nothing is kept
 
 
 def register(app: App, services: Services, *, bot_user_id: str) -> None:
@@ -157,7 +159,7 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
     """Compose the answer and deliver it; an apology, never silence, if anything fails."""
     answer: Answer | None = None
     try:
-        answer, answer_id = ask(question.text, question.person, question.conversation_key, question.channel, services)
+        answer, answer_id = ask(question.text, question.person, question.conversation_key, question.channel, services, asked_at=question.asked_at)
         message = answer_message(answer, answer_id=answer_id)
     except Exception as exc:  # noqa: BLE001 - a fixed apology to the person, the error to the log
         log_failure("answering failed", exc)
@@ -177,9 +179,10 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
         poster.title(channel, thread, clip(question.text.replace("\n", " "), TITLE))
 
 
-def ask(text: str, person: Person, key: str, channel: str, services: Services) -> tuple[Answer, str]:
-    """Answer `text` for `person` in their own conversation `key`; keep the turn and the answer."""
-    engine, started = services.engine, utcnow()  # forget-me after `started`: nothing is kept
+def ask(text: str, person: Person, key: str, channel: str, services: Services, *, asked_at: datetime | None = None) -> tuple[Answer, str]:  # fmt: skip
+    """Answer `text` for `person` in their own conversation `key`; keep the turn and the answer,
+    unless they ran forget-me after `asked_at` (while it waited or was being composed)."""
+    engine, started = services.engine, asked_at or utcnow()
     conversation = load_conversation(engine, key)
     if conversation.profile is None:
         saved = saved_for(services, person)
