@@ -188,12 +188,7 @@ def test_every_payload_kind_names_a_grid_person_by_their_enterprise() -> None:
         {**GRID.command_ids(), "user_id": GRID.user},
         GRID.interaction("org"),
         GRID.interaction("team"),
-        {
-            "type": "view_submission",
-            "team": {"id": HOME},
-            "enterprise": ENTERPRISE,
-            "user": {"id": GRID.user},
-        },  # fmt: skip
+        {"type": "view_submission", "team": {"id": HOME}, "enterprise": ENTERPRISE, "user": {"id": GRID.user}},  # fmt: skip
         {"team": {"id": INSTALLED}, "context_enterprise_id": ENTERPRISE, "user": {"id": GRID.user}},
     ]
     people = {identity(body, user_id=GRID.user if "event" in body else None) for body in shapes}
@@ -210,9 +205,7 @@ def test_grid_my_data_and_forget_me_cover_the_same_rows_as_plain_ones(app: Runni
     plain, grid = counts(held[PLAIN.user]), counts(held[GRID.user])
     assert plain == grid
     assert (plain["interest"], plain["savedprofile"], plain["feedback"]) == (1, 1, 1)
-    assert (
-        plain["conversationturn"] == 2 and plain["answerrecord"] == 2 and plain["slackclaim"] == 1
-    )
+    assert (plain["conversationturn"], plain["answerrecord"], plain["slackclaim"]) == (2, 2, 1)
     assert {r["channel"] for r in held[GRID.user]["answerrecord"]} == {GRID.dm, "command"}
     assert {r["team_id"] for r in held[GRID.user]["interest"] + held[GRID.user]["savedprofile"]} == {ENTERPRISE}  # fmt: skip
 
