@@ -50,7 +50,7 @@ from bot.interests.access import (
     read_audit,
     revoke_role,
 )
-from bot.interests.display import printable
+from bot.interests.display import audit_csv, printable
 from bot.interests.rights import Periods, retention_run
 from bot.interests.tables import RoleName, Status
 from bot.settings import Settings, SettingsError
@@ -213,7 +213,9 @@ def _operator_commands(sub: Any) -> None:
     alist = asub.add_parser("list", help="newest entries first")
     alist.add_argument("--days", type=int, default=30, help="how far back (default 30 days)")
     alist.add_argument("--action", dest="audit_action", help="only this action, e.g. export")
-    alist.add_argument("--json", action="store_true")
+    shape = alist.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true")
+    shape.add_argument("--csv", action="store_true", help="every column, as the Slack export")
     alist.add_argument("--limit", type=_positive, default=500, help="one page of this many (500)")
     alist.add_argument(
         "--before", type=int, help="the page before this entry id (from the last page)"
@@ -532,11 +534,13 @@ def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
                        limit=None if args.all else args.limit, before=args.before)  # fmt: skip
     if args.json:
         print(json.dumps([e.model_dump(mode="json") for e in found], indent=2))
-    for e in [] if args.json else found:
+    elif args.csv:
+        sys.stdout.write(audit_csv(found.entries))
+    for e in [] if args.json or args.csv else found:
         change = f"{e.field}: {e.from_value or '-'} -> {e.to_value or '-'}" if e.field else "-"
         times = f" x{e.occurrences}" if e.occurrences > 1 else ""
-        print(_line(f"{e.at:%Y-%m-%dT%H:%M:%SZ}", e.actor, e.action, e.region or "-",
-                    f"#{e.interest_id}" if e.interest_id else "-", change, e.row_count,
+        print(_line(f"{e.at:%Y-%m-%dT%H:%M:%SZ}", e.actor, e.action, f"about {e.subject}" if e.subject else "-",
+                    e.region or "-", f"#{e.interest_id}" if e.interest_id else "-", change, e.row_count,
                     e.outcome + times, e.correlation_id))  # fmt: skip
     if found.truncated:
         print(f"pathfinder: showing the newest {len(found)} entries; more exist: "
@@ -549,6 +553,7 @@ def retention_periods(settings: Settings) -> Periods:
         interests=timedelta(days=settings.interest_retention_days),
         conversations=timedelta(days=settings.conversation_retention_days),
         audit=timedelta(days=settings.audit_retention_days),
+        profiles=settings.profile_max_idle,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
@@ -117,11 +118,22 @@ class Settings(BaseSettings):
         validation_alias="PATHFINDER_AUDIT_RETENTION_DAYS",
         description="Audit entries are kept this long (six years by default).",
     )
+    profile_max_idle_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        validation_alias="PATHFINDER_PROFILE_MAX_IDLE_DAYS",
+        description="A profile saved on App Home expires after this long unsaved and unused by any answer.",
+    )
     coordinator_channels: dict[str, str] = Field(
         default_factory=dict,
         validation_alias="PATHFINDER_COORDINATOR_CHANNELS",
         description='JSON: region -> Slack channel id for new-interest notices, e.g. {"North West": "C0123ABCD"}.',
     )
+
+    @property
+    def profile_max_idle(self) -> timedelta:
+        return timedelta(days=self.profile_max_idle_days)
 
     def require_slack(self, *, socket_mode: bool) -> None:
         """Fail fast, naming what is missing or a placeholder, never echoing a value."""

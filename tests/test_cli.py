@@ -320,3 +320,20 @@ def test_listings_say_when_they_are_truncated(tmp_path: Path) -> None:
     assert every.stderr == "" and len(json.loads(every.stdout)) >= 5
     shown = run("interests", "list", "--region", "North West", "--limit", "2", db=db)
     assert len(shown.stdout.splitlines()) == 3 and "showing the newest 2 of 3" in shown.stderr
+
+
+def test_audit_list_says_whom_which_interest_and_what_changed_and_csv_has_every_column(tmp_path: Path) -> None:  # fmt: skip
+    from bot.interests.display import AUDIT_COLUMNS
+
+    db = tmp_path / "columns.db"
+    _seed_forgeries(db)
+    run("coordinators", "add", "T0NHS", "U0NWCOORD", "--region", "North West", db=db)
+    lines = run("audit", "list", db=db).stdout.splitlines()
+    [role] = [line.split("\t") for line in lines if "\trole_change\t" in line]
+    assert role[3:5] == ["about slack:T0NHS:U0NWCOORD", "North West"]
+    registered = [line.split("\t") for line in lines if "\tregister\t" in line]
+    assert [r[5:7] for r in registered] == [["#3", "status: - -> new"], ["#2", "status: - -> new"],
+                                            ["#1", "status: - -> new"]]  # fmt: skip
+    table = run("audit", "list", "--csv", "--limit", "2", db=db)
+    assert table.stdout.splitlines()[0] == ",".join(AUDIT_COLUMNS)
+    assert len(table.stdout.splitlines()) == 3 and "more exist" in table.stderr

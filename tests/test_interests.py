@@ -11,6 +11,7 @@ import io
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,7 @@ from bot.interests.display import printable
 from bot.interests.registry import Change
 from bot.interests.rights import Periods, erase, retention_run, subject_data, subject_ref
 from bot.interests.tables import AuditEntry, Interest, Role, RoleName
+from bot.memory import erasure
 from bot.memory.personal import HOLDINGS, person_key, unregistered
 from bot.memory.store import (
     AnswerRecord,
@@ -688,6 +690,35 @@ def test_grid_ids_my_data_and_forget_me_cover_the_same_rows_as_plain_ones(db: En
     assert by_grid.total == 8
     for needle in ("U0PLAIN", "W0GRID", "D0PLAIN", "D0GRID"):
         assert _cells_naming(db, needle) == {}
+
+
+def test_a_save_that_began_before_an_erasure_keeps_nothing_even_when_they_overlap(db: Engine) -> None:  # fmt: skip
+    person = {"team_id": TEAM, "user_id": "U0NURSE"}
+    pseudonym = subject_ref(TEAM, "U0NURSE")
+    before = datetime.now(UTC)
+    erase(db, **person)
+    assert not save_turn(db, key="k", conversation=_said("asked before"), started=before, **person)
+    assert save_turn(db, key="k", conversation=_said("asked after"), started=datetime.now(UTC), **person)  # fmt: skip
+    assert erasure.ERASURE == Action.ERASURE.value
+
+    # An erasure holding the person's lock when the save starts: the save waits, then sees it.
+    started, holding = datetime.now(UTC), threading.Event()
+
+    def erasing() -> None:
+        with write_session(db) as session:
+            erasure.lock(session, pseudonym)
+            holding.set()
+            time.sleep(0.5)
+            audit.append(session, actor=pseudonym, action=Action.ERASURE, outcome="ok")
+
+    eraser = threading.Thread(target=erasing)
+    eraser.start()
+    holding.wait(5)
+    assert not save_turn(db, key="k", conversation=_said("asked during"), started=started, **person)
+    eraser.join()
+    with Session(db) as session:
+        kept = session.exec(select(ConversationTurn.question)).all()
+    assert kept == ["asked after"]
 
 
 # -- retention ------------------------------------------------------------------------------

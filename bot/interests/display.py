@@ -16,12 +16,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.interests.tables import Interest
+from bot.interests.tables import AuditEntry, Interest
 
 CSV_COLUMNS = [
     "id", "registered_at", "updated_at", "region", "network", "programme_id", "programme",
     "display_name", "slack_user_id", "profession", "grade", "status", "status_by", "status_at",
     "consent_version",
+]  # fmt: skip
+AUDIT_COLUMNS = [
+    "id", "at", "actor", "action", "subject", "interest_id", "region", "field", "from_value",
+    "to_value", "row_count", "outcome", "occurrences", "last_at", "correlation_id",
 ]  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -79,3 +83,19 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] = CSV_COLUMNS)
     for row in rows:
         writer.writerow([safe_cell(row.get(c)) for c in columns])
     return buffer.getvalue()
+
+
+def audit_csv(entries: Sequence[AuditEntry]) -> str:
+    """Audit entries as CSV, every column: whom it was about, which interest, the change from ->
+    to, the outcome and, for counted refusals, how many times."""
+    return to_csv([e.model_dump(mode="json") for e in entries], AUDIT_COLUMNS)
+
+
+def audit_summary(count: int, *, truncated: bool) -> str:
+    """What an audit read holds, saying so when more entries exist than it shows."""
+    if truncated:
+        return f"The newest {count} audit entries; more exist (the `audit list` command pages through them all)."
+    return (
+        f"All {count} audit entries, newest first. A refusal repeated within an hour is one "
+        "entry: see its occurrences."
+    )

@@ -5,7 +5,8 @@ register of personal data (bot/memory/personal.py).
 once). `erase` deletes their own rows and pseudonymises the records the organisation must keep
 (the audit trail of what they did, who last changed an interest, who granted a role): their ids
 become `subject_ref`, and every audit entry is still there. One transaction, then one "erasure"
-entry naming them only by that pseudonym. Someone who holds a role keeps it: an admin removes
+entry naming them only by that pseudonym; an answer still being composed for them then keeps
+nothing (bot/memory/erasure.py). Someone who holds a role keeps it: an admin removes
 roles. `retention_run` deletes what has outlived its period, never with a clock ahead of the real
 one, and never an audit entry younger than the audit period (the database refuses under a year).
 """
@@ -24,6 +25,7 @@ from sqlmodel import Session, select
 from bot.interests import audit
 from bot.interests.access import Action, session_for
 from bot.interests.tables import Interest, Role, utcnow
+from bot.memory import erasure
 from bot.memory.personal import (
     HOLDINGS,
     Holding,
@@ -124,6 +126,7 @@ def erase(
     deleted: dict[str, int] = {}
     renamed: dict[str, int] = {}
     with session_for(engine, session) as s:
+        erasure.lock(s, who.pseudonym)  # an answer being saved meanwhile waits, then sees this
         _audit_interests_leaving(s, holding_of(Interest).finds(who), actor=who.pseudonym,
                                  action=Action.ERASURE, to_value="erased")  # fmt: skip
         for holding in HOLDINGS:

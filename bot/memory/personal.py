@@ -19,7 +19,6 @@ whether an erasure happened, and that names nobody by itself.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col
 
 from bot.interests.tables import AuditEntry, Interest, Role
+from bot.memory.erasure import subject_ref as subject_ref  # re-exported: the register names it
 from bot.memory.store import (
     CLAIM_TTL,
     PROFILE_MAX_IDLE,
@@ -53,12 +53,6 @@ Where = ColumnElement[bool]
 def person_key(team_id: str, enterprise_id: str | None = None) -> str:
     """The key a person's rows are stored under: the Grid enterprise id, else the team id."""
     return enterprise_id or team_id
-
-
-def subject_ref(team_id: str, user_id: str) -> str:
-    """The pseudonym that replaces a person's id on erasure: a hash anyone holding the ids can
-    recompute (so an erasure can be shown to have happened), naming nobody by itself."""
-    return "erased:" + hashlib.sha256(f"{team_id}:{user_id}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -168,6 +162,11 @@ def _audit_names(p: Person) -> Where:
     return or_(col(AuditEntry.actor).in_(p.refs), col(AuditEntry.subject).in_(p.refs))
 
 
+def _own_or_in_dm(table: Any) -> Callable[[Person], Where]:
+    own, in_dm = _own(table), _in_dm(table.channel)
+    return lambda p: or_(own(p), in_dm(p))
+
+
 HOLDINGS: tuple[Holding, ...] = (
     Holding(
         Interest, _own(Interest), OnErase.DELETE, "interests they registered",
@@ -187,7 +186,7 @@ HOLDINGS: tuple[Holding, ...] = (
         expires=_older(Feedback.created_at, lambda p: p.conversations),
     ),
     Holding(
-        AnswerRecord, _own(AnswerRecord), OnErase.DELETE, "answers given to them (for Details and Share)",
+        AnswerRecord, _own_or_in_dm(AnswerRecord), OnErase.DELETE, "answers given to them or in their DM",
         expires=_older(AnswerRecord.created_at, lambda p: p.conversations),
     ),
     Holding(

@@ -24,6 +24,7 @@ from bot import db
 from bot.advice.reading import Profile
 from bot.answering.contract import Answer
 from bot.answering.conversation import MAX_TURNS, Conversation, Turn
+from bot.memory.erasure import erased_since
 
 CLAIM_TTL = timedelta(hours=26)  # Slack retries for 2 h (25 h with Delayed Events)
 PROFILE_MAX_IDLE = timedelta(
@@ -150,11 +151,21 @@ def in_thread(engine: Engine, channel: str, thread_ts: str) -> bool:
 
 
 def remember_answer(
-    engine: Engine, answer: Answer, *, answer_id: str, team_id: str, user_id: str, channel: str
-) -> None:
-    """Keep the answer given (without the question's words) for feedback, Details and Share."""
+    engine: Engine,
+    answer: Answer,
+    *,
+    answer_id: str,
+    team_id: str,
+    user_id: str,
+    channel: str,
+    started: datetime | None = None,
+) -> bool:
+    """Keep the answer given (without the question's words) for feedback, Details and Share;
+    False (nothing kept) if the person was erased after `started`, while it was being composed."""
     document = answer.model_dump(mode="json", exclude={"question", "answer"})
     with db.write_session(engine) as session:
+        if started is not None and erased_since(session, team_id=team_id, user_id=user_id, since=started):  # fmt: skip
+            return False
         session.add(
             AnswerRecord(
                 id=answer_id,
@@ -168,6 +179,7 @@ def remember_answer(
                 document=document,
             )
         )
+    return True
 
 
 def answer_record(engine: Engine, answer_id: str) -> tuple[AnswerRecord, Answer] | None:
@@ -219,14 +231,23 @@ def load_conversation(engine: Engine, key: str) -> Conversation:
 
 
 def save_turn(
-    engine: Engine, *, key: str, team_id: str, user_id: str, conversation: Conversation
-) -> None:
-    """Persist the conversation's newest turn, said by (team_id, user_id)."""
+    engine: Engine,
+    *,
+    key: str,
+    team_id: str,
+    user_id: str,
+    conversation: Conversation,
+    started: datetime | None = None,
+) -> bool:
+    """Persist the conversation's newest turn, said by (team_id, user_id); False (nothing kept)
+    if there is none, or the person was erased after `started`, while it was being answered."""
     if not conversation.turns:
-        return
+        return False
     turn = conversation.turns[-1]
     profile = conversation.profile.model_dump(mode="json") if conversation.profile else None
     with db.write_session(engine) as session:
+        if started is not None and erased_since(session, team_id=team_id, user_id=user_id, since=started):  # fmt: skip
+            return False
         session.add(
             ConversationTurn(
                 key=key[:120],
@@ -238,6 +259,7 @@ def save_turn(
                 shown=list(turn.shown),
             )
         )
+    return True
 
 
 def saved_profile(

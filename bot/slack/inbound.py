@@ -21,12 +21,21 @@ MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
 class Person(BaseModel):
-    """Who is acting: the organisation key (enterprise on Grid, else workspace) and user id."""
+    """Who is acting: `team_id` is the key their rows are stored under (the Grid enterprise, else
+    the workspace); the enterprise and workspace ids as the payload gave them travel along, so
+    my-data and forget-me also find rows stored under the workspace id."""
 
     model_config = ConfigDict(frozen=True)
 
     team_id: str
     user_id: str
+    enterprise_id: str | None = None
+    workspace_id: str | None = None
+
+    def ids(self) -> dict[str, Any]:
+        """The ids `bot.interests.rights.subject_data` and `erase` take."""
+        return {"team_id": self.workspace_id or self.team_id, "enterprise_id": self.enterprise_id,
+                "user_id": self.user_id}  # fmt: skip
 
 
 def person_key(*, team_id: str | None, enterprise_id: str | None) -> str | None:
@@ -38,20 +47,37 @@ def person_key(*, team_id: str | None, enterprise_id: str | None) -> str | None:
 def identity(body: dict[str, Any], *, user_id: str | None = None) -> Person | None:
     """The person acting, for events, commands, interactions and view submissions alike.
 
-    None when the payload names no well-formed user or organisation: the caller then does
-    nothing that needs a person (and says so, where it can)."""
-    user, event = _dict(body, "user"), _dict(body, "event")
-    uid = user_id or user.get("id") or body.get("user_id") or event.get("user")
-    team, enterprise = _dict(body, "team"), _dict(body, "enterprise")
-    enterprise_id = enterprise.get("id") or body.get("enterprise_id") or _authorised_enterprise(body)
-    team_id = (
-        user.get("team_id") or team.get("id") or body.get("team_id") or event.get("user_team")
-    )
-    org = person_key(team_id=_str(team_id), enterprise_id=_str(enterprise_id))
-    uid = _str(uid)
+    On Enterprise Grid the enterprise id arrives in different places per payload kind (an
+    `enterprise` object or string, `authorizations`, a top-level `enterprise_id` on events and
+    commands, `team.enterprise_id` on view submissions), as Bolt reads it; every kind gives the
+    same person. None when the payload names no well-formed user or organisation: the caller then
+    does nothing that needs a person (and says so, where it can)."""
+    user, event, team = _dict(body, "user"), _dict(body, "event"), _dict(body, "team")
+    uid = _str(user_id or user.get("id") or body.get("user_id") or event.get("user"))
+    enterprise = _id(_enterprise(body, team))
+    workspace = _id(user.get("team_id") or team.get("id") or body.get("team_id")
+                    or event.get("user_team") or _dict(body, "view").get("team_id"))  # fmt: skip
+    org = person_key(team_id=workspace, enterprise_id=enterprise)
     if org is None or not uid or not SLACK_ID.match(uid):
         return None
-    return Person(team_id=org, user_id=uid)
+    return Person(team_id=org, user_id=uid, enterprise_id=enterprise, workspace_id=workspace)
+
+
+def _enterprise(body: dict[str, Any], team: dict[str, Any]) -> Any:
+    found = body.get("enterprise")
+    if isinstance(found, dict):
+        found = found.get("id")
+    return (
+        found
+        or _authorised_enterprise(body)
+        or body.get("enterprise_id")
+        or team.get("enterprise_id")
+        or body.get("context_enterprise_id")
+    )
+
+
+def _id(value: Any) -> str | None:
+    return value if isinstance(value, str) and SLACK_ID.match(value) else None
 
 
 def _dict(body: dict[str, Any], key: str) -> dict[str, Any]:

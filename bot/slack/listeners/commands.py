@@ -10,13 +10,14 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.interests.access import NEUTRAL
-from bot.memory.store import saved_profile
+from bot.memory.store import utcnow
 from bot.services import Services
 from bot.slack.blocks.answer import answer_message
 from bot.slack.blocks.choices import Choices
@@ -25,6 +26,7 @@ from bot.slack.blocks.home import HELP, forget_me_prompt
 from bot.slack.blocks.modals import profile_summary
 from bot.slack.inbound import Person, identity
 from bot.slack.listeners import interests
+from bot.slack.listeners.home import saved_for
 from bot.slack.listeners.messages import BUSY, RATE_LIMITED, ask, log_failure
 from bot.slack.listeners.post import APOLOGY, Poster
 
@@ -37,6 +39,7 @@ class Call:
 
     person: Person
     rest: str
+    body: dict[str, Any]
     ack: Ack
     respond: Respond
     poster: Poster
@@ -48,7 +51,7 @@ def _help(call: Call) -> None:
 
 
 def _profile(call: Call) -> None:
-    saved = saved_profile(call.services.engine, team_id=call.person.team_id, user_id=call.person.user_id)
+    saved = saved_for(call.services, call.person)
     choices = Choices.of(call.services.pathfinder.catalogue())
     call.ack(response_type="ephemeral", text=profile_summary(saved, choices) + "\n\nEdit it on my Home tab.")
 
@@ -60,7 +63,7 @@ def _forget_me(call: Call) -> None:
 
 def _my_data(call: Call) -> None:
     call.ack(response_type="ephemeral", text="Sending what I hold about you to our DM…")
-    interests.send_my_data(call.poster, call.services, call.person)
+    interests.send_my_data(call.poster, call.services, call.person, call.body)
 
 
 def _interests(call: Call) -> None:
@@ -94,7 +97,7 @@ def register(app: App, services: Services) -> None:
             return
         first, _, rest = text.partition(" ")
         name = ALIASES.get(first.lower(), first.lower())
-        call = Call(person, rest.strip(), ack, respond, Poster(client), services)
+        call = Call(person, rest.strip(), command, ack, respond, Poster(client), services)
         entry = SUBCOMMANDS.get(name)
         if entry is not None:
             entry[0](call)
@@ -108,14 +111,15 @@ def _question(call: Call, text: str) -> None:
         call.ack(response_type="ephemeral", text=RATE_LIMITED)
         return
     call.ack(response_type="ephemeral", text="Checking the catalogue…")
-    if services.workers.submit(lambda: _answer(call, text)) is None:
+    asked_at = utcnow()
+    if services.workers.submit(lambda: _answer(call, text, asked_at)) is None:
         responded(call.respond, text=BUSY)
 
 
-def _answer(call: Call, text: str) -> None:
+def _answer(call: Call, text: str, asked_at: datetime) -> None:
     person = call.person
     try:
-        answer, answer_id = ask(text, person, f"command:{person.team_id}:{person.user_id}", "command", call.services)
+        answer, answer_id = ask(text, person, f"command:{person.team_id}:{person.user_id}", "command", call.services, asked_at=asked_at)
         reply, blocks = answer_message(answer, answer_id=answer_id, ephemeral=True)
     except Exception as exc:  # noqa: BLE001 - a fixed apology to the person, the error to the log
         log_failure("answering a command failed", exc)

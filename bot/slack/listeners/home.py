@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.interests import log as interest_log
 from bot.interests.access import Actor, Denied, roles_of
 from bot.interests.tables import RoleName
-from bot.memory.store import save_profile, saved_profile
+from bot.memory.store import SavedProfile, save_profile, saved_profile
 from bot.services import Services
 from bot.slack.blocks import queue
 from bot.slack.blocks.choices import Choices
@@ -45,7 +45,7 @@ def register(app: App, services: Services) -> None:
         person = identity(body)
         if person is None or not body.get("trigger_id"):
             return
-        saved = saved_profile(services.engine, team_id=person.team_id, user_id=person.user_id)
+        saved = saved_for(services, person)
         view = profile_modal(saved, Choices.of(services.pathfinder.catalogue()))
         poster = Poster(client)
         if not poster.open_view(str(body["trigger_id"]), view):
@@ -74,7 +74,7 @@ def publish_home(
 ) -> bool:
     """App Home: the profile, the person's own interests, and for coordinators their queue."""
     engine = services.engine
-    saved = saved_profile(engine, team_id=person.team_id, user_id=person.user_id)
+    saved = saved_for(services, person)
     catalogue = services.pathfinder.catalogue()
     names = {p.id: p.name for p in catalogue.programmes}
     extra = own_interests_blocks(
@@ -101,6 +101,12 @@ def publish_home(
         except Denied:
             pass
     return poster.publish_home(person.user_id, home_view(saved, Choices.of(catalogue), extra))
+
+
+def saved_for(services: Services, person: Person) -> SavedProfile | None:
+    """The person's saved profile, unless it has gone unused longer than the max-idle period."""
+    return saved_profile(services.engine, team_id=person.team_id, user_id=person.user_id,
+                         max_idle=services.settings.profile_max_idle)  # fmt: skip
 
 
 def _is_coordinator(services: Services, actor: Actor) -> bool:

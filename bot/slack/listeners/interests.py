@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -24,8 +27,9 @@ from bot.db import write_session
 from bot.interests import log as interest_log
 from bot.interests import registry, rights
 from bot.interests.access import NEUTRAL, Actor, Denied, read_audit
+from bot.interests.display import audit_csv, audit_summary
 from bot.interests.registry import Change, Undelivered
-from bot.memory.store import latest_profile, saved_profile
+from bot.memory.store import latest_profile
 from bot.services import Services
 from bot.slack.blocks.choices import Choices
 from bot.slack.blocks.common import escape, text_message
@@ -36,8 +40,8 @@ from bot.slack.blocks.modals import (
     interest_values,
     metadata,
 )
-from bot.slack.inbound import Person, action_value, identity
-from bot.slack.listeners.home import publish_home
+from bot.slack.inbound import Person, action_value, channel_of, identity
+from bot.slack.listeners.home import publish_home, saved_for
 from bot.slack.listeners.messages import log_failure
 from bot.slack.listeners.post import Poster
 
@@ -49,6 +53,20 @@ STATUS_SAYS = {
     Change.GONE: "That interest is no longer there: it was withdrawn, erased or expired.",
     Change.DENIED: NEUTRAL,
 }
+# What the person is told after registering (an unchanged replay is told nothing), and what the
+# region's coordinator channel is told: the programme and region only, never who.
+CONFIRMATION = {
+    "created": "Your interest in {programme} is registered. The coordinator of {where} can now see it and may contact you.",
+    "updated": "Your interest in {programme} is updated. The coordinator of {where} can see it and may contact you.",
+    "reopened": "Your interest in {programme} is reopened: it had been closed, and the coordinator of {where} now sees it as new and may contact you.",
+    "moved": "Your interest in {programme} has moved from {was} to {region}: the coordinator of {where} now sees it as new and may contact you, and {was}'s coordinators no longer see it.",
+}
+FOLLOW_UP = " Withdraw it at any time on my Home tab; `/pathfinder my-data` shows everything I hold about you."
+NOTICE = {
+    "created": "New interest registered in {region} for {programme}. Coordinators: open Pathfinder's Home tab to review it.",
+    "moved": "New interest in {region} for {programme} (moved here from another region). Coordinators: open Pathfinder's Home tab to review it.",
+    "reopened": "An interest in {programme} in {region} was registered again after being closed: it is new again. Coordinators: open Pathfinder's Home tab to review it.",
+}
 UNKNOWN_PROGRAMME = (
     "I can't find that programme in the catalogue any more, so I haven't registered anything. "
     "Ask me again for the current options."
@@ -59,38 +77,60 @@ def _actor(person: Person) -> Actor:
     return Actor.slack(person.team_id, person.user_id)
 
 
+@dataclass(frozen=True)
+class Click:
+    """One interaction by a person the verified payload names."""
+
+    person: Person
+    body: dict[str, Any]
+    action: dict[str, Any]
+    poster: Poster
+    respond: Respond | None
+
+    def tell(self, text: str) -> bool:
+        return self.poster.tell(self.body, self.person.user_id, text)
+
+
+def _on_click(app: App, action_id: str | re.Pattern[str]) -> Callable[[Callable[[Click], None]], None]:
+    """Attach a handler to an action: acked at once, run only for a person the payload names."""
+
+    def attach(handler: Callable[[Click], None]) -> None:
+        def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, action: dict[str, Any] | None = None) -> None:  # fmt: skip
+            ack()
+            person = identity(body)
+            if person is not None:
+                handler(Click(person, body, action or {}, Poster(client), respond))
+
+        app.action(action_id)(listener)
+
+    return attach
+
+
 def register(app: App, services: Services) -> None:
     """Attach the interest-log listeners."""
     engine = services.engine
+    on_click = partial(_on_click, app)
 
-    @app.action("register_interest")
-    def on_register(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:  # fmt: skip
-        ack()
-        person = identity(body)
-        if person is None:
-            return
-        poster = Poster(client)
-        programme = _programme(services, str(action_value(action).get("programme") or ""))
+    @on_click("register_interest")
+    def on_register(c: Click) -> None:
+        programme = _programme(services, str(action_value(c.action).get("programme") or ""))
         if programme is None:
-            poster.tell(body, person.user_id, UNKNOWN_PROGRAMME)
+            c.tell(UNKNOWN_PROGRAMME)
             return
-        view = registration_modal(services, person, programme)
-        if not body.get("trigger_id") or not poster.open_view(str(body["trigger_id"]), view):
-            poster.tell(body, person.user_id, "Sorry, I couldn't open the registration form. Nothing was recorded; please press Register interest again.")
+        view = registration_modal(services, c.person, programme)
+        if not c.body.get("trigger_id") or not c.poster.open_view(str(c.body["trigger_id"]), view):
+            c.tell("Sorry, I couldn't open the registration form. Nothing was recorded; please press Register interest again.")
 
-    @app.action(REGION_ACTION)
-    def on_region_changed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    @on_click(REGION_ACTION)
+    def on_region_changed(c: Click) -> None:
         """The consent notice names the chosen region's network: refresh it when the region changes."""
-        ack()
-        view = body.get("view") or {}
-        person = identity(body)
+        view = c.body.get("view") or {}
         programme = _programme(services, str(metadata(view).get("programme") or ""))
-        if person is None or programme is None or not view.get("id"):
+        if programme is None or not view.get("id"):
             return
-        choices = Choices.of(services.pathfinder.catalogue())
-        region = chosen_region(view, choices)
-        fresh = registration_modal(services, person, programme, region=region)
-        Poster(client).update_view(str(view["id"]), fresh, hash_=view.get("hash"))
+        region = chosen_region(view, Choices.of(services.pathfinder.catalogue()))
+        fresh = registration_modal(services, c.person, programme, region=region)
+        c.poster.update_view(str(view["id"]), fresh, hash_=view.get("hash"))
 
     @app.view("interest_modal")
     def on_register_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:  # fmt: skip
@@ -112,90 +152,61 @@ def register(app: App, services: Services) -> None:
         assert person is not None and programme is not None and network is not None
         _record(Poster(client), services, person, programme, network, values)
 
-    @app.action("withdraw_interest")
-    def on_withdraw(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:  # fmt: skip
-        ack()
-        person = identity(body)
-        if person is None:
-            return
-        poster = Poster(client)
+    @on_click("withdraw_interest")
+    def on_withdraw(c: Click) -> None:
+        programme_id = str(c.action.get("value") or "")[:64]
         try:
-            interest_log.withdraw(
-                engine,
-                team_id=person.team_id,
-                user_id=person.user_id,
-                programme_id=str(action.get("value") or "")[:64],
-            )
+            interest_log.withdraw(engine, team_id=c.person.team_id, user_id=c.person.user_id, programme_id=programme_id)  # fmt: skip
         except Exception as exc:  # noqa: BLE001
             log_failure("withdrawing an interest failed", exc)
-            poster.tell(body, person.user_id, APOLOGY)
-        publish_home(poster, services, person)
+            c.tell(APOLOGY)
+        publish_home(c.poster, services, c.person)
 
-    @app.action(re.compile(r"^queue_(programme|status)$"))
-    def on_filter(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        person = identity(body)
-        if person is None:
-            return
-        state = (body.get("view") or {}).get("state", {}).get("values", {}).get("queue_filters", {})
-        filters = {
+    @on_click(re.compile(r"^queue_(programme|status)$"))
+    def on_filter(c: Click) -> None:
+        state = (c.body.get("view") or {}).get("state", {}).get("values", {}).get("queue_filters", {})
+        chosen = {
             name: ((state.get(f"queue_{name}") or {}).get("selected_option") or {}).get("value")
             for name in ("programme", "status")
         }
-        publish_home(
-            Poster(client),
-            services,
-            person,
-            filters={k: (v if v and v != "all" else None) for k, v in filters.items()},
-        )
+        filters = {k: (v if v and v != "all" else None) for k, v in chosen.items()}
+        publish_home(c.poster, services, c.person, filters=filters)
 
-    @app.action("interest_status")
-    def on_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:  # fmt: skip
-        ack()
-        person = identity(body)
-        if person is None:
-            return
-        poster = Poster(client)
-        wanted = action_value(action)
+    @on_click("interest_status")
+    def on_status(c: Click) -> None:
+        wanted = action_value(c.action)
         seen = wanted.get("from")
         try:
             with write_session(engine) as session:
                 result = registry.set_status(
                     session=session,
-                    actor=_actor(person),
+                    actor=_actor(c.person),
                     interest_id=int(wanted.get("id") or 0),
                     status=str(wanted.get("status") or ""),
                     expected=str(seen) if seen else None,
                 )
             said = STATUS_SAYS.get(result.outcome)
             if said:
-                poster.dm(person.user_id, said)
+                c.poster.dm(c.person.user_id, said)
         except ValueError:
-            poster.dm(person.user_id, NEUTRAL)
+            c.poster.dm(c.person.user_id, NEUTRAL)
         except Exception as exc:  # noqa: BLE001
             log_failure("changing a status failed", exc)
-            poster.dm(person.user_id, APOLOGY)
-        publish_home(poster, services, person)
+            c.poster.dm(c.person.user_id, APOLOGY)
+        publish_home(c.poster, services, c.person)
 
-    @app.action("export_interests")
-    def on_export(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        person = identity(body)
-        if person is not None:
-            send_export(Poster(client), services, person)
+    @on_click("export_interests")
+    def on_export(c: Click) -> None:
+        send_export(c.poster, services, c.person)
 
-    @app.action("forget_me_confirm")
-    def on_forget(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        person = identity(body)
-        if person is None:
-            return
-        poster = Poster(client)
+    @on_click("forget_me_confirm")
+    def on_forget(c: Click) -> None:
+        person = c.person
         try:
-            erased = rights.erase(engine, team_id=person.team_id, user_id=person.user_id)
+            erased = rights.erase(engine, **person.ids(), dm_channels=dm_channels(c.poster, person, c.body))
         except Exception as exc:  # noqa: BLE001 - a fixed apology to the person, the error to the log
             log_failure("erasure failed", exc)
-            _reply(respond, poster, body, person, APOLOGY)
+            _reply(c, APOLOGY)
             return
         note = (
             " Your coordinator or admin role, and the record of what you did with it, are kept "
@@ -203,16 +214,26 @@ def register(app: App, services: Services) -> None:
             if erased.kept_role
             else ""
         )
-        _reply(respond, poster, body, person, f"Done: I erased {erased.total} record(s) about you.{note}")
-        publish_home(poster, services, person)
+        _reply(c, f"Done: I erased {erased.total} record(s) about you.{note}")
+        publish_home(c.poster, services, person)
 
 
-def _reply(respond: Respond, poster: Poster, body: dict[str, Any], person: Person, text: str) -> None:
+def _reply(c: Click, text: str) -> None:
     """Replace the message the button was on, else tell the person another way."""
-    try:
-        respond(response_type="ephemeral", replace_original=True, text=text)
-    except Exception:  # noqa: BLE001 - no response URL (App Home) or it expired
-        poster.tell(body, person.user_id, text)
+    if c.respond is not None:
+        try:
+            c.respond(response_type="ephemeral", replace_original=True, text=text)
+            return
+        except Exception:  # noqa: BLE001 - the response URL expired: tell them another way
+            log.info("response_url refused the reply")
+    c.tell(text)
+
+
+def dm_channels(poster: Poster, person: Person, body: dict[str, Any]) -> list[str]:
+    """The person's DM with Pathfinder (where their answers, threads and claims are keyed), and
+    the conversation this came from if that is a DM."""
+    found = [poster.dm_channel(person.user_id), channel_of(body)]
+    return [c for c in dict.fromkeys(found) if c and c.startswith("D")]
 
 
 # -- Registration -----------------------------------------------------------------------------
@@ -239,7 +260,7 @@ def registration_modal(
     """The modal, prefilled from the person's saved profile or what they last told us; the
     consent notice names the network of `region` (or of the prefilled region)."""
     engine = services.engine
-    saved = saved_profile(engine, team_id=person.team_id, user_id=person.user_id)
+    saved = saved_for(services, person)
     said = saved or latest_profile(engine, team_id=person.team_id, user_id=person.user_id)
     defaults: dict[str, Any] = {}
     if said is not None:
@@ -291,23 +312,14 @@ def _record(
         return
     if recorded.outcome == "unchanged":
         return  # a replay or a second click: the first confirmation stands
-    verb = "registered" if recorded.outcome == "created" else "updated"
-    poster.dm(
-        person.user_id,
-        f"Your interest in {programme.name} is {verb}. The coordinator of {network.name} "
-        f"({network.region}) can now see it and may contact you. Withdraw it at any time on my "
-        "Home tab; `/pathfinder my-data` shows everything I hold about you.",
-    )
+    where = f"{network.name} ({network.region})"
+    poster.dm(person.user_id, CONFIRMATION[recorded.outcome].format(
+        programme=programme.name, where=where, region=network.region, was=recorded.moved_from) + FOLLOW_UP)  # fmt: skip
     publish_home(poster, services, person)
     channel = services.settings.coordinator_channels.get(str(network.region))
-    if recorded.outcome == "created" and channel:
-        poster.post(
-            channel,
-            text_message(
-                f"New interest registered in {network.region} for {programme.name}. Coordinators: "
-                "open Pathfinder's Home tab to review it."
-            ),
-        )
+    notice = NOTICE.get(recorded.outcome)
+    if notice and channel:
+        poster.post(channel, text_message(notice.format(programme=programme.name, region=network.region)))
 
 
 def _display_name(poster: Poster, user_id: str) -> str:
@@ -347,9 +359,11 @@ def send_export(poster: Poster, services: Services, person: Person, region: str 
         poster.dm(person.user_id, "Sorry, I couldn't send the export just now, so nothing was exported. Please try again later.")
 
 
-def send_my_data(poster: Poster, services: Services, person: Person) -> None:
+def send_my_data(poster: Poster, services: Services, person: Person, body: dict[str, Any]) -> None:
+    """Everything held about the person, as JSON in their DM: every key their rows may be stored
+    under (enterprise and workspace) and their DM channels."""
     try:
-        data = rights.subject_data(services.engine, team_id=person.team_id, user_id=person.user_id)
+        data = rights.subject_data(services.engine, **person.ids(), dm_channels=dm_channels(poster, person, body))
     except Exception as exc:  # noqa: BLE001
         log_failure("subject access export failed", exc)
         poster.dm(person.user_id, APOLOGY)
@@ -366,19 +380,19 @@ def send_my_data(poster: Poster, services: Services, person: Person) -> None:
 
 
 def send_audit(poster: Poster, services: Services, person: Person) -> None:
+    """The whole audit log as CSV in the governance reader's DM (audited); anyone else gets the
+    neutral refusal."""
     try:
         found = read_audit(services.engine, actor=_actor(person))
     except Denied:
         poster.dm(person.user_id, NEUTRAL)
         return
-    rows = [e.model_dump(mode="json") for e in found]
-    columns = ["at", "actor", "action", "region", "row_count", "outcome", "correlation_id"]
     delivered = poster.dm_file(
         person.user_id,
-        content=interest_log.to_csv(rows, columns),
+        content=audit_csv(found.entries),
         filename="pathfinder-audit.csv",
         title="Pathfinder audit log",
-        comment=f"The newest {len(rows)} audit entries.",
+        comment=audit_summary(len(found), truncated=found.truncated),
     )
     if not delivered:
         poster.dm(person.user_id, APOLOGY)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import secrets
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
@@ -22,10 +23,11 @@ from bot.answering.contract import Answer
 from bot.answering.text import render
 from bot.memory.store import (
     load_conversation,
+    mark_profile_used,
     profile_of,
     remember_answer,
     save_turn,
-    saved_profile,
+    utcnow,
 )
 from bot.services import Services
 from bot.slack.blocks.answer import answer_message
@@ -33,6 +35,7 @@ from bot.slack.blocks.common import clip, context, text_message
 from bot.slack.blocks.home import HELP, PROMPTS
 from bot.slack.dedup import first_delivery, in_thread, joined_thread
 from bot.slack.inbound import MessageEvent, Person, identity, message_event
+from bot.slack.listeners.home import saved_for
 from bot.slack.listeners.post import APOLOGY, LOADING, STATUS, Message, Poster
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,7 @@ class Question:
     status_thread: str  # where the "is thinking…" status shows
     conversation_key: str  # this person's own conversation here
     assistant_thread: bool = False  # a DM thread in the assistant / agent view
+    asked_at: datetime = field(default_factory=utcnow)  # forget-me after this: nothing is kept
 
 
 def register(app: App, services: Services, *, bot_user_id: str) -> None:
@@ -155,7 +159,7 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
     """Compose the answer and deliver it; an apology, never silence, if anything fails."""
     answer: Answer | None = None
     try:
-        answer, answer_id = ask(question.text, question.person, question.conversation_key, question.channel, services)
+        answer, answer_id = ask(question.text, question.person, question.conversation_key, question.channel, services, asked_at=question.asked_at)
         message = answer_message(answer, answer_id=answer_id)
     except Exception as exc:  # noqa: BLE001 - a fixed apology to the person, the error to the log
         log_failure("answering failed", exc)
@@ -175,18 +179,21 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
         poster.title(channel, thread, clip(question.text.replace("\n", " "), TITLE))
 
 
-def ask(text: str, person: Person, key: str, channel: str, services: Services) -> tuple[Answer, str]:
-    """Answer `text` for `person` in their own conversation `key`; keep the turn and the answer."""
-    engine = services.engine
+def ask(text: str, person: Person, key: str, channel: str, services: Services, *, asked_at: datetime | None = None) -> tuple[Answer, str]:  # fmt: skip
+    """Answer `text` for `person` in their own conversation `key`; keep the turn and the answer,
+    unless they ran forget-me after `asked_at` (while it waited or was being composed)."""
+    engine, started = services.engine, asked_at or utcnow()
     conversation = load_conversation(engine, key)
     if conversation.profile is None:
-        conversation.profile = profile_of(saved_profile(engine, team_id=person.team_id, user_id=person.user_id))
+        saved = saved_for(services, person)
+        if saved is not None and mark_profile_used(engine, team_id=person.team_id, user_id=person.user_id):
+            conversation.profile = profile_of(saved)
     before = conversation.turns[-1] if conversation.turns else None
     answer = services.pathfinder.ask(text, conversation=conversation)
     if conversation.turns and conversation.turns[-1] is not before:  # refusals add no turn
-        save_turn(engine, key=key, team_id=person.team_id, user_id=person.user_id, conversation=conversation)
+        save_turn(engine, key=key, team_id=person.team_id, user_id=person.user_id, conversation=conversation, started=started)
     answer_id = secrets.token_hex(8)
-    remember_answer(engine, answer, answer_id=answer_id, team_id=person.team_id, user_id=person.user_id, channel=channel)
+    remember_answer(engine, answer, answer_id=answer_id, team_id=person.team_id, user_id=person.user_id, channel=channel, started=started)
     return answer, answer_id
 
 
