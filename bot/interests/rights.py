@@ -25,17 +25,18 @@ from bot.interests import audit
 from bot.interests.access import Action, session_for
 from bot.interests.tables import Interest, Role, utcnow
 from bot.memory.personal import (
-    HOLDINGS,
     Holding,
     OnErase,
     Periods,
     Person,
+    held_on,
     holding_of,
     person,
     subject_ref,
 )
+from bot.settings import Settings
 
-__all__ = ["Erased", "Periods", "erase", "retention_run", "subject_data", "subject_ref"]
+__all__ = ["Erased", "Periods", "erase", "retention_periods", "retention_run", "subject_data", "subject_ref"]
 CLOCK_SKEW = timedelta(minutes=5)
 SOMEONE_ELSE = "(someone else)"
 
@@ -64,8 +65,8 @@ def subject_data(
     }
     named: dict[str, int] = {}
     with session_for(engine, session) as s:
-        for holding in HOLDINGS:
-            rows = s.exec(select(holding.table).where(holding.finds(who))).all()
+        for holding in held_on(_dialect(s)):
+            rows = s.exec(select(holding.table).where(holding.finds(who))).all()  # type: ignore[arg-type]
             data[holding.name] = [_own_view(_plain(r), holding, who) for r in rows]
             for naming in holding.naming:
                 where = and_(naming.names(who), not_(holding.finds(who)))
@@ -92,10 +93,15 @@ def _own_view(row: dict[str, Any], holding: Holding, who: Person) -> dict[str, A
 
 
 def _plain(row: Any) -> dict[str, Any]:
+    values = row.model_dump() if hasattr(row, "model_dump") else dict(row._mapping)
     return {
         k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v)
-        for k, v in row.model_dump().items()
+        for k, v in values.items()
     }
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def erase(
     with session_for(engine, session) as s:
         _audit_interests_leaving(s, holding_of(Interest).finds(who), actor=who.pseudonym,
                                  action=Action.ERASURE, to_value="erased")  # fmt: skip
-        for holding in HOLDINGS:
+        for holding in held_on(_dialect(s)):
             for naming in holding.naming:
                 renamed[f"{holding.name}.{naming.column}"] = _pseudonymise(s, holding, naming.column, naming.names(who), who.pseudonym)  # fmt: skip
             if holding.on_erase is OnErase.DELETE:
@@ -161,6 +167,15 @@ def _audit_interests_leaving(session: Session, which: Any, *, actor: str, action
     return len(rows)
 
 
+def retention_periods(settings: Settings) -> Periods:
+    """The periods the settings give (the CLI's run and the queue's periodic job use this)."""
+    return Periods(
+        interests=timedelta(days=settings.interest_retention_days),
+        conversations=timedelta(days=settings.conversation_retention_days),
+        audit=timedelta(days=settings.audit_retention_days),
+    )
+
+
 def retention_run(
     engine: Engine | None = None,
     *,
@@ -180,7 +195,7 @@ def retention_run(
         assert expiring is not None
         _audit_interests_leaving(s, expiring(periods, now), actor="system:retention",
                                  action=Action.RETENTION, to_value="expired")  # fmt: skip
-        for holding in HOLDINGS:
+        for holding in held_on(_dialect(s)):
             if holding.expires is not None:
                 counts[holding.name] = _delete(s, holding, holding.expires(periods, now))
         audit.append(s, actor="system:retention", action=Action.RETENTION, outcome="ok",
