@@ -121,17 +121,17 @@ def serve(
     return 0
 
 
-def worker(settings: Settings, *, say: Callable[[str], None], engine: Engine | None = None, signals: bool = True) -> int:  # fmt: skip
-    """Answer questions from the queue until SIGTERM; how many answers were still running when
-    the drain ended (already back on the queue for other workers)."""
+def worker(services: Services, *, say: Callable[[str], None], signals: bool = True) -> int:
+    """Answer questions from the queue until SIGTERM (or `services.answers.stop()`); how many
+    answers were still running when the drain ended (already back on the queue)."""
     from bot.jobs.queue import Queued
     from bot.slack.app import answer_handler, web_client
 
-    services = build(settings, engine=engine)
     queue = services.answers
     if not isinstance(queue, Queued):
         services.close()
         raise ValueError("pathfinder worker needs PostgreSQL (DATABASE_URL); on SQLite `serve` answers in process")  # fmt: skip
+    settings = services.settings
     handler = answer_handler(services, web_client(settings), once=True)
     say(f"answering from the queue with {settings.workers} threads; SIGTERM to stop")
     try:

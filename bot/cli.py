@@ -330,7 +330,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         print("pathfinder: configuration error: SLACK_BOT_TOKEN (a bot token starting xoxb-)", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     try:
-        left = app.worker(settings, say=lambda line: print(f"pathfinder: {line}", file=sys.stderr))
+        left = app.worker(app.build(settings), say=lambda line: print(f"pathfinder: {line}", file=sys.stderr))  # fmt: skip
     except ValueError as exc:
         print(f"pathfinder: {exc}", file=sys.stderr)
         return EXIT_USAGE

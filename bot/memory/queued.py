@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, and_, func, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ENUM, JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
+STATUSES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted")
 QUEUE = MetaData()
 JOBS = Table(
     "procrastinate_jobs",
@@ -24,7 +25,7 @@ JOBS = Table(
     Column("id", BigInteger, primary_key=True),
     Column("queue_name", String),
     Column("task_name", String),
-    Column("status", String),  # an enum in PostgreSQL; compared as text
+    Column("status", ENUM(*STATUSES, name="procrastinate_job_status", create_type=False)),
     Column("args", JSONB),
     Column("attempts", BigInteger),
 )
@@ -33,7 +34,7 @@ EVENTS = Table(
     QUEUE,
     Column("id", BigInteger, primary_key=True),
     Column("job_id", BigInteger),
-    Column("type", String),
+    Column("type", String),  # an enum; only selected, never compared
     Column("at", DateTime(timezone=True)),
 )
 FINISHED = ("succeeded", "failed", "cancelled", "aborted")
