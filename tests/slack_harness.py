@@ -67,13 +67,13 @@ class Running:
     """One app process: the Bolt app behind its HTTP server, on its own database engine; on
     PostgreSQL with a queue worker beside it."""
 
-    def __init__(self, app: SlackApp, engine: Engine) -> None:
+    def __init__(self, app: SlackApp, engine: Engine, *, worker: bool = True) -> None:
         self.app = app
         self.engine = engine
         self.server = http_server(app, engine, host="127.0.0.1", port=0)
         serve_in_thread(self.server)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.worker = worker_for(app)
+        self.worker = worker_for(app) if worker else None
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -89,10 +89,11 @@ def build_app(settings: Settings, engine: Engine, *, responder: Responder | None
     return composition.slack(services, slack_client=web_client(settings), socket_mode=socket_mode)  # type: ignore[no-any-return]
 
 
-def start(fake: FakeSlack, db_url: str, *, responder: Responder | None = None, **extra: Any) -> Running:
+def start(fake: FakeSlack, db_url: str, *, responder: Responder | None = None, worker: bool = True,
+          **extra: Any) -> Running:  # fmt: skip
     settings = settings_for(fake, **extra)
     engine = make_engine(db_url)
-    return Running(build_app(settings, engine, responder=responder), engine)
+    return Running(build_app(settings, engine, responder=responder), engine, worker=worker)
 
 
 def post(url: str, body: str, *, content_type: str = "application/json", retry: int | None = None,

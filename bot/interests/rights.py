@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, not_, update
+from sqlalchemy import Table, and_, delete, func, not_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -66,8 +66,7 @@ def subject_data(
     named: dict[str, int] = {}
     with session_for(engine, session) as s:
         for holding in held_on(_dialect(s)):
-            rows = s.exec(select(holding.table).where(holding.finds(who))).all()  # type: ignore[arg-type]
-            data[holding.name] = [_own_view(_plain(r), holding, who) for r in rows]
+            data[holding.name] = [_own_view(_plain(r), holding, who) for r in _rows(s, holding, who)]
             for naming in holding.naming:
                 where = and_(naming.names(who), not_(holding.finds(who)))
                 count = s.exec(select(func.count()).select_from(holding.table).where(where)).one()
@@ -92,8 +91,15 @@ def _own_view(row: dict[str, Any], holding: Holding, who: Person) -> dict[str, A
     return row
 
 
-def _plain(row: Any) -> dict[str, Any]:
-    values = row.model_dump() if hasattr(row, "model_dump") else dict(row._mapping)
+def _rows(session: Session, holding: Holding, who: Person) -> list[dict[str, Any]]:
+    """The person's own rows in one table of the register, as dicts."""
+    query = select(holding.table).where(holding.finds(who))  # type: ignore[arg-type]
+    if isinstance(holding.table, Table):  # another library's table: plain rows
+        return [dict(row._mapping) for row in session.execute(query)]
+    return [row.model_dump() for row in session.exec(query).all()]
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
     return {
         k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v)
         for k, v in values.items()

@@ -176,6 +176,7 @@ class Queued:
             delete_jobs="successful",  # an answered question's text leaves the queue at once
             install_signal_handlers=False,  # ours, below: readiness must see the stop
             update_heartbeat_interval=max(1.0, stalled_seconds / 3),
+            fetch_job_polling_interval=2.0,  # jobs put back (not inserted) raise no notification
             stalled_worker_timeout=stalled_seconds,
         )
         _RUNNING.append(self)
