@@ -133,6 +133,7 @@ def worker(services: Services, *, say: Callable[[str], None], signals: bool = Tr
         raise ValueError("pathfinder worker needs PostgreSQL (DATABASE_URL); on SQLite `serve` answers in process")  # fmt: skip
     settings = services.settings
     handler = answer_handler(services, web_client(settings), once=True)
+    services.pathfinder.warm()  # before taking jobs: the first answers would wait seconds for it
     say(f"answering from the queue with {settings.workers} threads; SIGTERM to stop")
     try:
         return queue.run_worker(
