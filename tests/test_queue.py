@@ -335,3 +335,21 @@ def test_on_sqlite_answers_stay_in_process_and_the_worker_says_it_needs_postgres
     monkeypatch.chdir(tmp_path)
     assert main(["worker"]) == 2
     assert "needs PostgreSQL" in capsys.readouterr().err
+
+
+def test_retention_runs_as_a_daily_periodic_job_on_the_workers(serve_only: Running, fake_slack: FakeSlack) -> None:
+    queue = serve_only.app.services.answers
+    assert isinstance(queue, Queued)
+    [periodic] = [p for p in queue.app.periodic_registry.periodic_tasks.values() if p.task.name == "pathfinder.retention"]  # fmt: skip
+    assert periodic.cron == "17 3 * * *"
+    queue._open_for_defer()
+    queue.app.tasks["pathfinder.retention"].defer(timestamp=0)
+    second = worker(serve_only, fake_slack)
+    try:
+        def ran() -> bool:
+            with serve_only.engine.connect() as conn:
+                return bool(conn.execute(text("SELECT count(*) FROM auditentry WHERE actor = 'system:retention'")).scalar())  # fmt: skip
+
+        assert until(ran, 20)
+    finally:
+        second.stop()
