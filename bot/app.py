@@ -4,6 +4,7 @@ place the database is made ready."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -22,6 +23,8 @@ from bot.memory.limits import RateLimiter
 from bot.prompts import load_prompt
 from bot.services import Services
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def ready_engine(settings: Settings) -> Engine:
@@ -134,6 +137,10 @@ def worker(services: Services, *, say: Callable[[str], None], signals: bool = Tr
     settings = services.settings
     handler = answer_handler(services, web_client(settings), once=True)
     services.pathfinder.warm()  # before taking jobs: the first answers would wait seconds for it
+    if settings.worker_stalled_seconds <= settings.drain_seconds:
+        # A draining worker sends no heartbeats: others would take its answers mid-drain (no
+        # duplicate reply, the question lock and claims see to that, but wasted work).
+        log.warning("PATHFINDER_WORKER_STALLED_SECONDS should exceed PATHFINDER_DRAIN_SECONDS")
     say(f"answering from the queue with {settings.workers} threads; SIGTERM to stop")
     try:
         return queue.run_worker(

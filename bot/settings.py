@@ -104,7 +104,7 @@ class Settings(BaseSettings):
         ge=3,
         le=3600,
         validation_alias="PATHFINDER_WORKER_STALLED_SECONDS",
-        description="PostgreSQL: a worker silent this long is presumed dead and its answer jobs go to other workers.",
+        description="PostgreSQL: a worker silent this long is presumed dead and its answer jobs go to other workers (keep it above PATHFINDER_DRAIN_SECONDS).",
     )
     questions_per_minute: int = Field(
         default=10, ge=1, le=1000, validation_alias="PATHFINDER_QUESTIONS_PER_MINUTE"

@@ -353,3 +353,27 @@ def test_retention_runs_as_a_daily_periodic_job_on_the_workers(serve_only: Runni
         assert until(ran, 20)
     finally:
         second.stop()
+
+
+def test_a_rerun_that_cannot_ask_slack_posts_nothing_and_tries_again_later(
+    serve_only: Running, fake_slack: FakeSlack
+) -> None:
+    serve_only_post(serve_only, event())
+    until(lambda: jobs(serve_only.engine))
+    request = AnswerRequest.model_validate(jobs(serve_only.engine)[0].args)
+    second = worker(serve_only, fake_slack)
+    try:
+        assert len(answers(fake_slack)) == 1
+        until(lambda: not jobs(serve_only.engine))
+        with serve_only.engine.begin() as conn:
+            conn.execute(delete(SlackClaim).where(SlackClaim.key == f"answered:{request.question_id}"))  # type: ignore[arg-type]
+        fake_slack.fault("conversations.replies", "error:missing_scope")
+        serve_only.app.services.answers.submit(request)
+        assert fake_slack.wait_for("conversations.replies", 1)
+        assert until(lambda: [j.status for j in jobs(serve_only.engine)] == ["todo"], 10)  # retried later
+        assert len(fake_slack.wait_for("conversations.replies", 2, timeout=15)) == 2  # ... and then it can
+        assert until(lambda: not jobs(serve_only.engine), 10)
+        settle(0.5)
+        assert len(replies(fake_slack)) == 1
+    finally:
+        second.stop()
