@@ -1,8 +1,9 @@
 """Questions in messages: @mentions in channels, DMs (and the assistant / agent view's threads),
 and follow-ups in threads Pathfinder has answered in.
 
-The listener decides, claims, shows the "is thinking…" status and enqueues; the answer is
-composed on the worker pool after Bolt has acked. A placeholder message is posted only where
+The listener decides, claims, shows the "is thinking…" status and hands the question over
+(`services.answers`): the answer is composed after Bolt has acked, on this process's worker pool
+(SQLite) or by a `pathfinder worker` from the durable queue (PostgreSQL). A placeholder message is posted only where
 Slack refuses the status. Each person's question is read with their own saved profile and their
 own earlier turns: in a shared thread, nothing one person said reaches another's answer.
 """
