@@ -27,7 +27,7 @@ from bot.cli import main
 from bot.db import alembic_config, make_engine, migrate
 from bot.interests.rights import Periods, erase, retention_run, subject_data
 from bot.jobs.answers import AnswerRequest, InProcess
-from bot.jobs.queue import Queued, queue_depth
+from bot.jobs.queue import Queued, queue_depth, worker_ready
 from bot.memory.queued import EVENTS, JOBS
 from bot.memory.store import SlackClaim
 
@@ -143,7 +143,7 @@ def test_serve_queues_one_job_per_question_holding_only_the_question_and_ids(
 
     second = worker(serve_only, fake_slack)
     try:
-        assert second.services.answers.ready()  # type: ignore[attr-defined]
+        assert second.services.answers.ready() and worker_ready()  # type: ignore[attr-defined]
         assert len(answers(fake_slack)) == 1
         assert until(lambda: not jobs(serve_only.engine))  # an answered question leaves the queue
         settle()
@@ -152,7 +152,7 @@ def test_serve_queues_one_job_per_question_holding_only_the_question_and_ids(
         assert reply["metadata"] == {"event_type": "pathfinder_answer", "event_payload": {"question": "C0CLIN:1700000001.000100"}}  # fmt: skip
     finally:
         second.stop()
-    assert not second.services.answers.ready()  # type: ignore[attr-defined]
+    assert not second.services.answers.ready() and not worker_ready()  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("where", ["thread", "dm"])
