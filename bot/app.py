@@ -4,6 +4,7 @@ place the database is made ready."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -16,11 +17,14 @@ from bot.answering.service import Pathfinder
 from bot.catalogue.loader import load_catalogue, read_catalogue
 from bot.catalogue.tables import CatalogueMeta
 from bot.db import make_engine, migrate
+from bot.jobs.answers import Answers, InProcess
 from bot.jobs.local import WorkerPool
 from bot.memory.limits import RateLimiter
 from bot.prompts import load_prompt
 from bot.services import Services
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def ready_engine(settings: Settings) -> Engine:
@@ -66,15 +70,27 @@ def build(
 ) -> Services:
     """Everything a front door needs, on the configured (or given) database and responder."""
     engine = engine or ready_engine(settings)
+    workers = WorkerPool(workers=settings.workers, max_queue=settings.max_queue)
     return Services(
         settings=settings,
         engine=engine,
         pathfinder=Pathfinder(
             engine, responder=responder or build_responder(settings), today=today or date.today
         ),
-        workers=WorkerPool(workers=settings.workers, max_queue=settings.max_queue),
+        workers=workers,
         limiter=RateLimiter(limit=settings.questions_per_minute),
+        answers=build_answers(settings, engine, workers),
     )
+
+
+def build_answers(settings: Settings, engine: Engine, workers: WorkerPool) -> Answers:
+    """The one choice of where answers run: on PostgreSQL a durable queue that `pathfinder
+    worker` processes answer; on SQLite (the embedded default) this process's worker pool."""
+    if engine.dialect.name == "postgresql":
+        from bot.jobs.queue import Queued  # procrastinate comes with the postgres extra
+
+        return Queued(settings, engine)
+    return InProcess(workers)
 
 
 def slack(services: Services, *, slack_client: Any = None, socket_mode: bool = False) -> Any:
@@ -106,3 +122,32 @@ def serve(
         server.server_close()
         app.close()
     return 0
+
+
+def worker(services: Services, *, say: Callable[[str], None], signals: bool = True) -> int:
+    """Answer questions from the queue until SIGTERM (or `services.answers.stop()`); how many
+    answers were still running when the drain ended (already back on the queue)."""
+    from bot.jobs.queue import Queued
+    from bot.slack.app import answer_handler, web_client
+
+    queue = services.answers
+    if not isinstance(queue, Queued):
+        services.close()
+        raise ValueError("pathfinder worker needs PostgreSQL (DATABASE_URL); on SQLite `serve` answers in process")  # fmt: skip
+    settings = services.settings
+    handler = answer_handler(services, web_client(settings), once=True)
+    services.pathfinder.warm()  # before taking jobs: the first answers would wait seconds for it
+    if settings.worker_stalled_seconds <= settings.drain_seconds:
+        # A draining worker sends no heartbeats: others would take its answers mid-drain (no
+        # duplicate reply, the question lock and claims see to that, but wasted work).
+        log.warning("PATHFINDER_WORKER_STALLED_SECONDS should exceed PATHFINDER_DRAIN_SECONDS")
+    say(f"answering from the queue with {settings.workers} threads; SIGTERM to stop")
+    try:
+        return queue.run_worker(
+            handler,
+            stalled_seconds=settings.worker_stalled_seconds,
+            drain_seconds=settings.drain_seconds,
+            signals=signals,
+        )
+    finally:
+        services.close()

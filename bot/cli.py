@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -51,7 +52,7 @@ from bot.interests.access import (
     revoke_role,
 )
 from bot.interests.display import audit_csv, printable
-from bot.interests.rights import Periods, retention_run
+from bot.interests.rights import retention_periods, retention_run
 from bot.interests.tables import RoleName, Status
 from bot.settings import Settings, SettingsError
 
@@ -126,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--host", default="0.0.0.0")
     serve.set_defaults(handler=_serve)
+
+    worker = sub.add_parser(
+        "worker", help="PostgreSQL: answer the questions `serve` queues (PATHFINDER_WORKERS threads)"
+    )
+    worker.set_defaults(handler=_worker)
 
     catalogue = sub.add_parser("catalogue", help="check or load the catalogue in knowledge/")
     csub = catalogue.add_subparsers(dest="action")
@@ -321,6 +327,23 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         say=lambda line: print(f"pathfinder: {line}", file=sys.stderr),
     )
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.slack_bot_token or not settings.slack_bot_token.get_secret_value().startswith("xoxb-"):  # fmt: skip
+        print("pathfinder: configuration error: SLACK_BOT_TOKEN (a bot token starting xoxb-)", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    try:
+        left = app.worker(app.build(settings), say=lambda line: print(f"pathfinder: {line}", file=sys.stderr))  # fmt: skip
+    except ValueError as exc:
+        print(f"pathfinder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if left:
+        # Their jobs are back on the queue; their threads would hold the interpreter open.
+        print(f"pathfinder: {left} answer(s) unfinished after the drain went back on the queue", file=sys.stderr)  # fmt: skip
+        logging.shutdown()
+        os._exit(0)
+    return 0
 
 
 def _catalogue_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -546,15 +569,6 @@ def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
         print(f"pathfinder: showing the newest {len(found)} entries; more exist: "
               f"--before {found.next_before} for the next page, or --all", file=sys.stderr)  # fmt: skip
     return 0
-
-
-def retention_periods(settings: Settings) -> Periods:
-    return Periods(
-        interests=timedelta(days=settings.interest_retention_days),
-        conversations=timedelta(days=settings.conversation_retention_days),
-        audit=timedelta(days=settings.audit_retention_days),
-        profiles=settings.profile_max_idle,
-    )
 
 
 def _retention_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -154,6 +154,12 @@ def insert_ignore(engine: Engine, table: Any, values: dict[str, Any], keys: list
     raise RuntimeError(f"unsupported database {engine.dialect.name}")  # pragma: no cover
 
 
+def ours(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For Alembic's comparisons: our models' tables, not the job queue's (procrastinate owns
+    those; migration 0005 applies its schema), so autogenerate never proposes dropping them."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot.answering.service import Pathfinder
+from bot.jobs.answers import Answers
 from bot.jobs.local import WorkerPool
 from bot.memory.limits import RateLimiter
 from bot.settings import Settings
@@ -21,8 +22,10 @@ class Services:
     settings: Settings
     engine: Engine
     pathfinder: Pathfinder
-    workers: WorkerPool
+    workers: WorkerPool  # in-process work: slash-command answers, and messages on SQLite
     limiter: RateLimiter
+    answers: Answers  # where message answers run: this process (SQLite) or the queue (PostgreSQL)
 
     def close(self) -> None:
+        self.answers.close()
         self.workers.shutdown(wait=False)

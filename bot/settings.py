@@ -93,6 +93,20 @@ class Settings(BaseSettings):
     slack_api_base_url: str | None = Field(default=None, validation_alias="SLACK_API_BASE_URL")
     workers: int = Field(default=16, ge=1, le=256, validation_alias="PATHFINDER_WORKERS")
     max_queue: int = Field(default=200, ge=1, le=10_000, validation_alias="PATHFINDER_MAX_QUEUE")
+    drain_seconds: float = Field(
+        default=25.0,
+        ge=0,
+        le=600,
+        validation_alias="PATHFINDER_DRAIN_SECONDS",
+        description="On SIGTERM, how long in-flight answers get to finish before the process exits.",
+    )
+    worker_stalled_seconds: float = Field(
+        default=30.0,
+        ge=3,
+        le=3600,
+        validation_alias="PATHFINDER_WORKER_STALLED_SECONDS",
+        description="PostgreSQL: a worker silent this long is presumed dead and its answer jobs go to other workers (keep it above PATHFINDER_DRAIN_SECONDS).",
+    )
     questions_per_minute: int = Field(
         default=10, ge=1, le=1000, validation_alias="PATHFINDER_QUESTIONS_PER_MINUTE"
     )

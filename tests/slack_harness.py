@@ -39,19 +39,47 @@ def settings_for(fake: FakeSlack, **extra: Any) -> Settings:
     )
 
 
-class Running:
-    """One app process: the Bolt app behind its HTTP server, on its own database engine."""
+class QueueWorker:
+    """`pathfinder worker` (bot.app.worker) in a thread: answers what apps on this PostgreSQL
+    database queue, with its own Services, as a separate process would."""
 
-    def __init__(self, app: SlackApp, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, responder: Responder | None = None) -> None:
+        self.services = composition.build(settings, engine=engine, responder=responder)
+        self.thread = threading.Thread(target=composition.worker, args=(self.services,),
+                                       kwargs={"say": lambda _line: None, "signals": False}, daemon=True)  # fmt: skip
+        self.thread.start()
+        assert until(self.services.answers.ready, 20), "the queue worker did not start"  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        self.services.answers.stop()  # type: ignore[attr-defined]
+        self.thread.join(60)
+
+
+def worker_for(app: SlackApp) -> QueueWorker | None:
+    """A queue worker for an app on PostgreSQL (its answers are jobs); None on SQLite."""
+    services = app.services
+    if services.engine.dialect.name != "postgresql":
+        return None
+    return QueueWorker(services.settings, services.engine, services.pathfinder.responder)
+
+
+class Running:
+    """One app process: the Bolt app behind its HTTP server, on its own database engine; on
+    PostgreSQL with a queue worker beside it."""
+
+    def __init__(self, app: SlackApp, engine: Engine, *, worker: bool = True) -> None:
         self.app = app
         self.engine = engine
         self.server = http_server(app, engine, host="127.0.0.1", port=0)
         serve_in_thread(self.server)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.worker = worker_for(app) if worker else None
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self.worker is not None:
+            self.worker.stop()
         self.app.close()
 
 
@@ -61,10 +89,11 @@ def build_app(settings: Settings, engine: Engine, *, responder: Responder | None
     return composition.slack(services, slack_client=web_client(settings), socket_mode=socket_mode)  # type: ignore[no-any-return]
 
 
-def start(fake: FakeSlack, db_url: str, *, responder: Responder | None = None, **extra: Any) -> Running:
+def start(fake: FakeSlack, db_url: str, *, responder: Responder | None = None, worker: bool = True,
+          **extra: Any) -> Running:  # fmt: skip
     settings = settings_for(fake, **extra)
     engine = make_engine(db_url)
-    return Running(build_app(settings, engine, responder=responder), engine)
+    return Running(build_app(settings, engine, responder=responder), engine, worker=worker)
 
 
 def post(url: str, body: str, *, content_type: str = "application/json", retry: int | None = None,

@@ -42,6 +42,7 @@ from .slack_harness import (
     settings_for,
     settle,
     start,
+    worker_for,
 )
 
 
@@ -556,6 +557,7 @@ def test_socket_mode_acks_envelopes_and_replies_once_to_retries(
     settings = settings_for(fake_slack, SLACK_APP_TOKEN="xapp-1-test")
     engine = make_engine(db_url)
     app = build_app(settings, engine, socket_mode=True)
+    worker = worker_for(app)
     handler = socket_handler(app, "xapp-1-test")
     handler.connect()
     try:
@@ -569,4 +571,6 @@ def test_socket_mode_acks_envelopes_and_replies_once_to_retries(
     finally:
         handler.close()
         socket_server.close()
+        if worker is not None:
+            worker.stop()
         app.close()

@@ -21,10 +21,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.cli import retention_periods
 from bot.interests.access import Actor, grant_role
 from bot.interests.display import AUDIT_COLUMNS
-from bot.interests.rights import retention_run
+from bot.interests.rights import retention_periods, retention_run
 from bot.interests.tables import AuditEntry, Interest, RoleName, utcnow
 from bot.memory.store import AnswerRecord, ConversationTurn, SavedProfile
 from bot.slack.inbound import identity

@@ -97,6 +97,9 @@ def build_answer(
     return answer
 
 
+WARM_UP = "I'm a band 6 nurse in Leeds moving into informatics"
+
+
 class Pathfinder:
     """The advisor service: the catalogue cache for one database, and the configured responder."""
 
@@ -114,6 +117,11 @@ class Pathfinder:
     def catalogue(self) -> Catalogue:
         """The catalogue answers are given from now (for views that list its choices)."""
         return self._catalogue.get()
+
+    def warm(self) -> None:
+        """Load the catalogue and what the advisor loads on first use (several seconds), so the
+        first person asking doesn't wait for it. No responder call: nothing leaves the process."""
+        advise(WARM_UP, catalogue=self._catalogue.get(), today=self._today(), earlier=None)
 
     def ask(self, question: str, *, conversation: Conversation | None = None) -> Answer:
         """The answer for a person; follow-ups in a conversation keep its profile and turns."""

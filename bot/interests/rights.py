@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, not_, update
+from sqlalchemy import Table, and_, delete, func, not_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -27,17 +27,18 @@ from bot.interests.access import Action, session_for
 from bot.interests.tables import Interest, Role, utcnow
 from bot.memory import erasure
 from bot.memory.personal import (
-    HOLDINGS,
     Holding,
     OnErase,
     Periods,
     Person,
+    held_on,
     holding_of,
     person,
     subject_ref,
 )
+from bot.settings import Settings
 
-__all__ = ["Erased", "Periods", "erase", "retention_run", "subject_data", "subject_ref"]
+__all__ = ["Erased", "Periods", "erase", "retention_periods", "retention_run", "subject_data", "subject_ref"]
 CLOCK_SKEW = timedelta(minutes=5)
 SOMEONE_ELSE = "(someone else)"
 
@@ -66,9 +67,8 @@ def subject_data(
     }
     named: dict[str, int] = {}
     with session_for(engine, session) as s:
-        for holding in HOLDINGS:
-            rows = s.exec(select(holding.table).where(holding.finds(who))).all()
-            data[holding.name] = [_own_view(_plain(r), holding, who) for r in rows]
+        for holding in held_on(_dialect(s)):
+            data[holding.name] = [_own_view(_plain(r), holding, who) for r in _rows(s, holding, who)]
             for naming in holding.naming:
                 where = and_(naming.names(who), not_(holding.finds(who)))
                 count = s.exec(select(func.count()).select_from(holding.table).where(where)).one()
@@ -93,11 +93,23 @@ def _own_view(row: dict[str, Any], holding: Holding, who: Person) -> dict[str, A
     return row
 
 
-def _plain(row: Any) -> dict[str, Any]:
+def _rows(session: Session, holding: Holding, who: Person) -> list[dict[str, Any]]:
+    """The person's own rows in one table of the register, as dicts."""
+    query = select(holding.table).where(holding.finds(who))  # type: ignore[arg-type]
+    if isinstance(holding.table, Table):  # another library's table: plain rows
+        return [dict(row._mapping) for row in session.execute(query)]
+    return [row.model_dump() for row in session.exec(query).all()]
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
     return {
         k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v)
-        for k, v in row.model_dump().items()
+        for k, v in values.items()
     }
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,7 @@ def erase(
         erasure.lock(s, who.pseudonym)  # an answer being saved meanwhile waits, then sees this
         _audit_interests_leaving(s, holding_of(Interest).finds(who), actor=who.pseudonym,
                                  action=Action.ERASURE, to_value="erased")  # fmt: skip
-        for holding in HOLDINGS:
+        for holding in held_on(_dialect(s)):
             for naming in holding.naming:
                 renamed[f"{holding.name}.{naming.column}"] = _pseudonymise(s, holding, naming.column, naming.names(who), who.pseudonym)  # fmt: skip
             if holding.on_erase is OnErase.DELETE:
@@ -164,6 +176,16 @@ def _audit_interests_leaving(session: Session, which: Any, *, actor: str, action
     return len(rows)
 
 
+def retention_periods(settings: Settings) -> Periods:
+    """The periods the settings give (the CLI's run and the queue's periodic job use this)."""
+    return Periods(
+        interests=timedelta(days=settings.interest_retention_days),
+        conversations=timedelta(days=settings.conversation_retention_days),
+        audit=timedelta(days=settings.audit_retention_days),
+        profiles=settings.profile_max_idle,
+    )
+
+
 def retention_run(
     engine: Engine | None = None,
     *,
@@ -183,7 +205,7 @@ def retention_run(
         assert expiring is not None
         _audit_interests_leaving(s, expiring(periods, now), actor="system:retention",
                                  action=Action.RETENTION, to_value="expired")  # fmt: skip
-        for holding in HOLDINGS:
+        for holding in held_on(_dialect(s)):
             if holding.expires is not None:
                 counts[holding.name] = _delete(s, holding, holding.expires(periods, now))
         audit.append(s, actor="system:retention", action=Action.RETENTION, outcome="ok",

@@ -26,12 +26,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import MetaData, and_, false, or_
+from sqlalchemy import MetaData, Table, and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col
 
 from bot.interests.tables import AuditEntry, Interest, Role
 from bot.memory.erasure import subject_ref as subject_ref  # re-exported: the register names it
+from bot.memory.queued import JOBS, finished_before, jobs_of
 from bot.memory.store import (
     CLAIM_TTL,
     PROFILE_MAX_IDLE,
@@ -94,7 +95,7 @@ def person(
 
 @dataclass(frozen=True)
 class Periods:
-    """How long things are kept (settings give the first three; see bot/cli.retention_periods)."""
+    """How long things are kept (settings give the first three; see bot/interests/rights.retention_periods)."""
 
     interests: timedelta
     conversations: timedelta
@@ -122,16 +123,17 @@ class Naming:
 
 @dataclass(frozen=True)
 class Holding:
-    table: type[SQLModel]
+    table: type[SQLModel] | Table  # a Table: another library's (the job queue's), not ours
     finds: Callable[[Person], Where]  # the person's own rows (my-data shows them in full)
     on_erase: OnErase
     why: str
     naming: tuple[Naming, ...] = ()  # pseudonymised on erasure, wherever they appear
     expires: Callable[[Periods, datetime], Where] | None = None  # None: kept until removed
+    only_on: str | None = None  # the one database dialect that has this table
 
     @property
     def name(self) -> str:
-        return str(self.table.__tablename__)
+        return self.table.name if isinstance(self.table, Table) else str(self.table.__tablename__)
 
 
 def _own(table: Any) -> Callable[[Person], Where]:
@@ -142,10 +144,13 @@ def _in_dm(column: Any) -> Callable[[Person], Where]:
     return lambda p: col(column).in_(p.dm_channels) if p.dm_channels else false()
 
 
+CLAIMS_BY_MESSAGE = ("msg", "answering", "answered")  # claim keys "<kind>:<channel>:<ts>"
+
+
 def _claims_in_dm(p: Person) -> Where:
     if not p.dm_channels:
         return false()
-    return or_(*(col(SlackClaim.key).like(f"msg:{c}:%") for c in p.dm_channels))
+    return or_(*(col(SlackClaim.key).like(f"{kind}:{c}:%") for c in p.dm_channels for kind in CLAIMS_BY_MESSAGE))
 
 
 def _older(column: Any, period: Callable[[Periods], timedelta]) -> Callable[[Periods, datetime], Where]:  # fmt: skip
@@ -209,7 +214,17 @@ HOLDINGS: tuple[Holding, ...] = (
         ),
         expires=_older(AuditEntry.at, lambda p: p.audit),
     ),
+    Holding(
+        JOBS, lambda p: jobs_of(p.keys, p.user_id), OnErase.DELETE,
+        "questions queued for an answer, and finished answer jobs", only_on="postgresql",
+        expires=finished_before(lambda p: p.conversations),
+    ),
 )  # fmt: skip
+
+
+def held_on(dialect: str) -> tuple[Holding, ...]:
+    """The register's entries whose tables exist on this kind of database."""
+    return tuple(h for h in HOLDINGS if h.only_on in (None, dialect))
 
 
 def holding_of(table: type[SQLModel]) -> Holding:

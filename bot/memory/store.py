@@ -130,6 +130,12 @@ def claim(engine: Engine, key: str) -> bool:
         return session.execute(stmt.returning(table.c.key)).first() is not None
 
 
+def claimed(engine: Engine, key: str) -> bool:
+    """Whether `key` has been claimed (within the TTL)."""
+    with Session(engine) as session:
+        return session.get(SlackClaim, key[:200]) is not None
+
+
 def purge_claims(engine: Engine, *, now: datetime | None = None) -> int:
     """Forget claims older than the Slack retry horizon."""
     cutoff = (now or utcnow()) - CLAIM_TTL

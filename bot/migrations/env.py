@@ -7,6 +7,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import bot.db  # noqa: F401  (registers every table on SQLModel.metadata)
+from bot.db import ours
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -31,6 +32,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=ours,  # the job queue's tables are procrastinate's (0005), not our models'
     )
     with context.begin_transaction():
         context.run_migrations()

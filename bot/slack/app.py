@@ -15,9 +15,13 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.jobs.answers import Handler
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.listeners import register
+from bot.slack.listeners.messages import answer_request
+from bot.slack.listeners.post import Poster
+from bot.slack.once import answer_once
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ class SlackApp:
     client: WebClient
 
     def close(self) -> None:
-        self.services.workers.shutdown(wait=False)
+        self.services.close()
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -84,7 +88,17 @@ def create_app(
     )
     bot_user_id = str(client.auth_test().get("user_id") or "")
     register(bolt, services, bot_user_id=bot_user_id)
+    services.answers.bind(answer_handler(services, client))
     return SlackApp(bolt=bolt, services=services, client=client)
+
+
+def answer_handler(services: Services, client: WebClient, *, once: bool = False) -> Handler:
+    """What answers a handed-over question: on the queue's workers `once` (at most one reply,
+    however often the job runs: bot/slack/once.py), in process as it comes."""
+    poster = Poster(client)
+    if once:
+        return lambda request: answer_once(request, poster, services)
+    return lambda request: answer_request(request, poster, services)
 
 
 def socket_handler(app: SlackApp, app_token: str) -> Any:

@@ -5,6 +5,10 @@ It checks every message and every view against Slack's documented Block Kit limi
 modal titles, private_metadata...) and refuses what real Slack refuses, so a renderer bug fails
 the test that posted it. It takes a per-method fault plan: "429" (with Retry-After),
 "error:<code>" (ok: false) and "slow:<seconds>".
+
+It keeps the messages the app posts (with their message metadata) so that conversations.replies
+and conversations.history return them as Slack does: oldest first in a thread, newest first in
+a channel's history, metadata only with include_all_metadata, pages by cursor and limit.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class FakeSlack:
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
 
     @property
     def base_url(self) -> str:
@@ -99,6 +104,10 @@ class FakeSlack:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def do_GET(self) -> None:  # slack_sdk reads conversations.* with GET and a query
+                parts = urlsplit(self.path)
+                self._answer(parts.path.rsplit("/", 1)[-1], {k: v[0] for k, v in parse_qs(parts.query).items()})
+
             def do_POST(self) -> None:
                 data_in = self.rfile.read(int(self.headers.get("content-length") or 0))
                 path = urlsplit(self.path).path
@@ -112,7 +121,9 @@ class FakeSlack:
                     return
                 raw = data_in.decode()
                 method = path.rsplit("/", 1)[-1] if path.startswith("/api/") else "response_url"
-                body = _parse(raw, self.headers.get("content-type", ""))
+                self._answer(method, _parse(raw, self.headers.get("content-type", "")))
+
+            def _answer(self, method: str, body: dict[str, Any]) -> None:
                 call = Call(method, body, time.monotonic())
                 with fake._lock:
                     fake.calls.append(call)
@@ -161,11 +172,15 @@ class FakeSlack:
                 {},
             )
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url"):
-            problem = validate(body)
+            problem = validate(body) or check_metadata(body)
             if problem:
                 return 200, {"ok": False, "error": problem}, {}
             ts = body.get("ts") or f"{1700000000 + next(self._ts)}.000100"
+            if method in ("chat.postMessage", "chat.update"):
+                self._keep(method, body, ts)
             return 200, {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}, {}
+        if method in ("conversations.replies", "conversations.history"):
+            return self._read(method, body)
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.socket_url}, {}
         if method == "conversations.open":
@@ -200,6 +215,68 @@ class FakeSlack:
                 return 200, {"ok": False, "error": problem}, {}
             return 200, {"ok": True}, {}
         return 200, {"ok": True}, {}
+
+
+    def _keep(self, method: str, body: dict[str, Any], ts: str) -> None:
+        """Store a posted message, or apply an update to one."""
+        with self._lock:
+            self._keep_locked(body, ts)
+
+    def _keep_locked(self, body: dict[str, Any], ts: str) -> None:
+        channel = str(body.get("channel") or "")
+        message = self.messages.get((channel, ts)) or {
+            "type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts,
+            **({"thread_ts": body["thread_ts"]} if body.get("thread_ts") else {}),
+        }  # fmt: skip
+        message.update(text=body.get("text") or "", blocks=body.get("blocks") or [])
+        metadata = body.get("metadata")
+        if metadata:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        self.messages[(channel, ts)] = message
+
+    def _read(self, method: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """conversations.replies (channel, ts) / conversations.history (channel, oldest, inclusive),
+        per docs.slack.dev/reference/methods/conversations.replies and .history."""
+        channel = body.get("channel")
+        if not channel or (method == "conversations.replies" and not body.get("ts")):
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        with self._lock:
+            here = [dict(m) for (c, _), m in self.messages.items() if c == channel]
+        if method == "conversations.replies":
+            thread = str(body["ts"])
+            found = sorted((m for m in here if thread in (m["ts"], m.get("thread_ts"))), key=lambda m: float(m["ts"]))  # fmt: skip
+        else:
+            oldest, inclusive = float(body.get("oldest") or 0), _truthy(body.get("inclusive"))
+            found = sorted((m for m in here if not m.get("thread_ts") and (float(m["ts"]) > oldest or (inclusive and float(m["ts"]) == oldest))),
+                           key=lambda m: -float(m["ts"]))  # fmt: skip
+        if not _truthy(body.get("include_all_metadata")):
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        start, limit = int(body.get("cursor") or 0), min(int(body.get("limit") or 100), 1000)
+        page, more = found[start : start + limit], start + limit < len(found)
+        cursor = str(start + limit) if more else ""
+        return 200, {"ok": True, "messages": page, "has_more": more, "response_metadata": {"next_cursor": cursor}}, {}  # fmt: skip
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, 1, "1", "true", "True")
+
+
+def check_metadata(body: dict[str, Any]) -> str | None:
+    """Message metadata: a JSON object with a string event_type and an object event_payload
+    (docs.slack.dev/messaging/message-metadata; chat.postMessage's invalid_metadata_format)."""
+    metadata = body.get("metadata")
+    if metadata is None:
+        return None
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except json.JSONDecodeError:
+            return "invalid_metadata_format"
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str):
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_payload"), dict):
+        return "invalid_metadata_schema"
+    return None
 
 
 def check_assistant(method: str, body: dict[str, Any]) -> str | None:

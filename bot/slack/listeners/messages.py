@@ -1,8 +1,9 @@
 """Questions in messages: @mentions in channels, DMs (and the assistant / agent view's threads),
 and follow-ups in threads Pathfinder has answered in.
 
-The listener decides, claims, shows the "is thinking…" status and enqueues; the answer is
-composed on the worker pool after Bolt has acked. A placeholder message is posted only where
+The listener decides, claims, shows the "is thinking…" status and hands the question over
+(`services.answers`): the answer is composed after Bolt has acked, on this process's worker pool
+(SQLite) or by a `pathfinder worker` from the durable queue (PostgreSQL). A placeholder message is posted only where
 Slack refuses the status. Each person's question is read with their own saved profile and their
 own earlier turns: in a shared thread, nothing one person said reaches another's answer.
 """
@@ -21,6 +22,7 @@ from slack_sdk import WebClient
 
 from bot.answering.contract import Answer
 from bot.answering.text import render
+from bot.jobs.answers import AnswerRequest
 from bot.memory.store import (
     load_conversation,
     mark_profile_used,
@@ -36,7 +38,7 @@ from bot.slack.blocks.home import HELP, PROMPTS
 from bot.slack.dedup import first_delivery, in_thread, joined_thread
 from bot.slack.inbound import MessageEvent, Person, identity, message_event
 from bot.slack.listeners.home import saved_for
-from bot.slack.listeners.post import APOLOGY, LOADING, STATUS, Message, Poster
+from bot.slack.listeners.post import APOLOGY, LOADING, STATUS, Message, Metadata, Poster
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ def _from_a_person(msg: MessageEvent, bot_user_id: str) -> bool:
 
 
 def _take(body: dict[str, Any], msg: MessageEvent, poster: Poster, services: Services) -> None:
-    """Claim the message, show that it is being answered, and queue the answer."""
+    """Claim the message, show that it is being answered, and hand it over to be answered."""
     person = identity(body, user_id=msg.user)
     if person is None:
         return
@@ -110,40 +112,50 @@ def _take(body: dict[str, Any], msg: MessageEvent, poster: Poster, services: Ser
         services.engine, event_id=str(event_id) if event_id else None, channel=msg.channel, ts=msg.ts
     ):
         return
-    question = _question(msg, person)
+    request = AnswerRequest(text=msg.question(), team_id=person.team_id, user_id=person.user_id,
+                            channel=msg.channel, ts=msg.ts, thread_ts=msg.thread_ts, dm=msg.is_dm)  # fmt: skip
+    question = question_of(request)
     if not question.text:
         poster.post(msg.channel, text_message(HELP), thread_ts=question.reply_thread)
         return
     if not services.limiter.allow(f"{person.team_id}:{person.user_id}"):
         poster.post(msg.channel, text_message(RATE_LIMITED), thread_ts=question.reply_thread)
         return
-    waiting = services.workers.waiting()
+    waiting = services.answers.waiting()
     status = STATUS if not waiting else f"is answering {waiting} question(s) ahead of yours…"
     placeholder: str | None = None
     if not poster.status(msg.channel, question.status_thread, status, loading=LOADING):
         placeholder = poster.post(msg.channel, _placeholder(waiting), thread_ts=question.reply_thread)
         if placeholder is None:
             return  # Slack refused the post (logged); posting again would be a blind retry
-    if services.workers.submit(lambda: answer_question(question, poster, services, placeholder)) is None:
+    if services.answers.submit(request.model_copy(update={"placeholder": placeholder})) is None:
         poster.reply(msg.channel, text_message(BUSY), thread_ts=question.reply_thread, replace=placeholder)
 
 
-def _question(msg: MessageEvent, person: Person) -> Question:
-    if msg.is_dm:
-        reply_thread = msg.thread_ts  # in the assistant / agent view, DMs are threads
-        key = f"im:{msg.channel}:{msg.thread_ts or '-'}:{person.user_id}"
+def question_of(request: AnswerRequest) -> Question:
+    """The question a request asks, and where its reply and status go."""
+    person = Person(team_id=request.team_id, user_id=request.user_id)
+    if request.dm:
+        reply_thread = request.thread_ts  # in the assistant / agent view, DMs are threads
+        key = f"im:{request.channel}:{request.thread_ts or '-'}:{person.user_id}"
     else:
-        reply_thread = msg.thread_ts or msg.ts
-        key = f"thread:{msg.channel}:{reply_thread}:{person.user_id}"
+        reply_thread = request.thread_ts or request.ts
+        key = f"thread:{request.channel}:{reply_thread}:{person.user_id}"
     return Question(
-        text=msg.question(),
+        text=request.text,
         person=person,
-        channel=msg.channel,
+        channel=request.channel,
         reply_thread=reply_thread,
-        status_thread=msg.thread_ts or msg.ts,
+        status_thread=request.thread_ts or request.ts,
         conversation_key=key,
-        assistant_thread=msg.is_dm and msg.thread_ts is not None,
+        assistant_thread=request.dm and request.thread_ts is not None,
+        asked_at=request.asked_at,
     )
+
+
+def answer_request(request: AnswerRequest, poster: Poster, services: Services, *, metadata: Metadata | None = None) -> None:  # fmt: skip
+    """Answer a handed-over request (in process, or on a queue worker)."""
+    answer_question(question_of(request), poster, services, request.placeholder, metadata=metadata)
 
 
 def _placeholder(waiting: int) -> Message:
@@ -155,8 +167,10 @@ def _placeholder(waiting: int) -> Message:
     return text, [context(f":hourglass_flowing_sand: {text}")]
 
 
-def answer_question(question: Question, poster: Poster, services: Services, placeholder: str | None) -> None:
-    """Compose the answer and deliver it; an apology, never silence, if anything fails."""
+def answer_question(question: Question, poster: Poster, services: Services, placeholder: str | None,
+                    *, metadata: Metadata | None = None) -> None:  # fmt: skip
+    """Compose the answer and deliver it (every reply carrying `metadata`, if given); an apology,
+    never silence, if anything fails."""
     answer: Answer | None = None
     try:
         answer, answer_id = ask(question.text, question.person, question.conversation_key, question.channel, services, asked_at=question.asked_at)
@@ -165,12 +179,12 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
         log_failure("answering failed", exc)
         message = text_message(APOLOGY)
     channel, thread = question.channel, question.reply_thread
-    delivered = poster.reply(channel, message, thread_ts=thread, replace=placeholder)
+    delivered = poster.reply(channel, message, thread_ts=thread, replace=placeholder, metadata=metadata)
     if not delivered and answer is not None:
         # Slack refused the blocks: the same answer as plain text, else the apology.
-        delivered = poster.reply(channel, text_message(render(answer)), thread_ts=thread, replace=placeholder)
+        delivered = poster.reply(channel, text_message(render(answer)), thread_ts=thread, replace=placeholder, metadata=metadata)  # fmt: skip
         if not delivered:
-            delivered = poster.reply(channel, text_message(APOLOGY), thread_ts=thread, replace=placeholder)
+            delivered = poster.reply(channel, text_message(APOLOGY), thread_ts=thread, replace=placeholder, metadata=metadata)  # fmt: skip
     if thread != question.status_thread or not delivered:
         poster.status(channel, question.status_thread, "")  # our reply went elsewhere: clear it
     if delivered and thread is not None and not question.assistant_thread:

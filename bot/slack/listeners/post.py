@@ -16,6 +16,8 @@ from bot.slack.blocks.common import Block, text_message
 log = logging.getLogger(__name__)
 
 Message = tuple[str, list[Block]]
+Metadata = dict[str, Any]  # Slack message metadata: {"event_type": ..., "event_payload": {...}}
+FIND_PAGES = 10
 APOLOGY = "Sorry, something went wrong on my side while answering. Please ask me again in a minute."
 STATUS = "is thinking…"
 LOADING = [
@@ -23,6 +25,11 @@ LOADING = [
     "Checking eligibility, criterion by criterion…",
     "Looking up sources and review dates…",
 ]
+
+
+def _carries(message: dict[str, Any], metadata: Metadata) -> bool:
+    found = message.get("metadata") or {}
+    return all(found.get(k) == metadata[k] for k in ("event_type", "event_payload"))
 
 
 def _error(exc: Exception) -> str:
@@ -37,33 +44,55 @@ class Poster:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> str | None:
-        """Post a message; its ts, or None if Slack refused it."""
+    def post(self, channel: str, message: Message, *, thread_ts: str | None = None, metadata: Metadata | None = None) -> str | None:  # fmt: skip
+        """Post a message (with Slack message metadata, if given); its ts, or None if refused."""
         text, blocks = message
         try:
             response = self.client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+                channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, metadata=metadata
             )
         except Exception as exc:  # noqa: BLE001 - SlackApiError or a dropped connection
             log.warning("chat.postMessage failed: %s", _error(exc))
             return None
         return str(response.get("ts")) if response.get("ts") else None
 
-    def update(self, channel: str, ts: str, message: Message) -> bool:
+    def update(self, channel: str, ts: str, message: Message, *, metadata: Metadata | None = None) -> bool:  # fmt: skip
         text, blocks = message
         try:
-            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks, metadata=metadata)
         except Exception as exc:  # noqa: BLE001
             log.warning("chat.update failed: %s", _error(exc))
             return False
         return True
 
-    def reply(self, channel: str, message: Message, *, thread_ts: str | None, replace: str | None) -> bool:
+    def reply(self, channel: str, message: Message, *, thread_ts: str | None, replace: str | None,
+              metadata: Metadata | None = None) -> bool:  # fmt: skip
         """Replace the placeholder `replace` if there is one, else post (in `thread_ts`). If the
         update fails, post instead: a reply nobody sees is worse than a stale placeholder."""
-        if replace is not None and self.update(channel, replace, message):
+        if replace is not None and self.update(channel, replace, message, metadata=metadata):
             return True
-        return self.post(channel, message, thread_ts=thread_ts) is not None
+        return self.post(channel, message, thread_ts=thread_ts, metadata=metadata) is not None
+
+    def find(self, channel: str, *, thread_ts: str | None, oldest: str, metadata: Metadata) -> bool:
+        """Whether a message carrying exactly `metadata` is in the thread `thread_ts` (else in the
+        channel from `oldest` on). Raises if Slack can't say: the caller must not guess."""
+        cursor: str | None = None
+        for _ in range(FIND_PAGES):
+            if thread_ts is not None:
+                page = self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
+                )
+            else:
+                page = self.client.conversations_history(
+                    channel=channel, oldest=oldest, inclusive=True, include_all_metadata=True,
+                    limit=200, cursor=cursor,
+                )  # fmt: skip
+            if any(_carries(m, metadata) for m in page.get("messages") or []):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return False
+        raise LookupError("too many messages to search")
 
     def status(self, channel: str, thread_ts: str, text: str = STATUS, *, loading: list[str] | None = None) -> bool:
         """The "is thinking…" status under the app's name (cleared by the app's next message in the
