@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.advice.advisor import MAX_SUGGESTIONS, _assess, _final_score, _relevance, advise
+from bot.advice.advisor import advise
+from bot.advice.ranking import MAX_SUGGESTIONS, _assess, _final_score, relevance
 from bot.answering.service import Answer, Pathfinder
 from bot.catalogue.snapshot import Catalogue
 
@@ -195,7 +196,7 @@ def test_early_stopping_ranks_exactly_as_checking_everything(
     everything = []
     for p in catalogue.programmes:
         s = _assess(catalogue, p, advice.profile)
-        s.score = _relevance(p, advice.profile, dict.fromkeys(advice.profile.intents, 1.0))
+        s.score = relevance(p, advice.profile, dict.fromkeys(advice.profile.intents, 1.0))
         final = _final_score(s, advice.profile)
         if final is not None:
             everything.append((-final, p.id))

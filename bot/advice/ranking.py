@@ -1,0 +1,244 @@
+"""Which programmes to suggest, in what order, and which doors open later.
+
+Relevance comes from the routing weights; eligibility checks then add to it or rule an entry
+out. Checking is what grows with the catalogue, so the Assessor checks each programme at most once
+and ranking stops as soon as the top suggestions cannot change (tests/test_advisor.py holds it to
+the same order as checking everything).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.advice.eligibility import Check, Verdict, check_programme, verdict
+from bot.advice.reach import own_nation_route
+from bot.advice.reading import Profile
+from bot.catalogue.schema import ProgrammeDoc
+from bot.catalogue.snapshot import Catalogue
+
+MAX_SUGGESTIONS = 5
+MIN_RELEVANCE = 2.0
+NATION_BONUS = 4.0
+MAX_BONUS = 3.5  # eligible (1.5) plus a role match (2): the most a check can add to relevance
+INACTIVE_PENALTY = 100.0
+ROLE_BONUS = 2.0
+MAX_DOOR_CANDIDATES = 60
+
+
+@dataclass
+class Suggestion:
+    programme: ProgrammeDoc
+    verdict: Verdict
+    checks: list[Check]
+    score: float
+    reasons: list[str]
+    timing: str = "now"
+    when: str | None = None
+    cautions: list[str] = field(default_factory=list)
+    model_reason: str | None = None  # an LLM's phrasing of why, after checks; never a fact
+    window: str | None = None  # what the sources say about application rounds, dated
+
+    @property
+    def uncertain(self) -> bool:
+        return any(f.uncertain for _, f in self.programme.named_facts())
+
+    @property
+    def active(self) -> bool:
+        """Running or recruiting: closed, historical and unverified entries are never a fit."""
+        return self.programme.status.active
+
+
+class Assessor:
+    """Eligibility checks on demand, each programme at most once per question.
+
+    Checking every entry is what grows with the catalogue, so ranking asks for checks in
+    descending order of relevance and stops as soon as the top suggestions cannot change.
+    """
+
+    def __init__(self, catalogue: Catalogue, profile: Profile, today: date) -> None:
+        self._catalogue = catalogue
+        self.catalogue = catalogue
+        self._profile = profile
+        self._today = today
+        self._done: dict[str, Suggestion] = {}
+        self.scores: dict[str, float] = {}
+
+    def programme(self, pid: str) -> ProgrammeDoc:
+        return self._catalogue.by_id[pid]
+
+    def __call__(self, pid: str) -> Suggestion:
+        found = self._done.get(pid)
+        if found is None:
+            found = _assess(self._catalogue, self._catalogue.by_id[pid], self._profile)
+            self._done[pid] = found
+        found.score = self.scores.get(pid, 0.0)  # scores arrive after the named programmes
+        return found
+
+
+def _assess(catalogue: Catalogue, programme: ProgrammeDoc, profile: Profile) -> Suggestion:
+    checks = check_programme(programme, profile, catalogue.professions)
+    return Suggestion(programme, verdict(programme, checks), checks, score=0.0, reasons=[])
+
+
+def implied_intents(profile: Profile, assess: Assessor) -> dict[str, float]:
+    """The person's intents, plus (at half weight) what a named programme they can't do offers."""
+    weights = dict.fromkeys(profile.intents, 1.0)
+    for pid in profile.named:
+        named = assess(pid)
+        if named.verdict in ("not_eligible", "later"):
+            for intent, w in named.programme.routing.intents.items():
+                if intent != "plan_ahead":
+                    weights[intent] = max(weights.get(intent, 0.0), 0.5 * min(w, 4) / 2)
+    if profile.timeframe != "later":
+        weights.pop("plan_ahead", None)
+    return weights
+
+
+def relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, float]) -> float:
+    """How well a programme's routing serves the person, before any eligibility check."""
+    routing = programme.routing
+    score = sum(routing.intent(i) * w for i, w in intents.items())
+    if profile.profession is not None:
+        score += routing.audience(profile.profession)
+    if "fellowship" in intents and programme.kind == "fellowship":
+        score += 3
+    if programme.id in profile.named:
+        score += 8
+    if own_nation_route(programme, profile.nation):
+        score += NATION_BONUS  # someone in Wales sees Wales's own routes first
+    return score
+
+
+def rank(assess: Assessor, scores: dict[str, float], profile: Profile) -> list[Suggestion]:
+    """The top suggestions, checked in order of relevance until nothing further can beat them."""
+    named = set(profile.named)
+    candidates = sorted(
+        (pid for pid, score in scores.items() if score >= MIN_RELEVANCE or pid in named),
+        key=lambda pid: (-scores[pid], pid),
+    )
+    chosen: list[tuple[float, Suggestion]] = []
+    for pid in candidates:
+        if len(chosen) >= MAX_SUGGESTIONS and scores[pid] + MAX_BONUS <= chosen[-1][0]:
+            break  # nothing further down can beat the current top suggestions
+        s = assess(pid)
+        final = _final_score(s, profile)
+        if final is None:
+            continue
+        chosen.append((final, s))
+        chosen.sort(key=lambda pair: (-pair[0], pair[1].programme.id))
+        del chosen[MAX_SUGGESTIONS:]
+    # Hard rules, whatever the scores: outside England the person's own nation's routes come
+    # first; a programme that may no longer run never comes ahead of one that runs.
+    chosen.sort(
+        key=lambda pair: (
+            not pair[1].active,
+            not own_nation_route(pair[1].programme, profile.nation),
+        )
+    )
+    return [s for _, s in chosen]
+
+
+def _final_score(s: Suggestion, profile: Profile) -> float | None:
+    """The ranking score of an assessed programme, or None if it is not to be suggested."""
+    p = s.programme
+    named = p.id in profile.named
+    if not s.active and (named or p.status.state != "unverified"):
+        return None  # closed or historical, or asked about by name: said back (Advice.inactive)
+    bonus = {"eligible": 1.5, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
+    if not s.active:
+        s.timing = "check"  # may no longer run: never "fits you now", never ahead of one that runs
+        bonus -= INACTIVE_PENALTY
+    if s.verdict == "later":
+        bonus = 1.0 if profile.timeframe == "later" else -1.0
+    if p.status.uncertain:
+        bonus -= 2.0
+    if p.id in profile.named_negated:
+        bonus -= 4.0
+    if any(c.kind == "role" and c.status == "met" for c in s.checks):
+        bonus += ROLE_BONUS  # aimed squarely at the role the person holds
+    if s.verdict in ("eligible", "possible") and (s.score >= MIN_RELEVANCE or named):
+        return s.score + bonus
+    if s.verdict == "later" and profile.timeframe == "later" and s.score >= 3:
+        s.timing = "later"
+        s.when = _when(s.checks)
+        return s.score + bonus
+    if s.verdict == "information" and (named or s.score >= 3):
+        return s.score + bonus
+    return None
+
+
+def later_doors(
+    assess: Assessor, scores: dict[str, float], profile: Profile, suggestions: list[Suggestion]
+) -> list[Suggestion]:
+    """Up to three relevant programmes that are not open to the person yet, with when they open."""
+    shown = {s.programme.id for s in suggestions}
+    future = _future(profile)
+    future_profession = _future_profession(profile)
+    doors: list[Suggestion] = []
+    candidates = sorted(
+        (
+            pid
+            for pid, score in scores.items()
+            if pid not in shown
+            and (
+                score >= MIN_RELEVANCE or assess.programme(pid).routing.audience(future_profession)
+            )
+        ),
+        key=lambda pid: -scores[pid],
+    )
+    for pid in candidates[:MAX_DOOR_CANDIDATES]:
+        s = assess(pid)
+        if not s.active or s.verdict in ("eligible", "possible", "information"):
+            continue
+        if s.verdict == "later":
+            doors.append(_door(s, _when(s.checks)))
+        elif future is not None:
+            then = _assess(assess.catalogue, s.programme, future)
+            if then.verdict in ("eligible", "possible", "later"):
+                doors.append(_door(s, _step_label(profile)))
+        if len(doors) == 3:
+            break
+    return doors
+
+
+def _door(s: Suggestion, when: str) -> Suggestion:
+    return Suggestion(s.programme, "later", s.checks, s.score, [], "later", when)
+
+
+def _when(checks: list[Check]) -> str:
+    return "; ".join(c.detail for c in checks if c.status == "not_met")
+
+
+def _future(profile: Profile) -> Profile | None:
+    """The same person one career step on, to find doors that open later."""
+    if profile.profession == "medical_student":
+        return profile.model_copy(
+            update={
+                "profession": "doctor",
+                "stage": "foundation",
+                "stage_year": 1,
+                "nhs_employee": True,
+            }
+        )
+    if profile.stage == "foundation":
+        return profile.model_copy(update={"stage": "core", "stage_year": 1})
+    if profile.stage == "core":
+        return profile.model_copy(update={"stage": "specialty", "stage_year": 3})
+    if profile.band is not None and profile.band < 6:
+        return profile.model_copy(update={"band": 6})
+    return None
+
+
+def _future_profession(profile: Profile) -> str:
+    return "doctor" if profile.profession == "medical_student" else (profile.profession or "")
+
+
+def _step_label(profile: Profile) -> str:
+    if profile.profession == "medical_student":
+        return "once you qualify and start as a doctor"
+    if profile.stage == "foundation":
+        return "once you've finished foundation training"
+    if profile.stage == "core":
+        return "at appointment to ST3"
+    return "once you reach band 6"
