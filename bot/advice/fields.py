@@ -1,0 +1,236 @@
+"""One reader per profile field: a grade, a band, years of experience, a specialty, a role.
+
+Each reads the question through a scope.Reader (bot/advice/scope.py) and keeps only what is said
+of the asker now, never of someone else, a past job or a wish; bot/advice/reading.py decides
+between the fields when they disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.advice.matching import Match
+from bot.advice.places import PlaceMatch, PlaceMention, Standing
+from bot.advice.scope import ASKER, Mention, Reader, pattern_mentions, the_asker, token_at
+from bot.catalogue.snapshot import Catalogue
+
+WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+}  # fmt: skip
+BAND = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?:agenda\s+for\s+change|afc)\s*(?:band\s*)?|band\s*-?\s*|B\s?|(?:i['’]?m|i am)\s+an?\s+(?=[2-9][a-d]?\s+(?:on|in|at|nurse|physio|ot|sister|on the)\b))"
+    r"([2-9]|two|three|four|five|six|seven|eight|nine)\s?([a-d])?(?![0-9A-Za-z])"
+    r"|(?<![A-Za-z0-9£$])([89])\s?([a-d])(?![0-9A-Za-z])"
+    r"|(?:^|[,;(]\s*|\bsubstantive(?:ly)?\s+)an?\s+([2-9])([a-d])?(?=\s*(?:[.,;)]|$))",
+    re.IGNORECASE,
+)
+EXPERIENCE = re.compile(
+    r"(?<![\w.])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+    r"\+?\s*(?:or more\s+)?(?:years?|yrs?)\b",
+    re.IGNORECASE,
+)
+NOT_EXPERIENCE = re.compile(r"^\W*(?:old|ago|long|course|programme|fellowship|degree)\b", re.IGNORECASE)
+YEAR_OF_STUDY = re.compile(r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ]year\b", re.I)
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "final": 5}
+LEADERSHIP = re.compile(
+    r"\blead\w*|\bled\b|\broll-?out\b|\btransformation\b|\bimplement\w*|\bEPR\b|\bdigital\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bchange\b|\binformatics\b",
+    re.IGNORECASE,
+)
+SCIENCE = re.compile(r"\bscientist\b|\bbioinformatic\w*|\blab\b|\blaboratory\b|\bgenomic\w*|\bphysics\b|\bscientific\b", re.I)
+POSTCODE_AFTER = frozenset({"postcode", "post", "area"})
+SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healthcare_science_practitioner"})
+
+
+def standing(r: Reader, m: PlaceMention) -> Standing:
+    """Whether a place is where the asker works, lives, or neither (someone else's, the past)."""
+    who = r.who(Match("place", m.first, m.last, False, m.text), possessive_is_other=False)
+    if who in ("other", "negated", "past"):
+        return "ignore"
+    if who == "wish":
+        return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
+    if r.cue_before("elsewhere", m.first, 5):
+        return "ignore"
+    if any(t.key == "originally" for t in r.tokens[m.last : m.last + 3]):
+        return "ignore"  # "I'm from Glasgow originally"
+    if r.cue_before("work", m.first, 5):
+        return "work"
+    if r.cue_before("home", m.first, 5):
+        return "home"
+    return "asker"
+
+
+def stage(r: Reader) -> tuple[str | None, int | None, bool]:
+    """The asker's grade: numbered grades (FY1, CT2, ST4) first, then words (registrar)."""
+    found: list[tuple[Mention, int | None]] = []
+    for stage_id, rx in r.vocab.stage_numbers:
+        for hit in rx.finditer(r.text):
+            i = token_at(r.tokens, hit.start())
+            if i is None or _is_postcode(r, i, hit):
+                continue
+            hit_match = Match(stage_id, i, token_at(r.tokens, hit.end() - 1, end=True) or i + 1, False, hit.group(0))
+            found.append((r.mentions([hit_match], possessive_is_other=False)[0], int(hit.group(1))))
+    for said in r.mentions(r.vocab.stages.scanner.scan(r.tokens), possessive_is_other=False):
+        if not any(f.first <= said.first < f.last for f, _ in found):
+            last = said.text.split()[-1].lower()  # "foundation year one"
+            year = int(last) if last.isdigit() else WORD_NUMBERS.get(last)
+            after = [t.key for t in r.tokens[said.last : said.last + 2]]
+            if year is None and len(after) == 2 and after[0] == "year":  # "StR year 6"
+                year = int(after[1]) if after[1].isdigit() else WORD_NUMBERS.get(after[1])
+            found.append((said, year))
+    usable = [(m, y) for m, y in found if m.who in (*ASKER, "wish")]
+    for who in ASKER:
+        mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
+        if mine:
+            best, year = mine[0]
+            if year is None:  # "I'm an StR in O&G, ST5": the same grade said with its year
+                year = next((y for m, y in usable if m.value == best.value and y is not None), None)
+            return best.value, year, r.cue_before("upcoming", best.first)
+    wished = [p for p in usable if p[0].who == "wish" and r.cue_before("upcoming", p[0].first, 6)]
+    if wished:  # "applying to be an ST3": the door they are at now
+        best, year = wished[0]
+        return best.value, year, True
+    return None, None, False
+
+
+def _is_postcode(r: Reader, i: int, hit: re.Match[str]) -> bool:
+    """'ST4 7LN' or 'my ST4 postcode' is Stoke, not a grade."""
+    after = r.text[hit.end() : hit.end() + 5]
+    nxt = r.tokens[i + 1].key if i + 1 < len(r.tokens) else ""
+    return bool(re.match(r"\s?\d[A-Za-z]{2}\b", after)) or nxt in POSTCODE_AFTER
+
+
+def band(r: Reader) -> int | None:
+    candidates: list[tuple[str, int, int]] = []
+    for hit in BAND.finditer(r.text):
+        group = next(g for g in (1, 3, 5) if hit.group(g))
+        raw = hit.group(group).lower()
+        value = int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
+        i = token_at(r.tokens, hit.start(group))
+        if value is None or i is None:
+            continue
+        if hit.group(3) and not _band_context(r, i):
+            continue  # a bare "8a" only where a band makes sense
+        said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
+        candidates.append((said_by, i, value))
+    for who in ASKER:
+        mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
+        if mine:
+            return mine[0][2]
+    return None
+
+
+def _band_context(r: Reader, i: int) -> bool:
+    """'8a' means a band next to a profession or NHS words; not a postcode or a room number."""
+    window = " ".join(t.key for t in r.tokens[max(0, i - 4) : i + 5])
+    return not re.search(r"\broom\b|\bward\b \d|\bbus\b|\bflat\b", window)
+
+
+def year_of_study(text: str) -> int | None:
+    hit = YEAR_OF_STUDY.search(text)
+    if not hit:
+        return None
+    raw = hit.group(1).lower()
+    return int(raw[0]) if raw[0].isdigit() else ORDINALS.get(raw)
+
+
+def specialty(r: Reader, profession: str | None) -> tuple[str | None, str | None]:
+    if profession not in ("doctor", "dentist", None):
+        return None, None
+    said = r.mentions(r.vocab.specialties.scanner.scan(r.tokens), possessive_is_other=False)
+    for m in sorted(said + pattern_mentions(r, r.vocab.specialties), key=lambda m: m.first):
+        if m.who not in (*ASKER, "group"):
+            continue
+        group = r.vocab.specialty_groups[m.value]
+        if group == "dental" and profession == "doctor":
+            continue
+        return m.value, group
+    return None, None
+
+
+def role(r: Reader) -> str | None:
+    found = the_asker(r.mentions(r.vocab.roles.scanner.scan(r.tokens)) + pattern_mentions(r, r.vocab.roles))
+    if found is not None:
+        return found.value
+    if any(c.value == "third_party" and c.text.lower() in ("i manage", "i line manage", "manage a", "managing a") for c in r.cues):
+        return "manager"  # "I manage a team of nurses": the asker manages; the nurses are others
+    return None
+
+
+NO_EXPERIENCE = re.compile(
+    r"\b(?:no|zero|nil|without any|don['’]?t have any|haven['’]?t (?:got )?any|not any)\s+(?:[\w-]+\s+){0,2}?(?:experience|background)\b",
+    re.IGNORECASE,
+)
+
+
+def experience(r: Reader) -> tuple[int | None, str | None]:
+    for cue in r.all_cues:
+        if cue.value == "no_experience":
+            kind = "digital_leadership" if LEADERSHIP.search(cue.text) else "any"
+            return 0, kind
+    none = NO_EXPERIENCE.search(r.text)
+    if none:
+        return 0, "digital_leadership" if LEADERSHIP.search(none.group(0)) else "any"
+    best: tuple[int | None, str | None] = (None, None)
+    for hit in EXPERIENCE.finditer(r.text):
+        raw = hit.group(1).lower()
+        years = int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
+        i = token_at(r.tokens, hit.start())
+        if years is None or years > 45 or i is None or NOT_EXPERIENCE.match(r.text[hit.end() :]):
+            continue
+        if re.search(r"[- ]year\b", hit.group(0)) and YEAR_OF_STUDY.match(hit.group(0)):
+            continue
+        if r.who(Match("years", i, i + 1, False, hit.group(0)), possessive_is_other=False) not in ASKER:
+            continue  # someone else's years, a claim to be checked, or a wish: never counted as met
+        window = r.text[max(0, hit.start() - 60) : hit.end() + 60]
+        kind = "digital_leadership" if LEADERSHIP.search(window) else "scientific" if SCIENCE.search(window) else "any"
+        if best[0] is None or years > best[0]:
+            best = (years, kind)
+    return best
+
+
+def aspiration(r: Reader, professions: list[Mention]) -> str | None:
+    wished = [m for m in professions if m.who == "wish"]
+    wished += [m for m in r.mentions(r.vocab.roles.scanner.scan(r.tokens)) if m.who == "wish"]
+    return min(wished, key=lambda m: m.first).value if wished else None
+
+
+def intents(r: Reader, aspiration: str | None, job_spans: list[tuple[int, int]]) -> list[str]:
+    found = r.vocab.intents.ids_in(r.tokens, r.text, skip=job_spans)
+    if aspiration in SCIENTIST_GOAL and "become_clinical_scientist" not in found:
+        found.append("become_clinical_scientist")
+    if aspiration in ("ccio", "cnio", "cio", "cdio", "deputy_digital_lead", "deputy_ccio", "deputy_cnio"):
+        found += [i for i in ("ccio", "leadership") if i not in found]
+    if r.has_cue("later") and "plan_ahead" not in found:
+        found.append("plan_ahead")
+    if "senior_scientist" in found and not re.search(
+        r"\b(?:become|becoming|reach|get to|progress\w*|move up|step up|aim\w*|towards|route to|train\w*|want\w* to be|wanna be|hop\w* to be|long[- ]term|eventually|one day)\b", r.text, re.I
+    ):
+        found.remove("senior_scientist")  # already a consultant scientist, not heading there
+    if "become_clinical_scientist" in found and aspiration not in SCIENTIST_GOAL and not re.search(
+        r"\b(?:become|becoming|train|qualify|route|move|get into|career|without|want\w* to work|work in)\b", r.text, re.I
+    ):
+        found.remove("become_clinical_scientist")
+    return found
+
+
+ORGANISATIONS = frozenset({"hospital", "trust", "shared", "icb", "health_board", "hsc_trust"})
+
+
+def nhs(r: Reader, profession: str | None, catalogue: Catalogue, place: PlaceMatch | None) -> bool | None:
+    if r.has_cue("not_nhs") or place is not None and place.nation == "Outside the UK":
+        return False
+    if place is not None and place.kind in ORGANISATIONS:
+        return True  # they work at an NHS hospital, trust or board
+    term = catalogue.professions.term(profession)
+    if term is not None and not term.nhs_staff:
+        return False
+    if r.has_cue("nhs") or profession is not None:
+        return True
+    return None
+
+
+def follow_up(r: Reader, profession: str | None, named: Sequence[object]) -> bool:
+    """A short message with no subject of its own ("can I do it part time?", "what about funding?")."""
+    return len(r.tokens) <= 14 and profession is None and not named and r.has_cue("follow_up")

@@ -1,0 +1,149 @@
+"""Who a phrase in a question is about: the asker, someone else, or nobody now.
+
+Every phrase the vocabulary knows is found first (bot/advice/matching.py). Then each one is
+attributed: cue words in knowledge/vocabulary/reading.yaml say whether it is about the asker
+("I'm a", "as a", the opening words of a message), about someone else ("my husband", "a team of",
+a plural such as "doctors"), negated ("not", "no longer"), past ("used to", "ex-") or wished for
+("want to become"). A cue covers the phrases after it in its clause, until a scope end ("but",
+"now", a comma). The field readers (bot/advice/fields.py) keep only what holds of the asker now.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.advice.lexicon import Lexicon
+from bot.advice.matching import Match, Token, tokenise
+from bot.advice.vocabulary import Patterned
+
+Who = Literal["self", "opening", "plain", "other", "negated", "past", "wish", "hedged", "group"]
+ASKER = ("self", "opening", "plain")  # attributions that describe the asker, strongest first
+HARD_BREAK = re.compile(r"[.!?;:\n]|\s-\s|—|–|[\U0001F000-\U0001FAFF\u2600-\u27BF]")  # emoji end a thought
+SOFT_BREAK = re.compile(r"[,()/\[\]\"]")
+POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
+OPENING_WORDS = 6  # a role named in the first words of a message describes its author
+
+
+@dataclass(frozen=True)
+class Mention:
+    value: str
+    first: int
+    last: int
+    who: Who
+    text: str
+
+
+class Reader:
+    """One question, tokenised once, with its cues and clause breaks."""
+
+    def __init__(self, text: str, words: Lexicon) -> None:
+        self.text = text
+        self.words = words
+        self.vocab = words.vocabulary
+        self.tokens = tokenise(text)
+        # Who a phrase is about is decided by the longest cue before it; whether a cue is present
+        # at all, by every cue, overlapping ones included ("my trust" is a workplace and NHS).
+        self.cues = self.vocab.cues.scan(self.tokens)
+        self.all_cues = self.vocab.cues.scan(self.tokens, overlapping=True)
+        n = len(self.tokens)
+        self.hard = [False] * (n + 1)  # a sentence break before token i
+        self.soft = [False] * (n + 1)  # a comma or bracket before token i
+        for i in range(1, n):
+            gap = text[self.tokens[i - 1].end : self.tokens[i].start]
+            self.hard[i] = bool(HARD_BREAK.search(gap))
+            self.soft[i] = bool(SOFT_BREAK.search(gap))
+        self.ends = {m.first for m in self.cues if m.value == "scope_end"}
+
+    # -- who a phrase is about ---------------------------------------------------------------
+
+    def who(self, m: Match[str], *, possessive_is_other: bool = True) -> Who:
+        before = self.tokens[m.first - 1].key if m.first > 0 else ""
+        if possessive_is_other and before in POSSESSIVES:
+            return "other"
+        cue = self._governing_cue(m.first)
+        if cue is not None:
+            return cue
+        if m.plural:
+            words = " ".join(t.text.lower().replace("’", "'") for t in self.tokens[max(0, m.first - 3) : m.first])
+            return "self" if re.search(r"\bwe(?:'re| are| re)(?: all| both)?$", words) else "group"
+        if self._clause_start(m.first) == 0 and m.first < OPENING_WORDS:
+            return "opening"
+        return "plain"
+
+    def _clause_start(self, i: int) -> int:
+        while i > 0 and not self.hard[i]:
+            i -= 1
+        return i
+
+    def _governing_cue(self, i: int) -> Who | None:
+        """The nearest cue before token i whose scope reaches it."""
+        start = self._clause_start(i)
+        kinds: dict[str, Who] = {
+            "self": "self", "third_party": "other", "negation": "negated", "past": "past",
+            "aspiration": "wish", "hedge": "hedged",
+        }  # fmt: skip
+        best: Match[str] | None = None
+        for cue in self.cues:
+            if cue.value not in kinds or cue.first >= i or cue.first < start:
+                continue
+            if self._scope_broken(cue, i):
+                continue
+            if best is None or cue.first > best.first:
+                best = cue
+        if best is not None and best.value == "self" and best.text.lower() in ("as a", "as an"):
+            # "wanting to move into informatics as a clinical scientist": the wish governs
+            earlier = [c for c in self.cues if c.value in ("aspiration", "third_party") and start <= c.first < best.first
+                       and not self._scope_broken(c, i)]  # fmt: skip
+            if earlier:
+                best = max(earlier, key=lambda c: c.first)
+        return kinds[best.value] if best is not None else None
+
+    def _scope_broken(self, cue: Match[str], i: int) -> bool:
+        """A comma, bracket or scope-ending word between a cue and token i. A comma straight after
+        a person ("my daughter, a student nurse in Leeds") opens an apposition: it is still them."""
+        after = cue.last
+        skip = after if cue.value == "third_party" else -1
+        return any(self.soft[j] for j in range(after, i + 1) if j != skip) or any(
+            j in self.ends for j in range(after, i)
+        )
+
+    def mentions(self, matches: list[Match[str]], **kw: bool) -> list[Mention]:
+        return [Mention(m.value, m.first, m.last, self.who(m, **kw), m.text) for m in matches]
+
+    def has_cue(self, kind: str) -> bool:
+        return any(c.value == kind for c in self.all_cues)
+
+    def cue_before(self, kind: str, i: int, window: int = 4) -> bool:
+        return any(c.value == kind and i - window <= c.first and c.last <= i for c in self.all_cues)
+
+
+def pattern_mentions(r: Reader, terms: Patterned) -> list[Mention]:
+    """Mentions found by a term's patterns ("I have a biology degree"), attributed like phrases."""
+    out = []
+    for term_id, rx in terms.patterns:
+        for hit in rx.finditer(r.text):
+            i = token_at(r.tokens, hit.start())
+            if i is not None:
+                plural = hit.group(0).lower().endswith("s") and not hit.group(0).lower().endswith("ss")
+                m = Match(term_id, i, token_at(r.tokens, hit.end() - 1, end=True) or i + 1, plural, hit.group(0))
+                out.extend(r.mentions([m], possessive_is_other=False))
+    return out
+
+
+def the_asker(mentions: list[Mention]) -> Mention | None:
+    """The mention that describes the asker: an explicit self cue first, then the opening words,
+    then any unmarked one (earliest)."""
+    for who in ASKER:
+        found = [m for m in mentions if m.who == who]
+        if found:
+            return min(found, key=lambda m: m.first)
+    return None
+
+
+def token_at(tokens: list[Token], offset: int, *, end: bool = False) -> int | None:
+    for i, t in enumerate(tokens):
+        if t.start <= offset < t.end:
+            return i + 1 if end else i
+    return None
