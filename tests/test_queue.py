@@ -138,6 +138,8 @@ def test_serve_queues_one_job_per_question_holding_only_the_question_and_ids(
     assert replies(fake_slack) == []  # serve answered nothing itself
     [job] = jobs(serve_only.engine)
     assert job.status == "todo" and queue_depth(serve_only.engine) == 1
+    asked_at = job.args.pop("asked_at")  # when it arrived (forget-me after it keeps nothing), no more
+    assert datetime.fromisoformat(asked_at).tzinfo is not None
     assert job.args == {"text": QUESTION, "team_id": TEAM, "user_id": "U0NURSE", "channel": "C0CLIN",
                         "ts": "1700000001.000100", "thread_ts": None, "dm": False, "placeholder": None}  # fmt: skip
 

@@ -110,7 +110,7 @@ class Queued:
         """Defer the answer; 0 once it is safely in the database, None if it could not be."""
         try:
             self._open_for_defer()
-            self._answer.defer(**request.model_dump())
+            self._answer.defer(**request.model_dump(mode="json"))
         except Exception as exc:  # noqa: BLE001 - the person is told we're busy; the class to the log
             log.error("deferring an answer failed: %s", exc.__class__.__name__)
             return None
