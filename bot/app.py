@@ -15,7 +15,7 @@ from bot.answering.phrasing import ModelResponder, OfflineResponder, Responder
 from bot.answering.service import Pathfinder
 from bot.catalogue.loader import load_catalogue, read_catalogue
 from bot.catalogue.tables import CatalogueMeta
-from bot.db import make_engine, migrate, pool_size_for, write_session
+from bot.db import checkpoint, make_engine, migrate, pool_size_for, write_session
 from bot.jobs.local import WorkerPool
 from bot.llm.base import ChatModel
 from bot.llm.budget import Budget
@@ -35,6 +35,7 @@ def ready_engine(settings: Settings) -> Engine:
         with write_session(engine) as session:
             if session.get(CatalogueMeta, "version") is None:  # another process may have won
                 load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
+        checkpoint(engine)
     return engine
 
 

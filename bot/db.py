@@ -33,6 +33,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.exc import OperationalError
@@ -108,6 +109,7 @@ def make_engine(
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             _wal(cursor)
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -121,6 +123,14 @@ def make_engine(
     event.listen(engine, "handle_error", _values_out_of_errors)
     _POLICIES[engine] = WritePolicy(busy_timeout=busy_timeout, attempts=max(1, write_attempts))
     return engine
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: copy the WAL into the database file now (after a big load), so the first writer
+    of a burst does not do it while holding the write lock. Nothing on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def pool_size_for(*, workers: int, override: int | None = None) -> int:
@@ -199,15 +209,8 @@ def _locked_session(engine: Engine) -> tuple[Connection, Session]:
     """A session on a connection of its own whose transaction has begun (holding SQLite's write
     lock): BEGIN IMMEDIATE is tried `attempts` times, each waiting up to the busy timeout."""
     policy = _POLICIES.get(engine) or WritePolicy()
-    retrying = Retrying(
-        stop=stop_after_attempt(policy.attempts),
-        wait=wait_random_exponential(multiplier=0.05, max=1.0),
-        retry=retry_if_exception(is_busy),
-        before_sleep=_log_busy,
-        reraise=True,
-    )
     try:
-        for attempt in retrying:
+        for attempt in _retrying(engine):
             with attempt:
                 conn = engine.connect().execution_options(**{IMMEDIATE: True})
                 session = Session(bind=conn)
@@ -228,6 +231,18 @@ def _locked_session(engine: Engine) -> tuple[Connection, Session]:
             f"of {policy.busy_timeout:g} s; nothing was written"
         ) from exc
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retrying(engine: Engine) -> Retrying:
+    """The one retry policy for SQLite's write lock: bounded attempts, jittered backoff, logged."""
+    policy = _POLICIES.get(engine) or WritePolicy()
+    return Retrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait_random_exponential(multiplier=0.05, max=1.0),
+        retry=retry_if_exception(is_busy),
+        before_sleep=_log_busy,
+        reraise=True,
+    )
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -303,8 +318,21 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
     """Bring the schema to `revision` (idempotent, safe to race); return the revision now in force.
 
     A database made before migrations existed (tables, no alembic_version) is stamped at the
-    baseline first, so its data is kept and only later revisions run.
+    baseline first, so its data is kept and only later revisions run. A database already at head
+    is left alone without taking the write lock: a CLI command starting while the server is busy
+    does not stall its writers while alembic reads its scripts.
     """
+    if revision == "head":
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        if current_revision(engine) == head:
+            return head
+    for attempt in _retrying(engine):
+        with attempt:
+            return _migrate(engine, revision)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _migrate(engine: Engine, revision: str) -> str | None:
     with engine.connect().execution_options(**{IMMEDIATE: True}) as conn:
         with conn.begin():
             if conn.dialect.name == "postgresql":
