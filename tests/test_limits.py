@@ -7,6 +7,7 @@ database is a real second connection holding SQLite's write lock.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -38,6 +39,7 @@ from bot.memory.store import (
 )
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.blocks.answer import answer_message
 
 from .conftest import TODAY
 from .fakes.openai_server import FakeOpenAI
@@ -124,6 +126,8 @@ def test_budget_spent_gives_the_offline_answer_labelled_on_every_replica(
     assert BUDGET_NOTE.strip() in third.answer
     assert BUDGET_NOTE.strip() not in first.answer
     assert [s.id for s in third.suggestions] == [s.id for s in first.suggestions]  # worded offline
+    _, blocks = answer_message(third, answer_id="0123456789abcdef")  # Slack shows the same line
+    assert BUDGET_NOTE.strip() in json.dumps(blocks, ensure_ascii=False)
 
 
 def test_tokens_per_day_are_counted_from_the_servers_usage(
@@ -158,6 +162,18 @@ def test_rate_counters_are_in_my_data_erased_by_forget_me_and_expire(db_url: str
     with Session(engine) as session:
         assert session.exec(select(col(UsageCounter.key))).all() == [f"person:{TEAM}:U0KEEPS"]
     engine.dispose()
+
+
+def test_the_pool_is_sized_from_the_threads_unless_overridden(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pool.db'}"
+    sized = composition.ready_engine(
+        settings(DATABASE_URL=url, PATHFINDER_WORKERS=4, PATHFINDER_USE_GEONAMES=False)
+    )
+    chosen = composition.ready_engine(settings(DATABASE_URL=url, PATHFINDER_DB_POOL_SIZE=7))
+    assert (sized.pool.size(), chosen.pool.size()) == (2 * 4 + 4, 7)  # type: ignore[attr-defined]
+    assert sized.pool._max_overflow == 0  # type: ignore[attr-defined]  # the sum stays the sum
+    sized.dispose()
+    chosen.dispose()
 
 
 # -- SQLite: one writer discipline, nothing dropped, nothing swallowed --------------------------
