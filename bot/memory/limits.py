@@ -104,7 +104,9 @@ class RateLimiter:
 
 
 class LLMBudget:
-    """Calls per minute and tokens per UTC day for the whole deployment (0: unlimited)."""
+    """Calls per minute and tokens per UTC day for the whole deployment (0: unlimited). A call
+    is refused once the day's tokens reach the limit; calls already under way may pass it by
+    their own tokens, which are only known when they return."""
 
     def __init__(
         self,
