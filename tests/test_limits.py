@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +28,7 @@ from bot.answering.service import Pathfinder
 from bot.answering.text import BUDGET_NOTE
 from bot.db import DatabaseBusy, make_engine, migrate
 from bot.interests.rights import erase, retention_run, subject_data
+from bot.interests.tables import Role
 from bot.memory.limits import LLM_CALLS, LLM_TOKENS, MINUTE, Counters, RateLimiter, UsageCounter
 from bot.memory.personal import Periods
 from bot.memory.store import (
@@ -41,7 +45,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack.blocks.answer import answer_message
 
-from .conftest import TODAY
+from .conftest import ROOT, TODAY
 from .fakes.openai_server import FakeOpenAI
 
 NURSE = "Band 6 nurse in Leeds, really interested in moving towards informatics. Where do I start?"
@@ -246,4 +250,23 @@ def test_a_database_locked_past_the_retry_bound_raises_and_says_so(
     )  # lock gone
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(SavedProfile)).one() == 1
+    engine.dispose()
+
+
+def test_six_role_changes_at_once_from_six_processes_on_a_fresh_file_all_succeed(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'roles.db'}",
+           "PATHFINDER_LOG_LEVEL": "WARNING"}  # fmt: skip
+    command = [sys.executable, "-m", "bot", "coordinators", "add", TEAM]
+    processes = [
+        subprocess.Popen([*command, f"U0ROLE{n}", "--region", "North West"], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        for n in range(6)
+    ]
+    results = [(p.wait(timeout=180), p.stderr.read() if p.stderr else "") for p in processes]
+    assert [code for code, _ in results] == [0] * 6, [err[-300:] for _, err in results]
+    engine = make_engine(env["DATABASE_URL"])
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Role)).one() == 6
     engine.dispose()
