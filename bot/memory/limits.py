@@ -5,9 +5,10 @@ Each limit is a counter per key and window (a minute, a UTC day). Taking from it
 INSERT … ON CONFLICT DO UPDATE … WHERE used + n <= limit RETURNING, so two replicas (or threads)
 taking the last unit at once cannot both get it, on SQLite and PostgreSQL alike. Windows are fixed
 (calendar minutes, UTC days): someone may fit two minutes' allowance into the seconds either side
-of a minute's turn, never more. Rows outlive their window by nothing: expired rows are pruned as
-windows turn, and by the retention run. A person's counter is keyed to them ("person:team:user"),
-so it is in the register of personal data (bot/memory/personal.py).
+of a minute's turn, never more. Expired rows are deleted as windows turn (at most once a minute
+per process) and by the retention run. A person's counter is keyed to them ("person:team:user"),
+so it is in the register of personal data (bot/memory/personal.py): my-data shows it, forget-me
+deletes it.
 """
 
 from __future__ import annotations
