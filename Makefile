@@ -62,6 +62,7 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ask_latency.py
 	$(BIN)/python bench/interest_writes.py --out bench/results/interest_writes.json
+	$(BIN)/python bench/sqlite_burst.py --nice-cli
 
 wheel: | $(UV)
 	$(UV) build --wheel --out-dir dist

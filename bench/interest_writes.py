@@ -6,10 +6,12 @@ Reports rows lost, duplicate rows, errors a user would have seen (lock errors in
 replays were recognised as repeats, write p50/p99/max and the wall time. All but the latencies
 must be 0 (replays: 100 recognised).
 
-    python bench/interest_writes.py [--pg URL] [--out FILE]
+    python bench/interest_writes.py [--pg URL] [--pool N] [--out FILE]
 
 PostgreSQL is used when --pg or PATHFINDER_TEST_DATABASE_URL is set (a scratch database is made
-and dropped); otherwise only SQLite runs.
+and dropped); otherwise only SQLite runs. Its pool is the production one (`pool_size_for` the
+default settings: 36 connections) unless --pool says otherwise (0: SQLAlchemy's own default,
+5 + 10 overflow, what production used before the pool was sized).
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from sqlmodel import Session, func, select  # noqa: E402
 
 from bench.ask_latency import percentile  # noqa: E402
 from bot.catalogue.loader import load_catalogue, read_catalogue  # noqa: E402
-from bot.db import make_engine, migrate, normalise_url  # noqa: E402
+from bot.db import make_engine, migrate, normalise_url, pool_size_for  # noqa: E402
 from bot.interests import log as interest_log  # noqa: E402
 from bot.interests.tables import Interest  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 
 WRITES = 1000
 REPLAYS = 100
@@ -140,8 +143,13 @@ def sqlite() -> Iterator[Engine]:
         engine.dispose()
 
 
+def production_pool() -> int:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    return pool_size_for(workers=settings.workers, override=settings.db_pool_size)
+
+
 @contextmanager
-def postgres(url: str) -> Iterator[Engine]:
+def postgres(url: str, pool: int) -> Iterator[Engine]:
     admin_url = make_url(normalise_url(url))
     name = f"pathfinder_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -149,8 +157,7 @@ def postgres(url: str) -> Iterator[Engine]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(
         admin_url.set(database=name).render_as_string(hide_password=False),
-        pool_size=THREADS,
-        max_overflow=4,
+        pool_size=pool or None,
     )
     try:
         yield _prepared(engine)
@@ -164,14 +171,15 @@ def postgres(url: str) -> Iterator[Engine]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", default=os.environ.get("PATHFINDER_TEST_DATABASE_URL"))
+    parser.add_argument("--pool", type=int, default=production_pool())
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with sqlite() as engine:
         results["sqlite"] = run(engine)
     if args.pg:
-        with postgres(args.pg) as engine:
-            results["postgresql"] = run(engine)
+        with postgres(args.pg, args.pool) as engine:
+            results["postgresql"] = run(engine) | {"pool": args.pool or "5 + 10 overflow"}
     else:
         print("PostgreSQL skipped: pass --pg URL or set PATHFINDER_TEST_DATABASE_URL")
     for backend, r in results.items():

@@ -16,10 +16,12 @@ from bot.answering.phrasing import ModelResponder, OfflineResponder, Responder
 from bot.answering.service import Pathfinder
 from bot.catalogue.loader import load_catalogue, read_catalogue
 from bot.catalogue.tables import CatalogueMeta
-from bot.db import make_engine, migrate
+from bot.db import checkpoint, make_engine, migrate, pool_size_for, write_session
 from bot.jobs.answers import Answers, InProcess
 from bot.jobs.local import WorkerPool
-from bot.memory.limits import RateLimiter
+from bot.llm.base import ChatModel
+from bot.llm.budget import Budget
+from bot.memory.limits import LLMBudget, RateLimiter
 from bot.prompts import load_prompt
 from bot.services import Services
 from bot.settings import Settings
@@ -29,20 +31,30 @@ log = logging.getLogger(__name__)
 
 def ready_engine(settings: Settings) -> Engine:
     """The configured database, migrated to the newest schema, the catalogue loaded if absent."""
-    engine = make_engine(settings.database_url)
+    pool = pool_size_for(workers=settings.workers, override=settings.db_pool_size)
+    engine = make_engine(settings.database_url, pool_size=pool)
     migrate(engine)
-    with Session(engine) as session:
-        if session.get(CatalogueMeta, "version") is None:
-            bundle = read_catalogue(settings.knowledge_dir)
-            load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
+    if not _catalogue_loaded(engine):
+        bundle = read_catalogue(settings.knowledge_dir)
+        with write_session(engine) as session:
+            if session.get(CatalogueMeta, "version") is None:  # another process may have won
+                load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
+        checkpoint(engine)
     return engine
 
 
-def build_responder(settings: Settings) -> Responder:
-    """The offline responder by default; an OpenAI-compatible model when configured."""
+def _catalogue_loaded(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return session.get(CatalogueMeta, "version") is not None
+
+
+def build_responder(settings: Settings, budget: Budget | None = None) -> Responder:
+    """The offline responder by default; an OpenAI-compatible model when configured, spending
+    from `budget` (the deployment's shared LLM budget) when given."""
     if settings.llm == "offline":
         return OfflineResponder()
     # Imported here: the openai package takes a second to import and offline runs never need it.
+    from bot.llm.budget import BudgetedModel
     from bot.llm.openai_model import OpenAIChatModel
 
     assert settings.openai_api_key is not None  # guaranteed by Settings validation
@@ -56,8 +68,9 @@ def build_responder(settings: Settings) -> Responder:
         max_attempts=settings.llm_max_attempts,
         response_format=settings.openai_response_format,
     )
+    chat: ChatModel = BudgetedModel(model, budget) if budget is not None else model
     return ModelResponder(
-        model, deadline_s=settings.llm_deadline, prompt=load_prompt("answer", settings.prompts_dir)
+        chat, deadline_s=settings.llm_deadline, prompt=load_prompt("answer", settings.prompts_dir)
     )
 
 
@@ -71,14 +84,18 @@ def build(
     """Everything a front door needs, on the configured (or given) database and responder."""
     engine = engine or ready_engine(settings)
     workers = WorkerPool(workers=settings.workers, max_queue=settings.max_queue)
+    budget = LLMBudget(engine, calls_per_minute=settings.llm_calls_per_minute,
+                       tokens_per_day=settings.llm_tokens_per_day)  # fmt: skip
     return Services(
         settings=settings,
         engine=engine,
         pathfinder=Pathfinder(
-            engine, responder=responder or build_responder(settings), today=today or date.today
+            engine,
+            responder=responder or build_responder(settings, budget),
+            today=today or date.today,
         ),
         workers=workers,
-        limiter=RateLimiter(limit=settings.questions_per_minute),
+        limiter=RateLimiter(engine, limit=settings.questions_per_minute),
         answers=build_answers(settings, engine, workers),
     )
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot import app
 from bot.answering.conversation import Conversation
@@ -32,7 +31,7 @@ from bot.catalogue.loader import (
 )
 from bot.catalogue.snapshot import CatalogueCache
 from bot.catalogue.vocabulary import REGIONS
-from bot.db import current_revision, make_engine, migrate
+from bot.db import DatabaseBusy, current_revision, make_engine, migrate, write_session
 from bot.evaluation import (
     CaseFileError,
     format_reading,
@@ -58,6 +57,7 @@ from bot.settings import Settings, SettingsError
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: the database stayed locked; nothing was written, try again
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Denied as exc:
         print(f"pathfinder: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except DatabaseBusy as exc:
+        print(f"pathfinder: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except KeyboardInterrupt:
         return 130
 
@@ -394,7 +397,7 @@ def _catalogue_load(args: argparse.Namespace, settings: Settings) -> int:
     bundle = read_catalogue(settings.knowledge_dir)
     engine = make_engine(settings.database_url)
     migrate(engine)
-    with Session(engine) as session:
+    with write_session(engine) as session:
         report = load_catalogue(bundle, session=session, use_geonames=settings.use_geonames)
     if report.changed:
         print(

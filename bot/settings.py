@@ -110,6 +110,27 @@ class Settings(BaseSettings):
     questions_per_minute: int = Field(
         default=10, ge=1, le=1000, validation_alias="PATHFINDER_QUESTIONS_PER_MINUTE"
     )
+    db_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=500,
+        validation_alias="PATHFINDER_DB_POOL_SIZE",
+        description="Database connections per process; default 2 x PATHFINDER_WORKERS + 4 (answer and listener threads, a margin).",
+    )
+    llm_calls_per_minute: int = Field(
+        default=60,
+        ge=0,
+        le=100_000,
+        validation_alias="PATHFINDER_LLM_CALLS_PER_MINUTE",
+        description="Model calls per minute for all replicas together; beyond it answers are phrased offline (0: no limit).",
+    )
+    llm_tokens_per_day: int = Field(
+        default=2_000_000,
+        ge=0,
+        le=10_000_000_000,
+        validation_alias="PATHFINDER_LLM_TOKENS_PER_DAY",
+        description="Model tokens per UTC day for all replicas together; once spent, answers are phrased offline (0: no limit).",
+    )
 
     interest_retention_days: int = Field(
         default=365,

@@ -755,7 +755,8 @@ def test_retention_deletes_exactly_the_expired_rows(db: Engine) -> None:
     counts = retention_run(db, periods=periods, now=now)
     queue = {"procrastinate_jobs": 0} if db.dialect.name == "postgresql" else {}  # the job queue: PostgreSQL only
     assert counts == {"interest": 1, "savedprofile": 1, "conversationturn": 1, "feedback": 0,
-                      "answerrecord": 0, "slackthread": 0, "slackclaim": 2, "auditentry": 1, **queue}  # fmt: skip
+                      "answerrecord": 0, "slackthread": 0, "slackclaim": 2, "usagecounter": 0,
+                      "auditentry": 1, **queue}  # fmt: skip
     assert sorted(r.user_id for r in rows(db)) == ["UEDGE", "UNEW"]
     assert trail(db, gone) == [("register", "status", None, "new", "ok"),
                                ("retention", "status", "new", "expired", "ok")]  # fmt: skip

@@ -171,10 +171,17 @@ def source_line(s: SuggestionOut) -> str:
     return f"Sources: {shown}{more}. Last reviewed {s.last_reviewed:%-d %B %Y}."
 
 
+BUDGET_NOTE = (
+    "_Worded offline: the AI allowance is used up for now. The programmes, facts and eligibility "
+    "are checked the same way._ "
+)
+
+
 def footer(answer: Answer) -> str:
+    budget = BUDGET_NOTE if answer.fallback_reason == "budget" else ""
     return (
-        "_Pathfinder checks eligibility against its reviewed catalogue; always confirm details "
-        f"with the programme before you apply. Catalogue version {answer.catalogue_version}._"
+        f"{budget}_Pathfinder checks eligibility against its reviewed catalogue; always confirm "
+        f"details with the programme before you apply. Catalogue version {answer.catalogue_version}._"
     )
 
 

@@ -23,18 +23,27 @@ class Reply:
     finish_reason: str
     model: str
     attempts: int
+    tokens: int = 0  # total tokens, as the server's usage reported them (0: not reported)
 
 
 class LLMError(Exception):
-    """A model call that produced no usable answer. `kind` names why, for logs and metrics."""
+    """A model call that produced no usable answer. `kind` names why, for logs and metrics;
+    `tokens` what the call spent all the same (a reply that came back unusable)."""
 
     kind = "error"
+    tokens = 0
 
 
 class LLMUnavailable(LLMError):
     """Connection failures, timeouts, rate limits or server errors outlasted the retries."""
 
     kind = "unavailable"
+
+
+class BudgetSpent(LLMError):
+    """The deployment's LLM budget (calls this minute or tokens today) is used up: no call made."""
+
+    kind = "budget"
 
 
 class ContextTooLong(LLMError):

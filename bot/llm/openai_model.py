@@ -89,6 +89,15 @@ class _StopAtDeadline(stop_base):
         return time.monotonic() >= self._deadline - MIN_ATTEMPT
 
 
+def _tokens(body: bytes) -> int:
+    """usage.total_tokens of a chat completion body; 0 if the server did not say."""
+    try:
+        total = json.loads(body)["usage"]["total_tokens"]
+    except (ValueError, KeyError, TypeError):
+        return 0
+    return total if isinstance(total, int) and total > 0 else 0
+
+
 def _reply(body: bytes, fallback_model: str) -> tuple[str, str, str]:
     """(text, finish_reason, model) from a chat completion body, read leniently."""
     try:
@@ -175,12 +184,17 @@ class OpenAIChatModel:
             )
             raise LLMUnavailable(exc.__class__.__name__) from exc
 
-        text, finish, model = _reply(body, self.name)
-        if finish in ("length", "content_filter"):
-            raise BadOutput(f"finish_reason={finish}")
-        if not text.strip():
-            raise BadOutput("empty content")
-        return Reply(text=text, finish_reason=finish, model=model, attempts=attempts)
+        tokens = _tokens(body)
+        try:
+            text, finish, model = _reply(body, self.name)
+            if finish in ("length", "content_filter"):
+                raise BadOutput(f"finish_reason={finish}")
+            if not text.strip():
+                raise BadOutput("empty content")
+        except BadOutput as exc:
+            exc.tokens = tokens  # spent all the same: the budget counts them
+            raise
+        return Reply(text=text, finish_reason=finish, model=model, attempts=attempts, tokens=tokens)
 
     def _create(self, messages: list[Message], schema: dict[str, Any], deadline: float) -> bytes:
         """One attempt: json_schema, or json_object if the server refuses it; the raw body."""

@@ -32,6 +32,7 @@ from sqlmodel import SQLModel, col
 
 from bot.interests.tables import AuditEntry, Interest, Role
 from bot.memory.erasure import subject_ref as subject_ref  # re-exported: the register names it
+from bot.memory.limits import UsageCounter, person_counter
 from bot.memory.queued import JOBS, finished_before, jobs_of
 from bot.memory.store import (
     CLAIM_TTL,
@@ -153,6 +154,10 @@ def _claims_in_dm(p: Person) -> Where:
     return or_(*(col(SlackClaim.key).like(f"{kind}:{c}:%") for c in p.dm_channels for kind in CLAIMS_BY_MESSAGE))
 
 
+def _counters(p: Person) -> Where:
+    return col(UsageCounter.key).in_([person_counter(f"{k}:{p.user_id}") for k in p.keys])
+
+
 def _older(column: Any, period: Callable[[Periods], timedelta]) -> Callable[[Periods, datetime], Where]:  # fmt: skip
     return lambda periods, now: col(column) < now - period(periods)
 
@@ -201,6 +206,10 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding(
         SlackClaim, _claims_in_dm, OnErase.DELETE, "dedup claims for messages in their DM",
         expires=lambda periods, now: col(SlackClaim.created_at) < now - CLAIM_TTL,
+    ),
+    Holding(
+        UsageCounter, _counters, OnErase.DELETE, "how many questions they asked this minute (the rate limit)",
+        expires=lambda periods, now: col(UsageCounter.expires_at) < now,
     ),
     Holding(
         Role, _own(Role), OnErase.KEEP, "roles they hold (kept until an admin removes them)",
