@@ -4,6 +4,9 @@ place the database is made ready."""
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -87,22 +90,40 @@ def slack(services: Services, *, slack_client: Any = None, socket_mode: bool = F
 def serve(
     settings: Settings, *, socket_mode: bool, host: str, port: int, say: Callable[[str], None]
 ) -> int:
-    """Run the Slack app until stopped: Socket Mode, or HTTP on host:port."""
-    from bot.slack.app import socket_handler
-    from bot.slack.http import http_server
-
-    services = build(settings)
-    app = slack(services, socket_mode=socket_mode)
+    """Run the Slack app until SIGTERM, then drain: Socket Mode, or HTTP on host:port."""
     if socket_mode:
-        assert settings.slack_app_token is not None
-        say("connected to Slack in Socket Mode; Ctrl-C to stop")
-        socket_handler(app, settings.slack_app_token.get_secret_value()).start()
-        return 0
-    server = http_server(app, services.engine, host=host, port=port)
-    say(f"listening on http://{host}:{port}/slack/events (GET /healthz)")
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-        app.close()
+        return _serve_socket(settings, say)
+    from bot.slack.http import SlackWSGI
+    from bot.slack.server import PathfinderServer
+
+    settings.require_slack(socket_mode=False)
+    ready_engine(settings).dispose()  # migrate once, before the worker forks
+
+    def make_app() -> SlackWSGI:  # in the worker process
+        services = build(settings, engine=make_engine(settings.database_url))
+        return SlackWSGI(slack(services))
+
+    say(f"listening on http://{host}:{port}/slack/events (GET /livez, /readyz, /metrics)")
+    PathfinderServer(settings, make_app, host=host, port=port).run()
+    return 0
+
+
+def _serve_socket(settings: Settings, say: Callable[[str], None]) -> int:
+    """Socket Mode, with /livez, /readyz and /metrics on the health port."""
+    from bot.observability.health import start_health_server
+    from bot.slack.app import socket_handler
+
+    assert settings.slack_app_token is not None
+    app = slack(build(settings), socket_mode=True)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    socket_handler(app, settings.slack_app_token.get_secret_value()).connect()
+    health = start_health_server(app.readiness, port=settings.health_port)
+    say(f"connected to Slack in Socket Mode (health on port {settings.health_port}); Ctrl-C to stop")
+    while not stop.wait(1.0):
+        pass
+    app.drain(time.monotonic() + settings.drain_seconds)
+    health.stop()
+    app.close()
     return 0

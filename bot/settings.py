@@ -95,6 +95,20 @@ class Settings(BaseSettings):
     questions_per_minute: int = Field(
         default=10, ge=1, le=1000, validation_alias="PATHFINDER_QUESTIONS_PER_MINUTE"
     )
+    health_port: int = Field(
+        default=8081,
+        ge=1,
+        le=65535,
+        validation_alias="PATHFINDER_HEALTH_PORT",
+        description="Port of /livez, /readyz and /metrics in Socket Mode and on the worker.",
+    )
+    drain_seconds: float = Field(
+        default=25,
+        ge=0,
+        le=600,
+        validation_alias="PATHFINDER_DRAIN_SECONDS",
+        description="Seconds a process keeps finishing answers after SIGTERM; then it apologises for the rest.",
+    )
 
     interest_retention_days: int = Field(
         default=365,

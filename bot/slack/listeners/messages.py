@@ -27,13 +27,14 @@ from bot.memory.store import (
     save_turn,
     saved_profile,
 )
+from bot.observability import timings
 from bot.services import Services
 from bot.slack.blocks.answer import answer_message
 from bot.slack.blocks.common import clip, context, text_message
 from bot.slack.blocks.home import HELP, PROMPTS
 from bot.slack.dedup import first_delivery, in_thread, joined_thread
 from bot.slack.inbound import MessageEvent, Person, identity, message_event
-from bot.slack.listeners.post import APOLOGY, LOADING, STATUS, Message, Poster
+from bot.slack.listeners.post import APOLOGY, LOADING, RESTARTING, STATUS, Message, Poster
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ def _take(body: dict[str, Any], msg: MessageEvent, poster: Poster, services: Ser
         services.engine, event_id=str(event_id) if event_id else None, channel=msg.channel, ts=msg.ts
     ):
         return
+    timings.question_taken()
     question = _question(msg, person)
     if not question.text:
         poster.post(msg.channel, text_message(HELP), thread_ts=question.reply_thread)
@@ -120,7 +122,9 @@ def _take(body: dict[str, Any], msg: MessageEvent, poster: Poster, services: Ser
         placeholder = poster.post(msg.channel, _placeholder(waiting), thread_ts=question.reply_thread)
         if placeholder is None:
             return  # Slack refused the post (logged); posting again would be a blind retry
-    if services.workers.submit(lambda: answer_question(question, poster, services, placeholder)) is None:
+    timings.first_response()
+    job, abandon = (lambda: answer_question(question, poster, services, placeholder)), (lambda: abandoned(question, poster, placeholder))
+    if services.workers.submit(job, abandon=abandon) is None:
         poster.reply(msg.channel, text_message(BUSY), thread_ts=question.reply_thread, replace=placeholder)
 
 
@@ -169,10 +173,18 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
             delivered = poster.reply(channel, text_message(APOLOGY), thread_ts=thread, replace=placeholder)
     if thread != question.status_thread or not delivered:
         poster.status(channel, question.status_thread, "")  # our reply went elsewhere: clear it
+    timings.answered(responder=answer.responder if answer else None, delivered=delivered)
     if delivered and thread is not None and not question.assistant_thread:
         joined_thread(services.engine, channel, thread)
     if delivered and question.assistant_thread and answer is not None and thread is not None:
         poster.title(channel, thread, clip(question.text.replace("\n", " "), TITLE))
+
+
+def abandoned(question: Question, poster: Poster, placeholder: str | None) -> None:
+    """A shutdown came before this question's turn: say so where the answer would have gone."""
+    delivered = poster.reply(question.channel, text_message(RESTARTING), thread_ts=question.reply_thread, replace=placeholder)
+    if question.reply_thread != question.status_thread or not delivered:
+        poster.status(question.channel, question.status_thread, "")
 
 
 def ask(text: str, person: Person, key: str, channel: str, services: Services) -> tuple[Answer, str]:

@@ -11,12 +11,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.observability import metrics
 from bot.slack.blocks.common import Block, text_message
 
 log = logging.getLogger(__name__)
 
 Message = tuple[str, list[Block]]
 APOLOGY = "Sorry, something went wrong on my side while answering. Please ask me again in a minute."
+RESTARTING = "Sorry, I was restarting and couldn't answer that. Please ask again."
 STATUS = "is thinking…"
 LOADING = [
     "Reading your question…",
@@ -25,10 +27,14 @@ LOADING = [
 ]
 
 
-def _error(exc: Exception) -> str:
+def _error(method: str, exc: Exception) -> str:
+    """The error code of a failed call (counted by method and code), never its message."""
     if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or "error")
-    return exc.__class__.__name__
+        code = str(exc.response.get("error") or "error")
+    else:
+        code = exc.__class__.__name__
+    metrics.SLACK_API_ERRORS.labels(method, metrics.bounded(code)).inc()
+    return code
 
 
 class Poster:
@@ -45,7 +51,7 @@ class Poster:
                 channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
             )
         except Exception as exc:  # noqa: BLE001 - SlackApiError or a dropped connection
-            log.warning("chat.postMessage failed: %s", _error(exc))
+            log.warning("chat.postMessage failed: %s", _error("chat.postMessage", exc))
             return None
         return str(response.get("ts")) if response.get("ts") else None
 
@@ -54,7 +60,7 @@ class Poster:
         try:
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except Exception as exc:  # noqa: BLE001
-            log.warning("chat.update failed: %s", _error(exc))
+            log.warning("chat.update failed: %s", _error("chat.update", exc))
             return False
         return True
 
@@ -76,7 +82,7 @@ class Poster:
                 loading_messages=loading if text else None,
             )
         except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setStatus unavailable: %s", _error(exc))
+            log.info("assistant.threads.setStatus unavailable: %s", _error("assistant.threads.setStatus", exc))
             return False
         return True
 
@@ -86,7 +92,7 @@ class Poster:
                 channel_id=channel, thread_ts=thread_ts, prompts=prompts[:4], title=title
             )
         except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setSuggestedPrompts failed: %s", _error(exc))
+            log.info("assistant.threads.setSuggestedPrompts failed: %s", _error("assistant.threads.setSuggestedPrompts", exc))
             return False
         return True
 
@@ -94,7 +100,7 @@ class Poster:
         try:
             self.client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title)
         except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setTitle failed: %s", _error(exc))
+            log.info("assistant.threads.setTitle failed: %s", _error("assistant.threads.setTitle", exc))
             return False
         return True
 
@@ -102,7 +108,7 @@ class Poster:
         try:
             return str(self.client.conversations_open(users=user_id)["channel"]["id"])
         except Exception as exc:  # noqa: BLE001
-            log.warning("conversations.open failed: %s", _error(exc))
+            log.warning("conversations.open failed: %s", _error("conversations.open", exc))
             return None
 
     def dm(self, user_id: str, text: str) -> bool:
@@ -114,7 +120,7 @@ class Poster:
         try:
             self.client.chat_postEphemeral(channel=channel, user=user_id, text=message, blocks=blocks)
         except Exception as exc:  # noqa: BLE001
-            log.warning("chat.postEphemeral failed: %s", _error(exc))
+            log.warning("chat.postEphemeral failed: %s", _error("chat.postEphemeral", exc))
             return False
         return True
 
@@ -136,7 +142,7 @@ class Poster:
                 channel=channel, content=content, filename=filename, title=title, initial_comment=comment
             )
         except Exception as exc:  # noqa: BLE001
-            log.warning("file upload failed: %s", _error(exc))
+            log.warning("file upload failed: %s", _error("files.uploadV2", exc))
             return False
         return True
 
@@ -144,7 +150,7 @@ class Poster:
         try:
             self.client.views_open(trigger_id=trigger_id, view=view)
         except Exception as exc:  # noqa: BLE001
-            log.warning("views.open failed: %s", _error(exc))
+            log.warning("views.open failed: %s", _error("views.open", exc))
             return False
         return True
 
@@ -152,7 +158,7 @@ class Poster:
         try:
             self.client.views_update(view_id=view_id, view=view, hash=hash_)
         except Exception as exc:  # noqa: BLE001
-            log.info("views.update failed: %s", _error(exc))
+            log.info("views.update failed: %s", _error("views.update", exc))
             return False
         return True
 
@@ -160,6 +166,6 @@ class Poster:
         try:
             self.client.views_publish(user_id=user_id, view=view)
         except Exception as exc:  # noqa: BLE001
-            log.warning("views.publish failed: %s", _error(exc))
+            log.warning("views.publish failed: %s", _error("views.publish", exc))
             return False
         return True
