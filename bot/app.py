@@ -101,6 +101,7 @@ def serve(
 
     def make_app() -> SlackWSGI:  # in the worker process
         services = build(settings, engine=make_engine(settings.database_url))
+        services.pathfinder.warm()  # before the first request, not during it
         return SlackWSGI(slack(services))
 
     say(f"listening on http://{host}:{port}/slack/events (GET /livez, /readyz, /metrics)")
@@ -111,10 +112,11 @@ def serve(
 def _serve_socket(settings: Settings, say: Callable[[str], None]) -> int:
     """Socket Mode, with /livez, /readyz and /metrics on the health port."""
     from bot.observability.health import start_health_server
-    from bot.slack.app import socket_handler
+    from bot.slack.app import exit_drained, socket_handler
 
     assert settings.slack_app_token is not None
     app = slack(build(settings), socket_mode=True)
+    app.services.pathfinder.warm()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -125,5 +127,4 @@ def _serve_socket(settings: Settings, say: Callable[[str], None]) -> int:
         pass
     app.drain(time.monotonic() + settings.drain_seconds)
     health.stop()
-    app.close()
-    return 0
+    exit_drained()

@@ -24,9 +24,9 @@ from sqlalchemy.engine import Engine
 from bot import app as composition
 from bot.answering.phrasing import Responder
 from bot.db import make_engine
+from bot.observability.health import serve_in_thread
 from bot.settings import Settings
 from bot.slack.app import SlackApp, web_client
-from bot.observability.health import serve_in_thread
 from bot.slack.http import SlackWSGI
 
 from .fakes.slack_server import BOT_USER, TEAM, Call, FakeSlack

@@ -116,6 +116,11 @@ class Pathfinder:
         """The catalogue answers are given from now (for views that list its choices)."""
         return self._catalogue.get()
 
+    def warm(self) -> None:
+        """Load the catalogue and build the reading indexes now, not on the first question
+        (seconds of work a person would otherwise wait through)."""
+        advise("warm-up", catalogue=self._catalogue.get(), today=self._today())
+
     def ask(self, question: str, *, conversation: Conversation | None = None) -> Answer:
         """The answer for a person; follow-ups in a conversation keep its profile and turns."""
         started = time.perf_counter()

@@ -4,10 +4,11 @@ built at import time. `bot.app` is the only importer of this package."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -78,6 +79,13 @@ class SlackApp:
     def close(self) -> None:
         self.listeners.shutdown(wait=False)
         self.services.workers.shutdown(wait=False)
+
+
+def exit_drained() -> NoReturn:
+    """End the process now that the drain is over. A normal exit would wait for answers still
+    running (Python joins pool threads at exit) and post them after their apology."""
+    logging.shutdown()
+    os._exit(0)
 
 
 def _join(work: Any, timeout: float) -> None:

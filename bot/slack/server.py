@@ -14,7 +14,6 @@ waits a little longer than that before it kills anything.
 
 from __future__ import annotations
 
-import logging
 import math
 import selectors
 import time
@@ -27,6 +26,7 @@ from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from bot.settings import Settings
+from bot.slack.app import exit_drained
 from bot.slack.http import SlackWSGI
 
 KEEPALIVE_SECONDS = 5  # an idle kept-alive or silent new connection is closed after this
@@ -125,4 +125,4 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         app = getattr(self.wsgi, "app", None)
         if app is not None:
             app.drain(self._stop_by or time.monotonic())
-            logging.getLogger(__name__).info("worker stopped")
+            exit_drained()
