@@ -8,108 +8,25 @@ answers in flight. Scenario tests drive the same WSGI callable in process (tests
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import KNOWLEDGE, leaks
+from .conftest import leaks
 from .fakes.openai_server import FakeOpenAI
 from .fakes.slack_server import FakeSlack
 from .fakes.socket_server import FakeSocketMode
-from .slack_harness import SECRET, answers, event, post, until
+from .served import Served, free_port, get, scrape, serving
+from .slack_harness import answers, event, post, until
 
 RESTARTING = "I was restarting"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Served:
-    proc: subprocess.Popen[bytes]
-    url: str
-    port: int
-    log: Path
-
-    def lines(self) -> list[dict[str, Any]]:
-        """Every log line the process wrote, each parsed as JSON (a non-JSON line fails), but
-        for the one line `pathfinder serve` says to a person at start-up."""
-        text = self.log.read_text().splitlines()
-        return [json.loads(line) for line in text if line.strip() and not line.startswith("pathfinder: ")]
-
-
-@contextlib.contextmanager
-def serving(fake: FakeSlack, tmp: Path, *, http: bool = True, **env: str) -> Iterator[Served]:
-    """`pathfinder serve [--http]` in a subprocess on its own SQLite file, until it answers /livez."""
-    port = free_port()
-    health = int(env.get("PATHFINDER_HEALTH_PORT", port))
-    environ = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'served.db'}",
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_BASE_URL": fake.base_url,
-        "PATHFINDER_USE_GEONAMES": "false",
-        "PATHFINDER_LOG_LEVEL": "INFO",
-        **env,
-    }
-    if http:
-        environ.pop("SLACK_APP_TOKEN", None)
-    argv = [sys.executable, "-m", "bot", "serve"]
-    argv += ["--http", "--host", "127.0.0.1", "--port", str(port)] if http else []
-    log = tmp / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, env=environ, cwd=KNOWLEDGE.parent, stdout=out, stderr=out)
-    served = Served(proc, f"http://127.0.0.1:{health}", health, log)
-    try:
-        deadline = time.monotonic() + 60
-        while get(served.url, "/livez", timeout=1)[0] != 200:
-            assert proc.poll() is None, f"serve exited: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
-        yield served
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def get(url: str, path: str, timeout: float = 5) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"{url}{path}", timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-    except OSError:
-        return 0, ""
-
-
-def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    status, text = get(url, "/metrics")
-    assert status == 200
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
 
 
 def raw(port: int, request: bytes, *, timeout: float = 5) -> tuple[socket.socket, int]:

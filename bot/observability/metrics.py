@@ -72,7 +72,7 @@ SLACK_API_ERRORS = Counter(
 )
 DRAIN_LEFTOVERS = Counter(
     "pathfinder_drain_leftovers",
-    "Questions not started when a shutdown's grace ended (apologised for).",
+    "Questions a shutdown could not answer within its grace (apologised for).",
     registry=REGISTRY,
 )
 
