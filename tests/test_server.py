@@ -13,6 +13,7 @@ import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -258,3 +259,20 @@ def test_sigterm_in_socket_mode_drains_and_the_health_port_reports_it(
     finally:
         sockets.close()
         llm.stop()
+
+
+def test_the_pool_drain_hands_back_only_what_will_not_finish() -> None:
+    from bot.jobs.local import WorkerPool
+
+    pool = WorkerPool(workers=1, max_queue=5)
+    release, finished, told = threading.Event(), threading.Event(), []
+    pool.submit(finished.set, abandon=lambda: told.append("finished"))
+    assert finished.wait(5)
+    pool.submit(lambda: release.wait(5) and None, abandon=lambda: told.append("running"))
+    pool.submit(lambda: told.append("ran"), abandon=lambda: told.append("queued"))
+    leftovers = pool.drain(0.2)
+    assert pool.submit(lambda: None) is None  # no new work once draining
+    for abandon in leftovers:
+        abandon()
+    release.set()
+    assert sorted(told) == ["queued", "running"]
