@@ -4,6 +4,7 @@ place the database is made ready."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -118,8 +119,14 @@ def _serve_socket(settings: Settings, say: Callable[[str], None]) -> int:
     app = slack(build(settings), socket_mode=True)
     app.services.pathfinder.warm()
     stop = threading.Event()
+
+    def on_signal(*_: Any) -> None:
+        if stop.is_set():
+            os._exit(1)  # a second Ctrl-C: stop now, without the drain
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     socket_handler(app, settings.slack_app_token.get_secret_value()).connect()
     health = start_health_server(app.readiness, port=settings.health_port)
     say(f"connected to Slack in Socket Mode (health on port {settings.health_port}); Ctrl-C to stop")

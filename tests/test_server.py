@@ -26,7 +26,7 @@ from .fakes.openai_server import FakeOpenAI
 from .fakes.slack_server import FakeSlack
 from .fakes.socket_server import FakeSocketMode
 from .served import Served, free_port, get, scrape, serving
-from .slack_harness import answers, event, post, until
+from .slack_harness import answers, event, post, start, until
 
 RESTARTING = "I was restarting"
 
@@ -290,3 +290,19 @@ def test_the_pool_drain_hands_back_only_what_will_not_finish() -> None:
         abandon()
     release.set()
     assert sorted(told) == ["queued", "running"]
+
+
+def test_while_draining_readyz_and_slack_requests_answer_503_and_livez_200(
+    fake_slack: FakeSlack, db_url: str
+) -> None:
+    running = start(fake_slack, db_url)
+    try:
+        assert get(running.url, "/readyz")[0] == 200
+        running.app.draining.set()
+        status, body = get(running.url, "/readyz")
+        assert status == 503 and json.loads(body)["checks"]["accepting"] is False
+        assert post(running.url, event(event_id="EvDraining"))[0] == 503  # Slack retries it
+        assert get(running.url, "/livez")[0] == 200
+    finally:
+        running.stop()
+    assert fake_slack.replies() == []

@@ -55,6 +55,8 @@ class SlackWSGI:
         return respond(start_response, 404, b'{"error": "not found"}')
 
     def _events(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.app.draining.is_set():  # Slack retries a 503, and reaches another replica
+            return respond(start_response, 503, b'{"error": "shutting down"}')
         with traced(Trace()) as trace:
             body = _bounded_body(environ)
             if isinstance(body, int):
