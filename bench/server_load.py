@@ -77,7 +77,7 @@ def run(burst: int, questions: int, llm_seconds: float, workers: int) -> dict[st
     try:
         with tempfile.TemporaryDirectory() as tmp, serving(slack, Path(tmp), **env) as server:
             time.sleep(1.0)
-            idle = worker_rss(server)
+            idle, master = worker_rss(server), rss_mb(server.proc.pid)
             acks = send(server.url, range(burst), burst)
             burst_answers = wait_answers(slack, burst)
             warm = worker_rss(server)
@@ -103,6 +103,7 @@ def run(burst: int, questions: int, llm_seconds: float, workers: int) -> dict[st
         "ack_max_ms": round(max(acks) * 1000, 1),
         "burst_answers": burst_answers,
         "server_ack_p99_bucket_s": _bucket(metrics, 0.99),
+        "rss_master_mb": master,
         "rss_idle_mb": idle,
         "rss_warm_mb": warm,
         "rss_steps": steps,
@@ -115,7 +116,7 @@ def run(burst: int, questions: int, llm_seconds: float, workers: int) -> dict[st
     )
     trail = ", ".join(f"{s['questions']}: {s['rss_mb']} MB" for s in steps)
     print(
-        f"memory (worker RSS): idle {idle} MB, after the burst {warm} MB, then after "
+        f"memory: gunicorn master {master} MB; worker idle {idle} MB, after the burst {warm} MB, then after "
         f"{questions} questions ({total - burst} answered) {trail}"
     )
     return result
