@@ -123,8 +123,11 @@ def _take(body: dict[str, Any], msg: MessageEvent, poster: Poster, services: Ser
         if placeholder is None:
             return  # Slack refused the post (logged); posting again would be a blind retry
     timings.first_response()
-    job, abandon = (lambda: answer_question(question, poster, services, placeholder)), (lambda: abandoned(question, poster, placeholder))
-    if services.workers.submit(job, abandon=abandon) is None:
+    queued = services.workers.submit(
+        lambda: answer_question(question, poster, services, placeholder),
+        abandon=lambda: abandoned(question, poster, placeholder),
+    )
+    if queued is None:
         poster.reply(msg.channel, text_message(BUSY), thread_ts=question.reply_thread, replace=placeholder)
 
 
@@ -181,7 +184,8 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
 
 
 def abandoned(question: Question, poster: Poster, placeholder: str | None) -> None:
-    """A shutdown came before this question's turn: say so where the answer would have gone."""
+    """A shutdown's grace ended before this question was answered: say so where the answer
+    would have gone (never silence)."""
     delivered = poster.reply(question.channel, text_message(RESTARTING), thread_ts=question.reply_thread, replace=placeholder)
     if question.reply_thread != question.status_thread or not delivered:
         poster.status(question.channel, question.status_thread, "")
