@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -59,8 +60,8 @@ class SlackApp:
         return checks
 
     def drain(self, deadline: float) -> int:
-        """Stop taking work and finish what was taken by `deadline` (monotonic); questions that
-        never started get an apology in their thread. Returns how many were apologised for."""
+        """Stop taking work and finish what was taken by `deadline` (monotonic); questions not
+        answered by then get an apology in their thread. Returns how many were apologised for."""
         self.draining.set()
         if self.socket is not None:
             self.socket.close()  # Slack sends new envelopes to the other connections
@@ -88,7 +89,7 @@ def exit_drained() -> NoReturn:
     os._exit(0)
 
 
-def _join(work: Any, timeout: float) -> None:
+def _join(work: Callable[[], None], timeout: float) -> None:
     """Run `work` on a daemon thread and wait for it at most `timeout` seconds."""
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
