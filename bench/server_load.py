@@ -4,7 +4,8 @@ loopback, the real slack_sdk client to the fake Slack, an OpenAI-compatible fake
 1. Burst: N concurrent signed events (default 50) while the LLM takes 2 s per answer: ack p50,
    p99 and max as the sender saw them (target p99 < 300 ms), and every answer delivered.
 2. Memory: resident memory of the worker process idle (after start-up), after the burst (warm),
-   and after every quarter of M further questions (default 1,000, the LLM answering at once):
+   and after every quarter of M further questions (default 1,000, the LLM answering at once;
+   `--users K` has K people ask them, separating per-question growth from per-person state):
    it should stop growing once warm.
 
 Prints its figures; `--out FILE` writes them as JSON.
@@ -44,12 +45,13 @@ def wait_answers(slack: FakeSlack, count: int, timeout: float = 300) -> int:
     return answered(slack)
 
 
-def send(url: str, numbers: range, concurrency: int) -> list[float]:
-    """Post one signed event per number, `concurrency` at a time; each ack's seconds."""
+def send(url: str, numbers: range, concurrency: int, users: int | None = None) -> list[float]:
+    """Post one signed event per number (from `users` people, or each from someone new),
+    `concurrency` at a time; each ack's seconds."""
 
     def one(n: int) -> float:
         started = time.monotonic()
-        status, _ = post(url, event_body(n))
+        status, _ = post(url, event_body(n, user=n % users if users else None))
         assert status == 200, status
         return time.monotonic() - started
 
@@ -62,7 +64,9 @@ def worker_rss(server: Served) -> float:
     return rss_mb(worker)
 
 
-def run(burst: int, questions: int, llm_seconds: float, workers: int) -> dict[str, Any]:
+def run(
+    burst: int, questions: int, llm_seconds: float, workers: int, users: int | None
+) -> dict[str, Any]:
     llm = FakeOpenAI(default="hang", hang_seconds=llm_seconds).start()
     slack = FakeSlack().start()
     env = {
@@ -85,7 +89,7 @@ def run(burst: int, questions: int, llm_seconds: float, workers: int) -> dict[st
             steps, done = [], burst
             for _ in range(4):
                 numbers = range(done, done + questions // 4)
-                send(server.url, numbers, 16)
+                send(server.url, numbers, 16, users)
                 done += len(numbers)
                 wait_answers(slack, done)
                 steps.append({"questions": done - burst, "rss_mb": worker_rss(server)})
@@ -108,6 +112,7 @@ def run(burst: int, questions: int, llm_seconds: float, workers: int) -> dict[st
         "rss_warm_mb": warm,
         "rss_steps": steps,
         "questions_answered": total - burst,
+        "askers": users or questions,
     }
     print(
         f"burst: {burst} events under gunicorn, LLM {llm_seconds:.0f} s, {workers} threads | ack p50 "
@@ -117,7 +122,7 @@ def run(burst: int, questions: int, llm_seconds: float, workers: int) -> dict[st
     trail = ", ".join(f"{s['questions']}: {s['rss_mb']} MB" for s in steps)
     print(
         f"memory: gunicorn master {master} MB; worker idle {idle} MB, after the burst {warm} MB, then after "
-        f"{questions} questions ({total - burst} answered) {trail}"
+        f"{questions} questions from {users or questions} people ({total - burst} answered) {trail}"
     )
     return result
 
@@ -139,9 +144,12 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--llm-seconds", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument(
+        "--users", type=int, help="people asking the M questions (default: each a new person)"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result = run(args.burst, args.questions, args.llm_seconds, args.workers)
+    result = run(args.burst, args.questions, args.llm_seconds, args.workers, args.users)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     return 0

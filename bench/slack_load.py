@@ -50,12 +50,14 @@ QUESTIONS = [
 ]
 
 
-def event_body(n: int, *, kind: str = "app_mention", event_id: str | None = None) -> str:
+def event_body(
+    n: int, *, kind: str = "app_mention", event_id: str | None = None, user: int | None = None
+) -> str:
     ts = f"{1700000000 + n}.000100"
     text = f"<@{BOT_USER}> {QUESTIONS[n % len(QUESTIONS)]}"
     ev: dict[str, Any] = {
         "type": kind,
-        "user": f"U{n:06d}",
+        "user": f"U{n if user is None else user:06d}",
         "text": text,
         "ts": ts,
         "channel": "C0BENCH",
