@@ -1,8 +1,9 @@
 """Benchmark `pathfinder serve --http` as deployed: gunicorn in a subprocess, signed requests over
 loopback, the real slack_sdk client to the fake Slack, an OpenAI-compatible fake for the LLM.
 
-1. Burst: N concurrent signed events (default 50) while the LLM takes 2 s per answer: ack p50,
-   p99 and max as the sender saw them (target p99 < 300 ms), and every answer delivered.
+1. Burst: N concurrent signed events (default 50) while the LLM takes 2 s per answer, R times
+   (default 3; the machine is shared): ack p50, p99 and max as the sender saw them (target p99
+   < 300 ms), p99 per round, the server's own ack histogram, and every answer delivered.
 2. Memory: resident memory of the worker process idle (after start-up), after the burst (warm),
    and after every quarter of M further questions (default 1,000, the LLM answering at once;
    `--users K` has K people ask them, separating per-question growth from per-person state):
@@ -65,7 +66,7 @@ def worker_rss(server: Served) -> float:
 
 
 def run(
-    burst: int, questions: int, llm_seconds: float, workers: int, users: int | None
+    burst: int, questions: int, llm_seconds: float, workers: int, users: int | None, rounds: int
 ) -> dict[str, Any]:
     llm = FakeOpenAI(default="hang", hang_seconds=llm_seconds).start()
     slack = FakeSlack().start()
@@ -82,17 +83,21 @@ def run(
         with tempfile.TemporaryDirectory() as tmp, serving(slack, Path(tmp), **env) as server:
             time.sleep(1.0)
             idle, master = worker_rss(server), rss_mb(server.proc.pid)
-            acks = send(server.url, range(burst), burst)
-            burst_answers = wait_answers(slack, burst)
+            rounds_p99, acks = [], []
+            for r in range(rounds):  # the machine is shared: one burst can land on a busy moment
+                these = send(server.url, range(r * burst, (r + 1) * burst), burst)
+                rounds_p99.append(round(percentile(these, 0.99) * 1000, 1))
+                acks += these
+                burst_answers = wait_answers(slack, (r + 1) * burst) - r * burst
             warm = worker_rss(server)
             llm.script(default="ok")
-            steps, done = [], burst
+            steps, done = [], rounds * burst
             for _ in range(4):
                 numbers = range(done, done + questions // 4)
                 send(server.url, numbers, 16, users)
                 done += len(numbers)
                 wait_answers(slack, done)
-                steps.append({"questions": done - burst, "rss_mb": worker_rss(server)})
+                steps.append({"questions": done - rounds * burst, "rss_mb": worker_rss(server)})
             total = answered(slack)
             metrics = scrape(server.url)
     finally:
@@ -105,24 +110,26 @@ def run(
         "ack_p50_ms": round(statistics.median(acks) * 1000, 1),
         "ack_p99_ms": round(percentile(acks, 0.99) * 1000, 1),
         "ack_max_ms": round(max(acks) * 1000, 1),
+        "ack_p99_ms_by_round": rounds_p99,
         "burst_answers": burst_answers,
         "server_ack_p99_bucket_s": _bucket(metrics, 0.99),
         "rss_master_mb": master,
         "rss_idle_mb": idle,
         "rss_warm_mb": warm,
         "rss_steps": steps,
-        "questions_answered": total - burst,
+        "questions_answered": total - rounds * burst,
         "askers": users or questions,
     }
     print(
-        f"burst: {burst} events under gunicorn, LLM {llm_seconds:.0f} s, {workers} threads | ack p50 "
-        f"{result['ack_p50_ms']} ms, p99 {result['ack_p99_ms']} ms, max {result['ack_max_ms']} ms | "
-        f"answers {burst_answers}/{burst}"
+        f"burst: {rounds} x {burst} concurrent events under gunicorn, LLM {llm_seconds:.0f} s, {workers} "
+        f"threads | ack p50 {result['ack_p50_ms']} ms, p99 {result['ack_p99_ms']} ms (by round "
+        f"{rounds_p99}), max {result['ack_max_ms']} ms; server-side p99 within "
+        f"{result['server_ack_p99_bucket_s']} s | answers {burst_answers}/{burst} in the last round"
     )
     trail = ", ".join(f"{s['questions']}: {s['rss_mb']} MB" for s in steps)
     print(
         f"memory: gunicorn master {master} MB; worker idle {idle} MB, after the burst {warm} MB, then after "
-        f"{questions} questions from {users or questions} people ({total - burst} answered) {trail}"
+        f"{questions} questions from {users or questions} people ({total - rounds * burst} answered) {trail}"
     )
     return result
 
@@ -141,6 +148,7 @@ def _bucket(metrics: dict[Any, float], q: float) -> float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--burst", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="bursts, one after another")
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--llm-seconds", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=16)
@@ -149,7 +157,7 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result = run(args.burst, args.questions, args.llm_seconds, args.workers, args.users)
+    result = run(args.burst, args.questions, args.llm_seconds, args.workers, args.users, args.rounds)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
