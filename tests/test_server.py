@@ -306,3 +306,48 @@ def test_while_draining_readyz_and_slack_requests_answer_503_and_livez_200(
     finally:
         running.stop()
     assert fake_slack.replies() == []
+
+
+def test_llm_attempts_tokens_fallbacks_and_slack_errors_are_counted(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    from bot.answering.phrasing import ModelResponder
+    from bot.db import make_engine
+    from bot.llm.openai_model import OpenAIChatModel
+    from bot.observability.metrics import REGISTRY
+
+    from .conftest import _sqlite_url
+    from .slack_harness import Running, build_app, settings_for
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    llm = FakeOpenAI().start()
+    model = OpenAIChatModel(model="fake", api_key="test", base_url=llm.url, attempt_timeout=5)
+    engine = make_engine(_sqlite_url(tmp_path))
+    running = Running(build_app(settings_for(fake_slack), engine, responder=ModelResponder(model)), engine)
+    before = {
+        "ok": value("pathfinder_llm_attempts_total", outcome="ok"),
+        "failed": value("pathfinder_llm_attempts_total", outcome="InternalServerError"),
+        "prompt": value("pathfinder_llm_tokens_total", kind="prompt"),
+        "model": value("pathfinder_answers_total", responder="openai"),
+        "fallback": value("pathfinder_fallbacks_total", reason="unavailable"),
+        "slack": value("pathfinder_slack_api_errors_total", method="chat.postMessage", error="invalid_blocks"),
+    }
+    try:
+        post(running.url, event(event_id="EvCount1", ts="1700000301.000100"))
+        answers(fake_slack, 1)
+        llm.script(default="500")
+        fake_slack.fault("chat.postMessage", "error:invalid_blocks")
+        post(running.url, event(event_id="EvCount2", ts="1700000302.000100", user="U0OTHER"))
+        until(lambda: value("pathfinder_fallbacks_total", reason="unavailable") > before["fallback"])
+        answers(fake_slack, 2)
+    finally:
+        running.stop()
+        llm.stop()
+    assert value("pathfinder_llm_attempts_total", outcome="ok") - before["ok"] == 1
+    assert value("pathfinder_llm_attempts_total", outcome="InternalServerError") - before["failed"] == 3
+    assert value("pathfinder_llm_tokens_total", kind="prompt") - before["prompt"] == 1  # as the fake reports
+    assert value("pathfinder_answers_total", responder="openai") - before["model"] == 1
+    assert value("pathfinder_fallbacks_total", reason="unavailable") - before["fallback"] == 1
+    assert value("pathfinder_slack_api_errors_total", method="chat.postMessage", error="invalid_blocks") - before["slack"] == 1

@@ -83,7 +83,7 @@ def bounded(value: str | None) -> str:
     """A label value from a closed-looking set: short identifier-like text, else "other"."""
     if not value:
         return "none"
-    value = value.strip().lower().replace(" ", "_")
+    value = value.strip().replace(" ", "_")
     return value if _LABEL.fullmatch(value) else "other"
 
 
