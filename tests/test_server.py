@@ -189,6 +189,23 @@ def test_hundreds_of_silent_connections_do_not_stop_the_probes(
             sock.close()
 
 
+def test_connections_that_stop_mid_request_free_their_threads(
+    served: tuple[Served, FakeSlack],
+) -> None:
+    server, _ = served
+    stalled = []  # more than the server has threads, each stopping halfway through its headers
+    for _ in range(20):
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
+        stalled.append(sock)
+    try:
+        time.sleep(0.5)
+        assert get(server.url, "/livez", timeout=20)[0] == 200  # after READ_TIMEOUT, not never
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
 # --- SIGTERM: drain ------------------------------------------------------------------------
 
 LLM_SECONDS = 4.0

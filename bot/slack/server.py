@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import selectors
+import socket
 import time
 from collections.abc import Callable
 from functools import partial
@@ -32,6 +33,7 @@ from bot.slack.http import SlackWSGI
 KEEPALIVE_SECONDS = 5  # an idle kept-alive or silent new connection is closed after this
 MAX_CONNECTIONS = 1000  # per process; idle ones cost a poller entry, not a thread
 SHUTDOWN_MARGIN = 5  # seconds the master waits beyond the drain, for the apologies
+READ_TIMEOUT = 10.0  # seconds one read or write on a connection may block; Slack sends at once
 
 
 def options(settings: Settings, *, host: str, port: int) -> dict[str, Any]:
@@ -85,13 +87,27 @@ class JsonLogger(Logger):  # type: ignore[misc]
             log.propagate = True
 
 
+class _TimedSocket(socket.socket):
+    """A connection whose blocking reads and writes give up after READ_TIMEOUT seconds.
+
+    gunicorn reads a request on a blocking socket with no timeout, so a client that stops halfway
+    through one (half-open, or gone without a FIN) would hold a thread for ever."""
+
+    def setblocking(self, flag: bool) -> None:
+        if flag:
+            self.settimeout(READ_TIMEOUT)
+        else:
+            super().setblocking(False)
+
+
 class Worker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's threaded worker, with two changes.
+    """gunicorn's threaded worker, with three changes.
 
     A new connection waits in the poller until it sends something, as a kept-alive one does,
     instead of holding a thread for up to five seconds: a few hundred silent connections would
-    otherwise queue every real request (probes included) behind them. And after gunicorn's own
-    shutdown the worker drains the answers before it exits.
+    otherwise queue every real request (probes included) behind them. A connection that stops
+    sending mid-request frees its thread after READ_TIMEOUT. And after gunicorn's own shutdown the
+    worker drains the answers before it exits.
     """
 
     _stop_by: float | None = None
@@ -102,7 +118,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         except (BlockingIOError, ConnectionAbortedError):
             return
         self.nr_conns += 1
-        conn = TConn(self.cfg, sock, client, listener.getsockname())  # non-blocking
+        timed = _TimedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        conn = TConn(self.cfg, timed, client, listener.getsockname())  # non-blocking
         conn.timeout = time.monotonic() + self.cfg.keepalive
         self.pending_conns.append(conn)
         self.poller.register(
