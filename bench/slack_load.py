@@ -34,9 +34,10 @@ from bot.answering.phrasing import ModelResponder, OfflineResponder, Responder  
 from bot.catalogue.loader import load_catalogue, read_catalogue  # noqa: E402
 from bot.db import make_engine, migrate  # noqa: E402
 from bot.llm.openai_model import OpenAIChatModel  # noqa: E402
+from bot.observability.health import serve_in_thread  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.slack.app import web_client  # noqa: E402
-from bot.slack.http import http_server, serve_in_thread  # noqa: E402
+from bot.slack.http import SlackWSGI  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
 from tests.fakes.slack_server import BOT_USER, TEAM, FakeSlack  # noqa: E402
 from tests.slack_harness import SECRET, is_answer, post  # noqa: E402
@@ -49,12 +50,14 @@ QUESTIONS = [
 ]
 
 
-def event_body(n: int, *, kind: str = "app_mention", event_id: str | None = None) -> str:
+def event_body(
+    n: int, *, kind: str = "app_mention", event_id: str | None = None, user: int | None = None
+) -> str:
     ts = f"{1700000000 + n}.000100"
     text = f"<@{BOT_USER}> {QUESTIONS[n % len(QUESTIONS)]}"
     ev: dict[str, Any] = {
         "type": kind,
-        "user": f"U{n:06d}",
+        "user": f"U{n if user is None else user:06d}",
         "text": text,
         "ts": ts,
         "channel": "C0BENCH",
@@ -79,9 +82,8 @@ def running_app(
                         PATHFINDER_QUESTIONS_PER_MINUTE=1000, PATHFINDER_MAX_QUEUE=5000)  # fmt: skip
     services = composition.build(settings, engine=engine, responder=responder)
     app = composition.slack(services, slack_client=web_client(settings))
-    server = http_server(app, engine, host="127.0.0.1", port=0)
-    serve_in_thread(server)
-    return app, server, f"http://127.0.0.1:{server.server_address[1]}"
+    server = serve_in_thread(SlackWSGI(app), host="127.0.0.1", port=0)
+    return app, server, f"http://127.0.0.1:{server.port}"
 
 
 def burst(n: int, llm_seconds: float, workers: int) -> dict[str, float]:
@@ -115,7 +117,7 @@ def burst(n: int, llm_seconds: float, workers: int) -> dict[str, float]:
         to_placeholder = [statuses[t] - sent[t] for t in sent if t in statuses]
         answer_times = sorted(u.at for u in updates)
         first_sent = min(sent.values())
-        server.shutdown()
+        server.stop()
         app.close()
     llm.stop()
     slack.stop()
@@ -171,7 +173,7 @@ def storm(m: int, seed: int = 11) -> dict[str, float]:
         time.sleep(1.0)
         elapsed = time.monotonic() - started
         per_thread = Counter(c.body.get("thread_ts") for c in slack.replies() if is_answer(c))
-        server.shutdown()
+        server.stop()
         app.close()
     slack.stop()
     duplicates = sum(count - 1 for count in per_thread.values() if count > 1)

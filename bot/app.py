@@ -5,6 +5,10 @@ place the database is made ready."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -120,24 +124,22 @@ def slack(services: Services, *, slack_client: Any = None, socket_mode: bool = F
 def serve(
     settings: Settings, *, socket_mode: bool, host: str, port: int, say: Callable[[str], None]
 ) -> int:
-    """Run the Slack app until stopped: Socket Mode, or HTTP on host:port."""
-    from bot.slack.app import socket_handler
-    from bot.slack.http import http_server
-
-    services = build(settings)
-    app = slack(services, socket_mode=socket_mode)
+    """Run the Slack app until SIGTERM, then drain: Socket Mode, or HTTP on host:port."""
     if socket_mode:
-        assert settings.slack_app_token is not None
-        say("connected to Slack in Socket Mode; Ctrl-C to stop")
-        socket_handler(app, settings.slack_app_token.get_secret_value()).start()
-        return 0
-    server = http_server(app, services.engine, host=host, port=port)
-    say(f"listening on http://{host}:{port}/slack/events (GET /healthz)")
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-        app.close()
+        return _serve_socket(settings, say)
+    from bot.slack.http import SlackWSGI
+    from bot.slack.server import PathfinderServer
+
+    settings.require_slack(socket_mode=False)
+    ready_engine(settings).dispose()  # migrate once, before the worker forks
+
+    def make_app() -> SlackWSGI:  # in the worker process
+        services = build(settings, engine=make_engine(settings.database_url))
+        services.pathfinder.warm()  # before the first request, not during it
+        return SlackWSGI(slack(services))
+
+    say(f"listening on http://{host}:{port}/slack/events (GET /livez, /readyz, /metrics)")
+    PathfinderServer(settings, make_app, host=host, port=port).run()
     return 0
 
 
@@ -158,7 +160,15 @@ def worker(services: Services, *, say: Callable[[str], None], signals: bool = Tr
         # A draining worker sends no heartbeats: others would take its answers mid-drain (no
         # duplicate reply, the question lock and claims see to that, but wasted work).
         log.warning("PATHFINDER_WORKER_STALLED_SECONDS should exceed PATHFINDER_DRAIN_SECONDS")
-    say(f"answering from the queue with {settings.workers} threads; SIGTERM to stop")
+    from bot.jobs.queue import worker_ready
+    from bot.observability import metrics
+    from bot.observability.health import database_ready, start_health_server
+
+    metrics.watch_queue(queue.waiting)
+    health = start_health_server(
+        lambda: {**database_ready(services.engine), "worker": worker_ready()}, port=settings.health_port
+    )
+    say(f"answering from the queue with {settings.workers} threads (health on port {settings.health_port}); SIGTERM to stop")  # fmt: skip
     try:
         return queue.run_worker(
             handler,
@@ -167,4 +177,30 @@ def worker(services: Services, *, say: Callable[[str], None], signals: bool = Tr
             signals=signals,
         )
     finally:
+        health.stop()
         services.close()
+def _serve_socket(settings: Settings, say: Callable[[str], None]) -> int:
+    """Socket Mode, with /livez, /readyz and /metrics on the health port."""
+    from bot.observability.health import start_health_server
+    from bot.slack.app import exit_drained, socket_handler
+
+    assert settings.slack_app_token is not None
+    app = slack(build(settings), socket_mode=True)
+    app.services.pathfinder.warm()
+    stop = threading.Event()
+
+    def on_signal(*_: Any) -> None:
+        if stop.is_set():
+            os._exit(1)  # a second Ctrl-C: stop now, without the drain
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    socket_handler(app, settings.slack_app_token.get_secret_value()).connect()
+    health = start_health_server(app.readiness, port=settings.health_port)
+    say(f"connected to Slack in Socket Mode (health on port {settings.health_port}); Ctrl-C to stop")
+    while not stop.wait(1.0):
+        pass
+    app.drain(time.monotonic() + settings.drain_seconds)
+    health.stop()
+    exit_drained()

@@ -53,6 +53,7 @@ from bot.interests.access import (
 from bot.interests.display import audit_csv, printable
 from bot.interests.rights import retention_periods, retention_run
 from bot.interests.tables import RoleName, Status
+from bot.observability import logs
 from bot.settings import Settings, SettingsError
 
 EXIT_INVALID = 1
@@ -69,9 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, ValidationError) as exc:
         print(f"pathfinder: configuration error: {_first_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
@@ -125,7 +124,9 @@ def _parser() -> argparse.ArgumentParser:
         "serve", help="run the Slack app (Socket Mode if SLACK_APP_TOKEN is set)"
     )
     serve.add_argument(
-        "--http", action="store_true", help="HTTP mode: POST /slack/events, GET /healthz"
+        "--http",
+        action="store_true",
+        help="HTTP mode (gunicorn): POST /slack/events; GET /livez, /readyz, /metrics",
     )
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--host", default="0.0.0.0")

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
         ge=0,
         le=600,
         validation_alias="PATHFINDER_DRAIN_SECONDS",
-        description="On SIGTERM, how long in-flight answers get to finish before the process exits.",
+        description="On SIGTERM, how long in-flight answers get to finish; then the rest go back on the queue (PostgreSQL) or get an apology (SQLite).",
     )
     worker_stalled_seconds: float = Field(
         default=30.0,
@@ -130,6 +130,13 @@ class Settings(BaseSettings):
         le=10_000_000_000,
         validation_alias="PATHFINDER_LLM_TOKENS_PER_DAY",
         description="Model tokens per UTC day for all replicas together; once spent, answers are phrased offline (0: no limit).",
+    )
+    health_port: int = Field(
+        default=8081,
+        ge=1,
+        le=65535,
+        validation_alias="PATHFINDER_HEALTH_PORT",
+        description="Port of /livez, /readyz and /metrics in Socket Mode and on the worker.",
     )
 
     interest_retention_days: int = Field(

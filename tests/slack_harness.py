@@ -1,5 +1,11 @@
 """Driving the Slack app as Slack does: signed HTTP requests to the real app on loopback, replies
-through the real slack_sdk client to the fake Web API (tests/fakes/slack_server.py)."""
+through the real slack_sdk client to the fake Web API (tests/fakes/slack_server.py).
+
+`Running` serves the production WSGI callable (bot/slack/http.py `SlackWSGI`, what gunicorn runs
+in `pathfinder serve --http`) from a threaded server inside the test process, so scenario tests
+can read the app's database and swap its responder. What only gunicorn does (body limits on the
+wire, keep-alive, idle connections, SIGTERM) is tested against a real `pathfinder serve --http`
+subprocess in tests/test_server.py."""
 
 from __future__ import annotations
 
@@ -18,9 +24,10 @@ from sqlalchemy.engine import Engine
 from bot import app as composition
 from bot.answering.phrasing import Responder
 from bot.db import make_engine
+from bot.observability.health import serve_in_thread
 from bot.settings import Settings
 from bot.slack.app import SlackApp, web_client
-from bot.slack.http import http_server, serve_in_thread
+from bot.slack.http import SlackWSGI
 
 from .fakes.slack_server import BOT_USER, TEAM, Call, FakeSlack
 
@@ -70,14 +77,12 @@ class Running:
     def __init__(self, app: SlackApp, engine: Engine, *, worker: bool = True) -> None:
         self.app = app
         self.engine = engine
-        self.server = http_server(app, engine, host="127.0.0.1", port=0)
-        serve_in_thread(self.server)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = serve_in_thread(SlackWSGI(app), host="127.0.0.1", port=0)
+        self.url = f"http://127.0.0.1:{self.server.port}"
         self.worker = worker_for(app) if worker else None
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
         if self.worker is not None:
             self.worker.stop()
         self.app.close()

@@ -28,6 +28,7 @@ from bot.answering.conversation import Conversation
 from bot.answering.phrasing import OfflineResponder, Phrasing, Responder
 from bot.answering.text import render
 from bot.catalogue.snapshot import Catalogue, CatalogueCache
+from bot.observability.timings import counted
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,11 @@ class Pathfinder:
                 question[:MAX_QUESTION_CHARS], _summary(advice), advice.profile,
                 shown=[s.programme.id for s in advice.suggestions[:3]],
             )  # fmt: skip
+        counted(
+            responder=phrasing.responder,
+            fallback=phrasing.fallback,
+            refusal=advice.refusal.reason if advice.refusal else None,
+        )
         log.info(
             "answered",
             extra={

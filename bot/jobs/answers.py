@@ -42,8 +42,9 @@ Handler = Callable[[AnswerRequest], None]
 
 
 class Answers(Protocol):
-    def bind(self, handler: Handler) -> None:
-        """What answers a request where this dispatcher runs it (set by the Slack app)."""
+    def bind(self, handler: Handler, abandon: Handler | None = None) -> None:
+        """What answers a request where this dispatcher runs it (set by the Slack app), and what
+        tells the person when a shutdown means it will never be answered here."""
 
     def waiting(self) -> int:
         """How many questions are waiting to be started."""
@@ -60,9 +61,10 @@ class InProcess:
     def __init__(self, pool: WorkerPool) -> None:
         self._pool = pool
         self._handler: Handler | None = None
+        self._abandon: Handler | None = None
 
-    def bind(self, handler: Handler) -> None:
-        self._handler = handler
+    def bind(self, handler: Handler, abandon: Handler | None = None) -> None:
+        self._handler, self._abandon = handler, abandon
 
     def waiting(self) -> int:
         return self._pool.waiting()
@@ -71,7 +73,10 @@ class InProcess:
         handler = self._handler
         if handler is None:
             raise RuntimeError("no answer handler bound")
-        return self._pool.submit(lambda: handler(request))
+        abandon = self._abandon
+        return self._pool.submit(
+            lambda: handler(request), abandon=(lambda: abandon(request)) if abandon else None
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)

@@ -100,8 +100,8 @@ class Queued:
 
     # -- serve: defer -------------------------------------------------------------------------
 
-    def bind(self, handler: Handler) -> None:
-        self._handler = handler
+    def bind(self, handler: Handler, abandon: Handler | None = None) -> None:
+        self._handler = handler  # a job not finished by a shutdown stays queued: no abandon
 
     def waiting(self) -> int:
         return queue_depth(self.engine)

@@ -30,6 +30,7 @@ from tenacity.stop import stop_base
 
 from bot.llm.base import BadOutput, ContextTooLong, LLMUnavailable, Message, Reply
 from bot.llm.deadline import Attempt, AttemptTimedOut
+from bot.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,22 @@ def _reply(body: bytes, fallback_model: str) -> tuple[str, str, str]:
         text = choice["message"].get("content") or ""
         finish = choice.get("finish_reason") or "unknown"
         model = data.get("model") or fallback_model
+        _count_tokens(data.get("usage"))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise BadOutput("not a chat completion") from exc
     if not isinstance(text, str) or not isinstance(model, str):
         raise BadOutput("not a chat completion")
     return text, str(finish), model
+
+
+def _count_tokens(usage: Any) -> None:
+    """Tokens the server says it used (absent from some OpenAI-compatible servers)."""
+    if not isinstance(usage, dict):
+        return
+    for kind in ("prompt_tokens", "completion_tokens"):
+        value = usage.get(kind)
+        if isinstance(value, int) and value >= 0:
+            metrics.LLM_TOKENS.labels(kind.removesuffix("_tokens")).inc(value)
 
 
 class OpenAIChatModel:
@@ -175,7 +187,7 @@ class OpenAIChatModel:
             for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    body = self._create(messages, schema, deadline)
+                    body = self._attempt(messages, schema, deadline)
         except (openai.APIError, AttemptTimedOut) as exc:
             if _context_too_long(exc):
                 raise ContextTooLong(str(exc.__class__.__name__)) from exc
@@ -195,6 +207,16 @@ class OpenAIChatModel:
             exc.tokens = tokens  # spent all the same: the budget counts them
             raise
         return Reply(text=text, finish_reason=finish, model=model, attempts=attempts, tokens=tokens)
+
+    def _attempt(self, messages: list[Message], schema: dict[str, Any], deadline: float) -> bytes:
+        """One counted attempt: its outcome is "ok" or the exception's class."""
+        try:
+            body = self._create(messages, schema, deadline)
+        except Exception as exc:
+            metrics.LLM_ATTEMPTS.labels(metrics.bounded(exc.__class__.__name__)).inc()
+            raise
+        metrics.LLM_ATTEMPTS.labels("ok").inc()
+        return body
 
     def _create(self, messages: list[Message], schema: dict[str, Any], deadline: float) -> bytes:
         """One attempt: json_schema, or json_object if the server refuses it; the raw body."""

@@ -31,6 +31,7 @@ from bot.memory.store import (
     save_turn,
     utcnow,
 )
+from bot.observability import timings
 from bot.services import Services
 from bot.slack.blocks.answer import answer_message
 from bot.slack.blocks.common import clip, context, text_message
@@ -38,7 +39,7 @@ from bot.slack.blocks.home import HELP, PROMPTS
 from bot.slack.dedup import first_delivery, in_thread, joined_thread
 from bot.slack.inbound import MessageEvent, Person, identity, message_event
 from bot.slack.listeners.home import saved_for
-from bot.slack.listeners.post import APOLOGY, LOADING, STATUS, Message, Metadata, Poster
+from bot.slack.listeners.post import APOLOGY, LOADING, RESTARTING, STATUS, Message, Metadata, Poster
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def _take(body: dict[str, Any], msg: MessageEvent, poster: Poster, services: Ser
         services.engine, event_id=str(event_id) if event_id else None, channel=msg.channel, ts=msg.ts
     ):
         return
+    timings.question_taken()
     request = AnswerRequest(text=msg.question(), team_id=person.team_id, user_id=person.user_id,
                             channel=msg.channel, ts=msg.ts, thread_ts=msg.thread_ts, dm=msg.is_dm)  # fmt: skip
     question = question_of(request)
@@ -128,6 +130,7 @@ def _take(body: dict[str, Any], msg: MessageEvent, poster: Poster, services: Ser
         placeholder = poster.post(msg.channel, _placeholder(waiting), thread_ts=question.reply_thread)
         if placeholder is None:
             return  # Slack refused the post (logged); posting again would be a blind retry
+    timings.first_response()
     if services.answers.submit(request.model_copy(update={"placeholder": placeholder})) is None:
         poster.reply(msg.channel, text_message(BUSY), thread_ts=question.reply_thread, replace=placeholder)
 
@@ -187,10 +190,19 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
             delivered = poster.reply(channel, text_message(APOLOGY), thread_ts=thread, replace=placeholder, metadata=metadata)  # fmt: skip
     if thread != question.status_thread or not delivered:
         poster.status(channel, question.status_thread, "")  # our reply went elsewhere: clear it
+    timings.answered(responder=answer.responder if answer else None, delivered=delivered)
     if delivered and thread is not None and not question.assistant_thread:
         joined_thread(services.engine, channel, thread)
     if delivered and question.assistant_thread and answer is not None and thread is not None:
         poster.title(channel, thread, clip(question.text.replace("\n", " "), TITLE))
+
+
+def abandoned(question: Question, poster: Poster, placeholder: str | None) -> None:
+    """A shutdown's grace ended before this question was answered: say so where the answer
+    would have gone (never silence)."""
+    delivered = poster.reply(question.channel, text_message(RESTARTING), thread_ts=question.reply_thread, replace=placeholder)
+    if question.reply_thread != question.status_thread or not delivered:
+        poster.status(question.channel, question.status_thread, "")
 
 
 def ask(text: str, person: Person, key: str, channel: str, services: Services, *, asked_at: datetime | None = None) -> tuple[Answer, str]:  # fmt: skip

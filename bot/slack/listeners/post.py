@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.observability import metrics
 from bot.slack.blocks.common import Block, text_message
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ Message = tuple[str, list[Block]]
 Metadata = dict[str, Any]  # Slack message metadata: {"event_type": ..., "event_payload": {...}}
 FIND_PAGES = 10
 APOLOGY = "Sorry, something went wrong on my side while answering. Please ask me again in a minute."
+RESTARTING = "Sorry, I was restarting and couldn't answer that. Please ask again."
 STATUS = "is thinking…"
 LOADING = [
     "Reading your question…",
@@ -32,10 +34,14 @@ def _carries(message: dict[str, Any], metadata: Metadata) -> bool:
     return all(found.get(k) == metadata[k] for k in ("event_type", "event_payload"))
 
 
-def _error(exc: Exception) -> str:
+def _error(method: str, exc: Exception) -> str:
+    """The error code of a failed call (counted by method and code), never its message."""
     if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or "error")
-    return exc.__class__.__name__
+        code = str(exc.response.get("error") or "error")
+    else:
+        code = exc.__class__.__name__
+    metrics.SLACK_API_ERRORS.labels(method, metrics.bounded(code)).inc()
+    return code
 
 
 class Poster:
@@ -52,7 +58,7 @@ class Poster:
                 channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, metadata=metadata
             )
         except Exception as exc:  # noqa: BLE001 - SlackApiError or a dropped connection
-            log.warning("chat.postMessage failed: %s", _error(exc))
+            log.warning("chat.postMessage failed: %s", _error("chat.postMessage", exc))
             return None
         return str(response.get("ts")) if response.get("ts") else None
 
@@ -61,7 +67,7 @@ class Poster:
         try:
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks, metadata=metadata)
         except Exception as exc:  # noqa: BLE001
-            log.warning("chat.update failed: %s", _error(exc))
+            log.warning("chat.update failed: %s", _error("chat.update", exc))
             return False
         return True
 
@@ -105,7 +111,7 @@ class Poster:
                 loading_messages=loading if text else None,
             )
         except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setStatus unavailable: %s", _error(exc))
+            log.info("assistant.threads.setStatus unavailable: %s", _error("assistant.threads.setStatus", exc))
             return False
         return True
 
@@ -115,7 +121,7 @@ class Poster:
                 channel_id=channel, thread_ts=thread_ts, prompts=prompts[:4], title=title
             )
         except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setSuggestedPrompts failed: %s", _error(exc))
+            log.info("assistant.threads.setSuggestedPrompts failed: %s", _error("assistant.threads.setSuggestedPrompts", exc))
             return False
         return True
 
@@ -123,7 +129,7 @@ class Poster:
         try:
             self.client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title)
         except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setTitle failed: %s", _error(exc))
+            log.info("assistant.threads.setTitle failed: %s", _error("assistant.threads.setTitle", exc))
             return False
         return True
 
@@ -131,7 +137,7 @@ class Poster:
         try:
             return str(self.client.conversations_open(users=user_id)["channel"]["id"])
         except Exception as exc:  # noqa: BLE001
-            log.warning("conversations.open failed: %s", _error(exc))
+            log.warning("conversations.open failed: %s", _error("conversations.open", exc))
             return None
 
     def dm(self, user_id: str, text: str) -> bool:
@@ -143,7 +149,7 @@ class Poster:
         try:
             self.client.chat_postEphemeral(channel=channel, user=user_id, text=message, blocks=blocks)
         except Exception as exc:  # noqa: BLE001
-            log.warning("chat.postEphemeral failed: %s", _error(exc))
+            log.warning("chat.postEphemeral failed: %s", _error("chat.postEphemeral", exc))
             return False
         return True
 
@@ -165,7 +171,7 @@ class Poster:
                 channel=channel, content=content, filename=filename, title=title, initial_comment=comment
             )
         except Exception as exc:  # noqa: BLE001
-            log.warning("file upload failed: %s", _error(exc))
+            log.warning("file upload failed: %s", _error("files.uploadV2", exc))
             return False
         return True
 
@@ -173,7 +179,7 @@ class Poster:
         try:
             self.client.views_open(trigger_id=trigger_id, view=view)
         except Exception as exc:  # noqa: BLE001
-            log.warning("views.open failed: %s", _error(exc))
+            log.warning("views.open failed: %s", _error("views.open", exc))
             return False
         return True
 
@@ -181,7 +187,7 @@ class Poster:
         try:
             self.client.views_update(view_id=view_id, view=view, hash=hash_)
         except Exception as exc:  # noqa: BLE001
-            log.info("views.update failed: %s", _error(exc))
+            log.info("views.update failed: %s", _error("views.update", exc))
             return False
         return True
 
@@ -189,6 +195,6 @@ class Poster:
         try:
             self.client.views_publish(user_id=user_id, view=view)
         except Exception as exc:  # noqa: BLE001
-            log.warning("views.publish failed: %s", _error(exc))
+            log.warning("views.publish failed: %s", _error("views.publish", exc))
             return False
         return True

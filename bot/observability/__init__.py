@@ -1,0 +1,1 @@
+"""What operators see: JSON logs with a correlation id and timings, Prometheus metrics, health."""
