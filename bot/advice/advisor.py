@@ -139,6 +139,13 @@ def advise(
     advice.faqs = [by_id[f] for f in profile.faqs if f in by_id]
     if not advice.clarify:
         advice.suggestions = rank(assess, scores, profile)
+        if not any(s.active for s in advice.suggestions) and not implied and not profile.named:
+            # On topic (the screen let it through), no need named and nothing that runs stood out
+            # for who they are: "where do I even start?" asks for a route in.
+            implied = {"informatics_career": 1.0}
+            scores = {p.id: relevance(p, profile, implied) for p in catalogue.programmes}
+            assess.scores = scores
+            advice.suggestions = rank(assess, scores, profile)
     doors = later_doors(assess, scores, profile, advice.suggestions)
     asked = {s.programme.id: s for s in advice.asked_about}
     for door in doors:
