@@ -136,8 +136,8 @@ def run(n: int, llm_seconds: float, kill_at: float, stalled: float, workers: int
             engine = make_engine(url)
             port = free_port()
             serve = launch(["serve", "--http", "--host", "127.0.0.1", "--port", str(port)], env, logs / "serve.log")  # fmt: skip
-            doomed = launch(["worker"], env, logs / "worker-killed.log")
-            survivor = launch(["worker"], env, logs / "worker-survivor.log")
+            doomed = launch(["worker"], {**env, "PATHFINDER_HEALTH_PORT": str(free_port())}, logs / "worker-killed.log")  # fmt: skip
+            survivor = launch(["worker"], {**env, "PATHFINDER_HEALTH_PORT": str(free_port())}, logs / "worker-survivor.log")  # fmt: skip
             procs += [serve, doomed, survivor]
             app_url = f"http://127.0.0.1:{port}"
             wait_until(lambda: _healthy(app_url), 60, "serve")

@@ -143,7 +143,7 @@ def serve(
     return 0
 
 
-def worker(services: Services, *, say: Callable[[str], None], signals: bool = True) -> int:
+def worker(services: Services, *, say: Callable[[str], None], signals: bool = True, health_port: bool = True) -> int:  # fmt: skip
     """Answer questions from the queue until SIGTERM (or `services.answers.stop()`); how many
     answers were still running when the drain ended (already back on the queue)."""
     from bot.jobs.queue import Queued
@@ -167,7 +167,7 @@ def worker(services: Services, *, say: Callable[[str], None], signals: bool = Tr
     metrics.watch_queue(queue.waiting)
     health = start_health_server(
         lambda: {**database_ready(services.engine), "worker": worker_ready()}, port=settings.health_port
-    )
+    ) if health_port else None
     say(f"answering from the queue with {settings.workers} threads (health on port {settings.health_port}); SIGTERM to stop")  # fmt: skip
     try:
         return queue.run_worker(
@@ -177,7 +177,8 @@ def worker(services: Services, *, say: Callable[[str], None], signals: bool = Tr
             signals=signals,
         )
     finally:
-        health.stop()
+        if health is not None:
+            health.stop()
         services.close()
 def _serve_socket(settings: Settings, say: Callable[[str], None]) -> int:
     """Socket Mode, with /livez, /readyz and /metrics on the health port."""

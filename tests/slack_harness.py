@@ -53,7 +53,7 @@ class QueueWorker:
     def __init__(self, settings: Settings, engine: Engine, responder: Responder | None = None) -> None:
         self.services = composition.build(settings, engine=engine, responder=responder)
         self.thread = threading.Thread(target=composition.worker, args=(self.services,),
-                                       kwargs={"say": lambda _line: None, "signals": False}, daemon=True)  # fmt: skip
+                                       kwargs={"say": lambda _line: None, "signals": False, "health_port": False}, daemon=True)  # fmt: skip
         self.thread.start()
         assert until(self.services.answers.ready, 20), "the queue worker did not start"  # type: ignore[attr-defined]
 

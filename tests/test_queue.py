@@ -34,6 +34,7 @@ from bot.memory.store import SlackClaim
 from .conftest import ROOT, _postgres_copy
 from .fakes.openai_server import FakeOpenAI
 from .fakes.slack_server import BOT_USER, TEAM, FakeSlack
+from .served import free_port
 from .slack_harness import (
     QUESTION,
     QueueWorker,
@@ -86,7 +87,7 @@ def worker_process(db_url: str, fake: FakeSlack, llm: FakeOpenAI, **env: str) ->
            "SLACK_API_BASE_URL": fake.base_url, "PATHFINDER_USE_GEONAMES": "false",
            "PATHFINDER_LLM": "openai", "OPENAI_BASE_URL": llm.url, "OPENAI_API_KEY": "test",
            "OPENAI_TIMEOUT": "60", "PATHFINDER_LLM_DEADLINE": "60",
-           "PATHFINDER_WORKER_STALLED_SECONDS": STALLED, **env}  # fmt: skip
+           "PATHFINDER_WORKER_STALLED_SECONDS": STALLED, "PATHFINDER_HEALTH_PORT": str(free_port()), **env}  # fmt: skip
     return subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
 
