@@ -6,6 +6,7 @@ apology, no audit entry), and no exception ever reaches a person."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -50,26 +51,26 @@ class Poster:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
+    def _call(self, method: str, call: Callable[..., Any], *, level: int = logging.WARNING, **kwargs: Any) -> Any:
+        """One Web API call; its response, or None if Slack refused it or the connection
+        dropped (logged, and counted, by method and error code: never the message)."""
+        try:
+            return call(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - SlackApiError or a dropped connection
+            log.log(level, "%s failed: %s", method, _error(method, exc))
+            return None
+
     def post(self, channel: str, message: Message, *, thread_ts: str | None = None, metadata: Metadata | None = None) -> str | None:  # fmt: skip
         """Post a message (with Slack message metadata, if given); its ts, or None if refused."""
         text, blocks = message
-        try:
-            response = self.client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, metadata=metadata
-            )
-        except Exception as exc:  # noqa: BLE001 - SlackApiError or a dropped connection
-            log.warning("chat.postMessage failed: %s", _error("chat.postMessage", exc))
-            return None
-        return str(response.get("ts")) if response.get("ts") else None
+        response = self._call("chat.postMessage", self.client.chat_postMessage, channel=channel,
+                              thread_ts=thread_ts, text=text, blocks=blocks, metadata=metadata)  # fmt: skip
+        return str(response.get("ts")) if response is not None and response.get("ts") else None
 
     def update(self, channel: str, ts: str, message: Message, *, metadata: Metadata | None = None) -> bool:  # fmt: skip
         text, blocks = message
-        try:
-            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks, metadata=metadata)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("chat.update failed: %s", _error("chat.update", exc))
-            return False
-        return True
+        return self._call("chat.update", self.client.chat_update, channel=channel, ts=ts, text=text,
+                          blocks=blocks, metadata=metadata) is not None  # fmt: skip
 
     def reply(self, channel: str, message: Message, *, thread_ts: str | None, replace: str | None,
               metadata: Metadata | None = None) -> bool:  # fmt: skip
@@ -103,42 +104,22 @@ class Poster:
     def status(self, channel: str, thread_ts: str, text: str = STATUS, *, loading: list[str] | None = None) -> bool:
         """The "is thinking…" status under the app's name (cleared by the app's next message in the
         thread, by an empty status, or by Slack after two minutes). False where Slack refuses it."""
-        try:
-            self.client.assistant_threads_setStatus(
-                channel_id=channel,
-                thread_ts=thread_ts,
-                status=text,
-                loading_messages=loading if text else None,
-            )
-        except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setStatus unavailable: %s", _error("assistant.threads.setStatus", exc))
-            return False
-        return True
+        return self._call("assistant.threads.setStatus", self.client.assistant_threads_setStatus,
+                          level=logging.INFO, channel_id=channel, thread_ts=thread_ts, status=text,
+                          loading_messages=loading if text else None) is not None  # fmt: skip
 
     def prompts(self, channel: str, prompts: list[dict[str, str]], *, thread_ts: str | None = None, title: str | None = None) -> bool:
-        try:
-            self.client.assistant_threads_setSuggestedPrompts(
-                channel_id=channel, thread_ts=thread_ts, prompts=prompts[:4], title=title
-            )
-        except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setSuggestedPrompts failed: %s", _error("assistant.threads.setSuggestedPrompts", exc))
-            return False
-        return True
+        return self._call("assistant.threads.setSuggestedPrompts", self.client.assistant_threads_setSuggestedPrompts,
+                          level=logging.INFO, channel_id=channel, thread_ts=thread_ts, prompts=prompts[:4],
+                          title=title) is not None  # fmt: skip
 
     def title(self, channel: str, thread_ts: str, title: str) -> bool:
-        try:
-            self.client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title)
-        except Exception as exc:  # noqa: BLE001
-            log.info("assistant.threads.setTitle failed: %s", _error("assistant.threads.setTitle", exc))
-            return False
-        return True
+        return self._call("assistant.threads.setTitle", self.client.assistant_threads_setTitle,
+                          level=logging.INFO, channel_id=channel, thread_ts=thread_ts, title=title) is not None  # fmt: skip
 
     def dm_channel(self, user_id: str) -> str | None:
-        try:
-            return str(self.client.conversations_open(users=user_id)["channel"]["id"])
-        except Exception as exc:  # noqa: BLE001
-            log.warning("conversations.open failed: %s", _error("conversations.open", exc))
-            return None
+        response = self._call("conversations.open", self.client.conversations_open, users=user_id)
+        return str(response["channel"]["id"]) if response is not None else None
 
     def dm(self, user_id: str, text: str) -> bool:
         channel = self.dm_channel(user_id)
@@ -146,12 +127,8 @@ class Poster:
 
     def ephemeral(self, channel: str, user_id: str, text: str) -> bool:
         message, blocks = text_message(text)
-        try:
-            self.client.chat_postEphemeral(channel=channel, user=user_id, text=message, blocks=blocks)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("chat.postEphemeral failed: %s", _error("chat.postEphemeral", exc))
-            return False
-        return True
+        return self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=channel,
+                          user=user_id, text=message, blocks=blocks) is not None  # fmt: skip
 
     def tell(self, body: dict[str, Any], user_id: str, text: str) -> bool:
         """Tell the person who clicked something, where they clicked it: privately in the channel,
@@ -166,35 +143,15 @@ class Poster:
         channel = self.dm_channel(user_id)
         if channel is None:
             return False
-        try:
-            self.client.files_upload_v2(
-                channel=channel, content=content, filename=filename, title=title, initial_comment=comment
-            )
-        except Exception as exc:  # noqa: BLE001
-            log.warning("file upload failed: %s", _error("files.uploadV2", exc))
-            return False
-        return True
+        return self._call("files.uploadV2", self.client.files_upload_v2, channel=channel, content=content,
+                          filename=filename, title=title, initial_comment=comment) is not None  # fmt: skip
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
-        try:
-            self.client.views_open(trigger_id=trigger_id, view=view)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("views.open failed: %s", _error("views.open", exc))
-            return False
-        return True
+        return self._call("views.open", self.client.views_open, trigger_id=trigger_id, view=view) is not None
 
     def update_view(self, view_id: str, view: dict[str, Any], *, hash_: str | None = None) -> bool:
-        try:
-            self.client.views_update(view_id=view_id, view=view, hash=hash_)
-        except Exception as exc:  # noqa: BLE001
-            log.info("views.update failed: %s", _error("views.update", exc))
-            return False
-        return True
+        return self._call("views.update", self.client.views_update, level=logging.INFO,
+                          view_id=view_id, view=view, hash=hash_) is not None  # fmt: skip
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> bool:
-        try:
-            self.client.views_publish(user_id=user_id, view=view)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("views.publish failed: %s", _error("views.publish", exc))
-            return False
-        return True
+        return self._call("views.publish", self.client.views_publish, user_id=user_id, view=view) is not None
