@@ -20,6 +20,7 @@ from bot.catalogue.snapshot import Catalogue, read_snapshot
 from bot.db import make_engine, migrate, normalise_url
 
 from .fakes.slack_server import FakeSlack
+from .slack_harness import Running, start
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -219,3 +220,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"\nlog canary: {CANARY.seen} log records at INFO or above ({CANARY.errors} at ERROR, "
             "tracebacks included), no seeded personal data"
         )
+
+
+@pytest.fixture()
+def app(fake_slack: FakeSlack, db_url: str) -> Iterator[Running]:
+    """The Slack app on loopback over the given database (files that need more override it)."""
+    running = start(fake_slack, db_url)
+    yield running
+    running.stop()

@@ -196,3 +196,12 @@ def assert_one_reply(fake: FakeSlack) -> None:
     settle()
     assert len([c for c in fake.replies() if is_answer(c)]) == 1
     assert len(fake.of("assistant.threads.setStatus")) <= 1
+
+
+def grant_coordinators(engine: Engine, regions: dict[str, str]) -> None:
+    """Coordinator roles, granted by the operator as `pathfinder coordinators add` would."""
+    from bot.interests.access import Actor, grant_role
+    from bot.interests.tables import RoleName
+
+    for user, region in regions.items():
+        grant_role(engine, actor=Actor.operator(), team_id=TEAM, user_id=user, role=RoleName.COORDINATOR, region=region)  # fmt: skip

@@ -9,7 +9,6 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -44,13 +43,6 @@ from .slack_harness import (
     start,
     worker_for,
 )
-
-
-@pytest.fixture()
-def app(fake_slack: FakeSlack, db_url: str) -> Iterator[Running]:
-    running = start(fake_slack, db_url)
-    yield running
-    running.stop()
 
 
 def test_a_mention_shows_the_thinking_status_then_answers_in_the_thread(

@@ -6,10 +6,8 @@ when work after the ack fails. SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -30,13 +28,6 @@ from .slack_harness import (
     start,
     until,
 )
-
-
-@pytest.fixture()
-def app(fake_slack: FakeSlack, db_url: str) -> Iterator[Running]:
-    running = start(fake_slack, db_url)
-    yield running
-    running.stop()
 
 
 def buttons(call: Call) -> dict[str, dict[str, Any]]:

@@ -15,11 +15,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.interests.access import Actor, grant_role
-from bot.interests.tables import AuditEntry, Interest, RoleName
+from bot.interests.tables import AuditEntry, Interest
 
 from .fakes.slack_server import TEAM, FakeSlack
-from .slack_harness import Running, answers, event, post, start
+from .slack_harness import Running, answers, event, grant_coordinators, post, start
 
 FORM = "application/x-www-form-urlencoded"
 NW_CHANNEL = "C0NWCOORD"
@@ -30,9 +29,7 @@ NAME = "Canary Nurse-5521"
 def app(fake_slack: FakeSlack, db_url: str) -> Iterator[Running]:  # noqa: F811
     fake_slack.names["U0NURSE"] = NAME
     running = start(fake_slack, db_url, PATHFINDER_COORDINATOR_CHANNELS={"North West": NW_CHANNEL})
-    for user, region in (("U0NWCOORD", "North West"), ("U0LONCOORD", "London")):
-        grant_role(running.engine, actor=Actor.operator(), team_id=TEAM, user_id=user,
-                   role=RoleName.COORDINATOR, region=region)  # fmt: skip
+    grant_coordinators(running.engine, {"U0NWCOORD": "North West", "U0LONCOORD": "London"})
     yield running
     running.stop()
 

@@ -30,7 +30,17 @@ from bot.slack.inbound import identity
 
 from .fakes.openai_server import FakeOpenAI
 from .fakes.slack_server import BOT_USER, TEAM, Call, FakeSlack
-from .slack_harness import FORM, Running, answers, event, post, settings_for, start, until
+from .slack_harness import (
+    FORM,
+    Running,
+    answers,
+    event,
+    grant_coordinators,
+    post,
+    settings_for,
+    start,
+    until,
+)
 from .test_interests import _cells_naming
 
 ENTERPRISE, INSTALLED, HOME = "E0GRID", "T0WSA", "T0WSB"  # the org; the app's workspace; theirs
@@ -85,9 +95,7 @@ PLAIN, GRID = Who("U0PLAIN"), Who("W0GRID", grid=True)
 def app(fake_slack: FakeSlack, db_url: str) -> Iterator[Running]:
     channels = {"North West": NW_CHANNEL, "London": LONDON_CHANNEL}
     running = start(fake_slack, db_url, PATHFINDER_COORDINATOR_CHANNELS=channels)
-    for user, region in (("U0NWCOORD", "North West"), ("U0LONCOORD", "London")):
-        grant_role(running.engine, actor=Actor.operator(), team_id=TEAM, user_id=user,
-                   role=RoleName.COORDINATOR, region=region)  # fmt: skip
+    grant_coordinators(running.engine, {"U0NWCOORD": "North West", "U0LONCOORD": "London"})
     yield running
     running.stop()
 
