@@ -33,10 +33,15 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def engine_for(settings: Settings) -> Engine:
+    """The configured database, its pool sized for this process's threads."""
+    pool = pool_size_for(workers=settings.workers, override=settings.db_pool_size)
+    return make_engine(settings.database_url, pool_size=pool)
+
+
 def ready_engine(settings: Settings) -> Engine:
     """The configured database, migrated to the newest schema, the catalogue loaded if absent."""
-    pool = pool_size_for(workers=settings.workers, override=settings.db_pool_size)
-    engine = make_engine(settings.database_url, pool_size=pool)
+    engine = engine_for(settings)
     migrate(engine)
     if not _catalogue_loaded(engine):
         bundle = read_catalogue(settings.knowledge_dir)
@@ -134,7 +139,7 @@ def serve(
     ready_engine(settings).dispose()  # migrate once, before the worker forks
 
     def make_app() -> SlackWSGI:  # in the worker process
-        services = build(settings, engine=make_engine(settings.database_url))
+        services = build(settings, engine=engine_for(settings))
         services.pathfinder.warm()  # before the first request, not during it
         return SlackWSGI(slack(services))
 
@@ -146,7 +151,9 @@ def serve(
 def worker(services: Services, *, say: Callable[[str], None], signals: bool = True, health_port: bool = True) -> int:  # fmt: skip
     """Answer questions from the queue until SIGTERM (or `services.answers.stop()`); how many
     answers were still running when the drain ended (already back on the queue)."""
-    from bot.jobs.queue import Queued
+    from bot.jobs.queue import Queued, worker_ready
+    from bot.observability import metrics
+    from bot.observability.health import database_ready, start_health_server
     from bot.slack.app import answer_handler, web_client
 
     queue = services.answers
@@ -160,10 +167,6 @@ def worker(services: Services, *, say: Callable[[str], None], signals: bool = Tr
         # A draining worker sends no heartbeats: others would take its answers mid-drain (no
         # duplicate reply, the question lock and claims see to that, but wasted work).
         log.warning("PATHFINDER_WORKER_STALLED_SECONDS should exceed PATHFINDER_DRAIN_SECONDS")
-    from bot.jobs.queue import worker_ready
-    from bot.observability import metrics
-    from bot.observability.health import database_ready, start_health_server
-
     metrics.watch_queue(queue.waiting)
     health = start_health_server(
         lambda: {**database_ready(services.engine), "worker": worker_ready()}, port=settings.health_port
@@ -180,6 +183,8 @@ def worker(services: Services, *, say: Callable[[str], None], signals: bool = Tr
         if health is not None:
             health.stop()
         services.close()
+
+
 def _serve_socket(settings: Settings, say: Callable[[str], None]) -> int:
     """Socket Mode, with /livez, /readyz and /metrics on the health port."""
     from bot.observability.health import start_health_server
