@@ -26,7 +26,7 @@ from .fakes.openai_server import FakeOpenAI
 from .fakes.slack_server import FakeSlack
 from .fakes.socket_server import FakeSocketMode
 from .served import Served, free_port, get, scrape, serving
-from .slack_harness import answers, event, post, start, until
+from .slack_harness import FORM, answers, command, event, post, start, until
 
 RESTARTING = "I was restarting"
 
@@ -368,3 +368,20 @@ def test_llm_attempts_tokens_fallbacks_and_slack_errors_are_counted(
     assert value("pathfinder_answers_total", responder="openai") - before["model"] == 1
     assert value("pathfinder_fallbacks_total", reason="unavailable") - before["fallback"] == 1
     assert value("pathfinder_slack_api_errors_total", method="chat.postMessage", error="invalid_blocks") - before["slack"] == 1
+
+
+def test_sigterm_tells_a_slash_command_asker_whose_answer_will_not_come(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    llm = FakeOpenAI(default="hang", hang_seconds=LLM_SECONDS).start()
+    try:
+        with serving(fake_slack, tmp_path, **slow_llm_env(llm)) as server:
+            for i in range(5):  # three composing at once, two waiting for a worker
+                form = command("Band 6 nurse in Leeds, where do I start?", fake_slack, user=f"U0CMD{i}")
+                assert post(server.url, form, content_type=FORM)[0] == 200
+            assert until(lambda: llm.attempts >= 3)
+            stop_and_time(server.proc)
+        private = [c.body.get("text") or "" for c in fake_slack.of("response_url")]
+        assert sum(RESTARTING in text for text in private) >= 2  # the two that never started
+    finally:
+        llm.stop()

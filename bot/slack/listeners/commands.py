@@ -28,7 +28,7 @@ from bot.slack.inbound import Person, identity
 from bot.slack.listeners import interests
 from bot.slack.listeners.home import saved_for
 from bot.slack.listeners.messages import BUSY, RATE_LIMITED, ask, log_failure
-from bot.slack.listeners.post import APOLOGY, Poster
+from bot.slack.listeners.post import APOLOGY, RESTARTING, Poster
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,11 @@ def _question(call: Call, text: str) -> None:
         return
     call.ack(response_type="ephemeral", text="Checking the catalogue…")
     asked_at = utcnow()
-    if services.workers.submit(lambda: _answer(call, text, asked_at)) is None:
+
+    def restarting() -> None:  # a shutdown's grace ended first: say so in the private reply
+        responded(call.respond, text=RESTARTING)
+
+    if services.workers.submit(lambda: _answer(call, text, asked_at), abandon=restarting) is None:
         responded(call.respond, text=BUSY)
 
 
