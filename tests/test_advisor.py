@@ -333,3 +333,31 @@ def test_an_on_topic_question_with_no_need_named_still_gets_routes(ask: Pathfind
 
 def catalogue_active(ask: Pathfinder, pid: str) -> bool:
     return ask.catalogue().by_id[pid].status.active
+
+
+def test_a_ccio_is_sent_to_the_ccio_network_not_the_cio_or_cnio_one(ask: Pathfinder) -> None:
+    answer = ask.ask("not the CIO - I'm the CCIO at Barts. Is there a peer network for people in my role?")
+    assert ids(answer)[0] == "ccio_network"
+    assert not {"health_cio_network", "cnio_network"} & set(ids(answer))
+    assert "cio" not in answer.profile.intents  # "not the CIO" is negated
+
+
+def test_someone_heading_for_cio_is_shown_the_health_cio_network(ask: Pathfinder) -> None:
+    answer = ask.ask("Deputy director of digital at an acute trust in Leeds. What senior development is there for me?")
+    assert "health_cio_network" in ids(answer)[:3]
+
+
+def test_someone_who_has_not_said_where_they_work_is_not_sent_to_a_devolved_route(ask: Pathfinder) -> None:
+    answer = ask.ask("I'm a band 7 radiographer, what digital leadership stuff is there?")
+    assert ids(answer) and not {"scotland_leading_digital_transformation", "nes_digital_leadership"} & set(ids(answer))
+    assert answer.network_note and "Scotland" in answer.network_note
+    scot = ask.ask("I'm a band 7 radiographer in Glasgow, what digital leadership stuff is there?")
+    assert {"scotland_leading_digital_transformation", "nes_digital_leadership"} & set(ids(scot)[:3])
+
+
+def test_without_a_degree_is_not_a_degree(ask: Pathfinder) -> None:
+    answer = ask.ask("Pharmacy technician, band 5. Is there a route into informatics without a degree?")
+    assert answer.profile.has_degree is False
+    holds = ask.ask("Pharmacy technician with a chemistry degree, is there a route into informatics?")
+    assert holds.profile.has_degree is True
+    assert "fedip" in ids(answer)  # informatics registration is open to clinicians doing informatics

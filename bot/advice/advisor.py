@@ -13,8 +13,16 @@ from datetime import date
 
 from bot.advice.guard import Refusal
 from bot.advice.lexicon import lexicon
-from bot.advice.ranking import Assessor, Suggestion, implied_intents, later_doors, rank, relevance
-from bot.advice.reach import by_reach, network
+from bot.advice.ranking import (
+    MIN_RELEVANCE,
+    Assessor,
+    Suggestion,
+    implied_intents,
+    later_doors,
+    rank,
+    relevance,
+)
+from bot.advice.reach import by_reach, devolved_only, network
 from bot.advice.reading import Profile, read_profile
 from bot.advice.wording import cautions, describe_person, reasons, window_note
 from bot.catalogue.schema import Fact, Faq, NetworkDoc, ProgrammeDoc
@@ -22,6 +30,10 @@ from bot.catalogue.snapshot import Catalogue
 
 __all__ = ["TOPIC_FACTS", "TOPIC_LABELS", "Advice", "FactAnswer", "Suggestion", "advise"]
 
+ELSEWHERE_NOTE = (
+    "Wales, Scotland and Northern Ireland have routes of their own: if you work there, tell me "
+    "where and I'll include them."
+)
 GENERIC_INTENTS = frozenset(
     {"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship", "self_assessment"}
 )
@@ -153,6 +165,12 @@ def advise(
             asked[door.programme.id].when = door.when  # said in the direct answer instead
     advice.later = [d for d in doors if d.programme.id not in asked]
     advice.network, advice.network_note = network(catalogue, profile, lambda pid: assess(pid).verdict)
+    if profile.nation is None and advice.suggestions and any(
+        devolved_only(p) and scores.get(p.id, 0.0) >= MIN_RELEVANCE and p.status.active
+        and p.id not in {s.programme.id for s in advice.suggestions}
+        for p in catalogue.programmes
+    ):  # fmt: skip
+        advice.network_note = ELSEWHERE_NOTE
     if profile.nation in ("Wales", "Scotland", "Northern Ireland"):
         shown = {s.programme.id for s in [*advice.suggestions, *advice.asked_about]}
         advice.uk_wide, advice.england_only = by_reach(catalogue, profile.nation, shown)

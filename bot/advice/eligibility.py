@@ -321,6 +321,8 @@ def _registration(c: RegistrationCriterion, p: Profile, v: ProfessionsFile) -> C
 def _degree(c: DegreeCriterion, p: Profile) -> Check:
     if p.has_degree or p.profession == "graduate":
         return Check(c.label, "met", "You have (or are finishing) a degree.", c.kind)
+    if p.has_degree is False:
+        return Check(c.label, "not_met", "It needs a degree, and you said you don't have one yet.", c.kind)
     return Check(c.label, "unknown", c.check or "Check the degree requirements.", c.kind)
 
 

@@ -197,11 +197,13 @@ def aspiration(r: Reader, professions: list[Mention]) -> str | None:
 
 
 def intents(r: Reader, aspiration: str | None, job_spans: list[tuple[int, int]]) -> list[str]:
-    found = r.vocab.intents.ids_in(r.tokens, r.text, skip=job_spans)
+    found = r.vocab.intents.ids_in(r.tokens, r.text, skip=[*job_spans, *r.negated_spans()])
     if aspiration in SCIENTIST_GOAL and "become_clinical_scientist" not in found:
         found.append("become_clinical_scientist")
-    if aspiration in ("ccio", "cnio", "cio", "cdio", "deputy_digital_lead", "deputy_ccio", "deputy_cnio"):
+    if aspiration in ("ccio", "cnio", "deputy_ccio", "deputy_cnio"):
         found += [i for i in ("ccio", "leadership") if i not in found]
+    if aspiration in ("cio", "cdio", "deputy_digital_lead", "head_of_digital"):
+        found += [i for i in ("cio", "leadership") if i not in found]
     if r.has_cue("later") and "plan_ahead" not in found:
         found.append("plan_ahead")
     if "senior_scientist" in found and not re.search(

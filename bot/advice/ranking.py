@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.advice.eligibility import Check, Verdict, check_programme, verdict
-from bot.advice.reach import own_nation_route
+from bot.advice.reach import devolved_only, own_nation_route
 from bot.advice.reading import Profile
 from bot.catalogue.schema import ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
@@ -101,6 +101,7 @@ def relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, floa
     score = sum(routing.intent(i) * w for i, w in intents.items())
     if profile.profession is not None:
         score += routing.audience(profile.profession)
+    score += routing.role(profile.role)
     if "fellowship" in intents and programme.kind == "fellowship":
         score += 3
     if programme.id in profile.named:
@@ -117,8 +118,13 @@ def rank(assess: Assessor, scores: dict[str, float], profile: Profile) -> list[S
         (pid for pid, score in scores.items() if score >= MIN_RELEVANCE or pid in named),
         key=lambda pid: (-scores[pid], pid),
     )
+    targeted = {r for p in assess.catalogue.programmes for r in p.routing.roles}
+    elsewhere = profile.role in targeted  # their role has entries of its own
     chosen: list[tuple[float, Suggestion]] = []
     for pid in candidates:
+        routing = assess.programme(pid).routing
+        if elsewhere and routing.roles and not routing.role(profile.role) and pid not in named:
+            continue  # a CCIO has the CCIO network, not the CIO or CNIO one
         if len(chosen) >= MAX_SUGGESTIONS and scores[pid] + MAX_BONUS <= chosen[-1][0]:
             break  # nothing further down can beat the current top suggestions
         s = assess(pid)
@@ -126,7 +132,7 @@ def rank(assess: Assessor, scores: dict[str, float], profile: Profile) -> list[S
         if final is None:
             continue
         chosen.append((final, s))
-        chosen.sort(key=lambda pair: (-pair[0], pair[1].programme.id))
+        chosen.sort(key=lambda pair: (-pair[0], -pair[1].score, pair[1].programme.id))  # ties: the more relevant
         del chosen[MAX_SUGGESTIONS:]
     # Hard rules, whatever the scores: outside England the person's own nation's routes come
     # first; a programme that may no longer run never comes ahead of one that runs.
@@ -136,7 +142,13 @@ def rank(assess: Assessor, scores: dict[str, float], profile: Profile) -> list[S
             not own_nation_route(pair[1].programme, profile.nation),
         )
     )
-    return [s for _, s in chosen]
+    found = [s for _, s in chosen]
+    if profile.nation is None:
+        # Most people asking work in England: a devolved nation's own routes wait until the person
+        # says where they work (Advice.network_note asks), unless nothing else fits.
+        here = [s for s in found if s.programme.id in named or not devolved_only(s.programme)]
+        found = here if len(here) >= 3 else here + [s for s in found if s not in here]
+    return found
 
 
 def _final_score(s: Suggestion, profile: Profile) -> float | None:

@@ -33,6 +33,12 @@ def own_nation_route(programme: ProgrammeDoc, nation: str | None) -> bool:
     return rule is not None and set(rule.allowed) == {nation}
 
 
+def devolved_only(programme: ProgrammeDoc) -> bool:
+    """Whether a programme is only for one or more of Wales, Scotland and Northern Ireland."""
+    rule = next((c for c in programme.eligibility if isinstance(c, NationCriterion)), None)
+    return rule is not None and bool(rule.allowed) and set(rule.allowed) <= set(DEVOLVED)
+
+
 def network(
     catalogue: Catalogue, profile: Profile, verdict_of: Callable[[str], Verdict]
 ) -> tuple[NetworkDoc | None, str | None]:

@@ -15,10 +15,17 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.advice import fields
 from bot.advice.lexicon import lexicon
-from bot.advice.scope import ASKER, Reader, pattern_mentions, the_asker
+from bot.advice.scope import ASKER, Reader, heads, pattern_mentions, the_asker
 from bot.catalogue.snapshot import Catalogue
 
 DEGREE = re.compile(r"\bdegree\b|\bBSc\b|\bMSc\b|\bPhD\b|\bmaster'?s\b|\bgraduat\w*|\bBEng\b|\bMEng\b|\bBA\b|\bMPhys\b|\bMChem\b", re.I)
+NO_DEGREE = re.compile(
+    r"\b(?:without|no|not got|haven'?t got|don'?t have|do not have|never did|never got|never finished|lack)"
+    r" (?:a |any |an )?(?:university |uni |undergrad(?:uate)? )?(?:degree|BSc|graduate qualification)\b"
+    r"|\bnon[- ]?graduate\b|\bnot (?:a )?graduate\b|\bno uni(?:versity)?\b",
+    re.IGNORECASE,
+)
+NOT_HELD = re.compile(r"\bdegree[- ]apprenticeships?\b|\b(?:do|get|study for|start|doing|getting) (?:a|an|my) (?:\w+ )?degree\b", re.I)
 REGISTERED = re.compile(
     r"\bHCPC[- ]?(?:registered|reg(?:['’]?d)?)\b|\bregistered (?:clinical |biomedical )?scientist\b|"
     r"\bregistered with (?:the )?HCPC\b|\bon the HCPC register\b|\bI(?:['’]m| am) (?:HCPC )?registered\b|\bIBMS registered\b",
@@ -93,7 +100,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     vocab = r.vocab
 
     professions = r.mentions(vocab.professions.scanner.scan(r.tokens)) + pattern_mentions(r, vocab.professions)
-    asker = the_asker(professions)
+    asker = the_asker(heads(r, professions))
     profession = asker.value if asker else None
     if profession == "other_clinical":
         # "ACP in urgent care, physio by background": the base profession is the one that counts.
@@ -165,7 +172,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         region=place.region if place else None,
         place_note=place.note if place else None,
         registered_scientist=registered,
-        has_degree=True if DEGREE.search(text) else None,
+        has_degree=_degree(text),
         nhs_employee=nhs,
         experience_years=years,
         experience_of=years_of,
@@ -179,6 +186,14 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         follow_up=fields.follow_up(r, profession, named),
         faqs=words.faqs(text),
     )
+
+
+def _degree(text: str) -> bool | None:
+    """Whether the asker has a degree: said not to ("without a degree"), said so, or unknown.
+    A degree apprenticeship or a degree they want to do is not one they hold."""
+    if NO_DEGREE.search(text):
+        return False
+    return True if DEGREE.search(NOT_HELD.sub(" ", text)) else None
 
 
 def _career_stage(

@@ -24,6 +24,7 @@ HARD_BREAK = re.compile(r"[.!?;:\n]|\s-\s|—|–|[\U0001F000-\U0001FAFF\u2600-\
 SOFT_BREAK = re.compile(r"[,()/\[\]\"]")
 POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 OPENING_WORDS = 6  # a role named in the first words of a message describes its author
+PSEUDO_NEGATION = frozenset({"sure", "certain", "only", "just", "yet", "too", "bad", "much", "really"})
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,21 @@ class Reader:
             j in self.ends for j in range(after, i)
         )
 
+    def negated_spans(self) -> list[tuple[int, int]]:
+        """Character spans a negation governs ("not the CIO", "no leadership role"); "not sure"
+        and "not just" are not negations (NegEx's pseudo-negations)."""
+        if not any(c.value == "negation" for c in self.cues):
+            return []
+        spans = []
+        for i, t in enumerate(self.tokens):
+            if self._governing_cue(i) != "negated":
+                continue
+            cue = max((c for c in self.cues if c.value == "negation" and c.first < i), key=lambda c: c.first)
+            if cue.last < len(self.tokens) and self.tokens[cue.last].key in PSEUDO_NEGATION:
+                continue
+            spans.append((t.start, t.end))
+        return spans
+
     def mentions(self, matches: list[Match[str]], **kw: bool) -> list[Mention]:
         return [Mention(m.value, m.first, m.last, self.who(m, **kw), m.text) for m in matches]
 
@@ -130,6 +146,23 @@ def pattern_mentions(r: Reader, terms: Patterned) -> list[Mention]:
                 m = Match(term_id, i, token_at(r.tokens, hit.end() - 1, end=True) or i + 1, plural, hit.group(0))
                 out.extend(r.mentions([m], possessive_is_other=False))
     return out
+
+
+LEARNERS = frozenset({"student", "medical_student"})
+LINKS = frozenset({"to", "the", "of", "for", "a", "an", "at", "in", "with"})
+
+
+def heads(r: Reader, mentions: list[Mention]) -> list[Mention]:
+    """In a run of job words the last is the head noun: a "foundation trainee pharmacist" is a
+    pharmacist and a "GP receptionist" works on reception; but a "student nurse" is a student."""
+    def modifier(m: Mention) -> bool:
+        if m.value in LEARNERS or r.tokens[m.last - 1].key in LINKS:
+            return False  # "PA to the chief exec" is the PA
+        return any(
+            n.first == m.last and n.value != m.value and not r.hard[n.first] and not r.soft[n.first]
+            for n in mentions
+        )
+    return [m for m in mentions if not modifier(m)]
 
 
 def the_asker(mentions: list[Mention]) -> Mention | None:

@@ -237,6 +237,9 @@ class Routing(Strict):
 
     intents: dict[Intent, Annotated[int, Field(ge=1, le=5)]] = {}
     audiences: dict[Profession, Annotated[int, Field(ge=1, le=5)]] = {}
+    # Roles an entry is for ("the CCIO network" for CCIOs). Someone holding a role that other
+    # entries are for, but not this one, is not sent here: a CCIO has the CCIO network, not the CIO one.
+    roles: dict[Role, Annotated[int, Field(ge=1, le=5)]] = {}
 
     def intent(self, name: str) -> int:
         """How strongly the entry serves an intent (0 when it does not)."""
@@ -245,6 +248,10 @@ class Routing(Strict):
     def audience(self, profession: str | None) -> int:
         """How squarely the entry is aimed at a profession (0 when it is not)."""
         return self.audiences.get(profession or "", 0)
+
+    def role(self, role: str | None) -> int:
+        """How squarely the entry is aimed at a role (0 when it is not)."""
+        return next((w for r, w in self.roles.items() if r == role), 0)
 
 
 class ProgrammeDoc(Strict):
