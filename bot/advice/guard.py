@@ -28,7 +28,8 @@ SENTENCE = re.compile(
 REQUEST = re.compile(
     r"\b(?:can|could|would|will) you\b|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
-    r"explain|translate|compose|create|generate|list|show|summari[sz]e)\b|\?\s*$",
+    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug)\b|\?\s*$"
+    r"|\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b",
     re.I,
 )
 INITIAL = re.compile(r"\b([A-Z]|Dr|Mr|Mrs|Ms|St|Prof)\.(?=\s)")
@@ -56,6 +57,7 @@ class Guard:
     file: RefusalsFile
     patterns: tuple[tuple[str, str, re.Pattern[str]], ...]  # (id, category, regex)
     career: re.Pattern[str]
+    core: re.Pattern[str]  # career words that make an off-topic-looking request a career one
 
     @classmethod
     def build(cls, file: RefusalsFile) -> Guard:
@@ -74,7 +76,8 @@ class Guard:
             key=lambda t: order.index(t[1]),
         )
         career = re.compile(expand(r"\b(?:{career})s?\b"), re.IGNORECASE)
-        return cls(file, tuple(compiled), career)
+        core = re.compile(expand(r"\b(?:{career_core})s?\b"), re.IGNORECASE) if "career_core" in file.signals else career
+        return cls(file, tuple(compiled), career, core)
 
     def screen(self, question: str) -> Refusal | None:
         """A refusal if the question (or part of it) is one Pathfinder must not answer."""
@@ -106,7 +109,7 @@ class Guard:
 
     def _hits(self, sentence: str) -> list[tuple[str, str, re.Match[str]]]:
         out = []
-        careerish = self.career.search(sentence) is not None
+        careerish = self.core.search(sentence) is not None
         for pid, category, rx in self.patterns:
             if category == "off_topic" and (careerish or not REQUEST.search(sentence)):
                 continue  # "I love cricket analytics: which data courses?" is a career question
