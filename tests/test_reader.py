@@ -162,6 +162,18 @@ def test_a_different_refusal_category_is_a_disagreement_and_the_rules_category_s
     assert answer.second_reading is not None and answer.second_reading.disagreed == ["refusal"]
 
 
+def test_a_model_injection_refusal_turns_a_partial_refusal_whole(
+    llm: Pathfinder, fake: FakeOpenAI, catalogue: Catalogue
+) -> None:
+    fake.reading = {"refuse_category": "prompt_injection"}
+    answer = llm.ask(MIXED)
+    assert answer.refused and not answer.refusal_partial and answer.suggestions == []
+    assert answer.refusal_reason == "prompt_injection"
+    assert answer.refusal_message == catalogue.refusals.categories["prompt_injection"].message.strip()
+    assert answer.second_reading is not None
+    assert (answer.second_reading.filled, answer.second_reading.disagreed) == (["refusal"], ["refusal"])
+
+
 def test_values_outside_the_vocabularies_are_dropped_field_by_field(
     llm: Pathfinder, fake: FakeOpenAI, offline: Pathfinder
 ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.advice.guard import Refusal
+from bot.advice.guard import WHOLE, Refusal
 from bot.advice.lexicon import lexicon
 from bot.advice.reading import Profile
 from bot.advice.reading import _career_stage as career_stage  # the rules' own derivation
@@ -49,14 +49,17 @@ def merge_refusal(
     rules: Refusal | None, second: SecondReading, catalogue: Catalogue
 ) -> tuple[Refusal | None, Merged]:
     """The rules' refusal if any (never lifted); else the second reader's, worded as the guard
-    words that category, refused whole (it names no career part to answer)."""
+    words that category, refused whole (it names no career part to answer). Where the rules
+    refused only part and the second reader names a category never answered in part (an
+    injection, a dishonest request), its whole refusal stands instead."""
     category = second.refuse_category
     if category is None or category not in catalogue.refusals.categories:
         return rules, Merged()
-    if rules is not None:
-        return rules, Merged(disagreed=(REFUSAL,) if rules.reason != category else ())
+    differs = (REFUSAL,) if rules is not None and rules.reason != category else ()
+    if rules is not None and not (rules.partial and category in WHOLE):
+        return rules, Merged(disagreed=differs)
     message = catalogue.refusals.categories[category].message.strip()
-    return Refusal(category, message, pattern="second-reader"), Merged(filled=(REFUSAL,))
+    return Refusal(category, message, pattern="second-reader"), Merged(filled=(REFUSAL,), disagreed=differs)
 
 
 def merge_profile(
