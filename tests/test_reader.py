@@ -296,7 +296,7 @@ def test_logs_name_fields_and_outcomes_never_the_question_or_values(
 ) -> None:
     question = "I'm a nurse at Zebedee Quokka Hospital keen on informatics, where do I start?"
     fake.reading = {"profession": "doctor", "band": 6, "region": "North West"}
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG)
     llm.ask(question)
     fake.script(default="500")
     fake.retry_after = "0"
