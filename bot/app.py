@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.answering.phrasing import ModelResponder, OfflineResponder, Responder
+from bot.answering.reader import ModelReader
 from bot.answering.service import Pathfinder
 from bot.catalogue.loader import load_catalogue, read_catalogue
 from bot.catalogue.tables import CatalogueMeta
@@ -57,11 +58,33 @@ def _catalogue_loaded(engine: Engine) -> bool:
         return session.get(CatalogueMeta, "version") is not None
 
 
-def build_responder(settings: Settings, budget: Budget | None = None) -> Responder:
-    """The offline responder by default; an OpenAI-compatible model when configured, spending
-    from `budget` (the deployment's shared LLM budget) when given."""
-    if settings.llm == "offline":
+def build_responder(
+    settings: Settings, budget: Budget | None = None, *, model: ChatModel | None = None
+) -> Responder:
+    """The offline responder by default; an OpenAI-compatible model when configured (`model`, or
+    one built here), spending from `budget` (the deployment's shared LLM budget) when given."""
+    chat = model or build_model(settings, budget)
+    if chat is None:
         return OfflineResponder()
+    return ModelResponder(
+        chat, deadline_s=settings.llm_deadline, prompt=load_prompt("answer", settings.prompts_dir)
+    )
+
+
+def build_reader(settings: Settings, model: ChatModel | None) -> ModelReader | None:
+    """The optional second reader (PATHFINDER_LLM_READER), on the same model and budget as the
+    phrasing; None offline or when not asked for."""
+    if model is None or not settings.llm_reader:
+        return None
+    return ModelReader(
+        model, deadline_s=settings.llm_deadline, prompt=load_prompt("reader", settings.prompts_dir)
+    )
+
+
+def build_model(settings: Settings, budget: Budget | None = None) -> ChatModel | None:
+    """The configured OpenAI-compatible model, spending from `budget` when given; None offline."""
+    if settings.llm == "offline":
+        return None
     # Imported here: the openai package takes a second to import and offline runs never need it.
     from bot.llm.budget import BudgetedModel
     from bot.llm.openai_model import OpenAIChatModel
@@ -77,10 +100,7 @@ def build_responder(settings: Settings, budget: Budget | None = None) -> Respond
         max_attempts=settings.llm_max_attempts,
         response_format=settings.openai_response_format,
     )
-    chat: ChatModel = BudgetedModel(model, budget) if budget is not None else model
-    return ModelResponder(
-        chat, deadline_s=settings.llm_deadline, prompt=load_prompt("answer", settings.prompts_dir)
-    )
+    return BudgetedModel(model, budget) if budget is not None else model
 
 
 def build(
@@ -95,12 +115,14 @@ def build(
     workers = WorkerPool(workers=settings.workers, max_queue=settings.max_queue)
     budget = LLMBudget(engine, calls_per_minute=settings.llm_calls_per_minute,
                        tokens_per_day=settings.llm_tokens_per_day)  # fmt: skip
+    model = build_model(settings, budget)  # one client, one budget: the phrasing and the reader
     return Services(
         settings=settings,
         engine=engine,
         pathfinder=Pathfinder(
             engine,
-            responder=responder or build_responder(settings, budget),
+            responder=responder or build_responder(settings, model=model),
+            reader=build_reader(settings, model),
             today=today or date.today,
         ),
         workers=workers,

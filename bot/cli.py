@@ -167,6 +167,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     er.add_argument("files", type=Path, nargs="+")
     er.add_argument("--json", action="store_true", help="print the report as JSON")
+    er.add_argument(
+        "--compare",
+        action="store_true",
+        help="also report the rules' reading alone (with PATHFINDER_LLM_READER=true)",
+    )
     er.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
     er.set_defaults(handler=_eval_reading)
     _operator_commands(sub)
@@ -443,9 +448,22 @@ def _eval_reading(args: argparse.Namespace, settings: Settings) -> int:
         except (OSError, json.JSONDecodeError) as exc:
             print(f"pathfinder: {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    catalogue = CatalogueCache(ready_engine(settings)).get()
-    report = run_reading_eval(lines, catalogue=catalogue, today=args.today or date.today())
-    print(report.model_dump_json(indent=2) if args.json else format_reading(report))
+    engine = ready_engine(settings)
+    catalogue = CatalogueCache(engine).get()
+    today = args.today or date.today()
+    service = _service(args, settings, engine)
+    reports = []
+    if service.reader is None or args.compare:  # the rules alone
+        reports.append(run_reading_eval(lines, catalogue=catalogue, today=today))
+    if service.reader is not None:  # and merged with the model's second reading
+        reports.append(run_reading_eval(
+            lines, catalogue=catalogue, today=today, read=lambda text: service.second_reading(text, catalogue)
+        ))  # fmt: skip
+    if args.json:
+        payload = [r.model_dump() for r in reports]
+        print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))
+    else:
+        print("\n\n".join(format_reading(r) for r in reports))
     return 0
 
 

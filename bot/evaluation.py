@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.answering.contract import Answer
+from bot.answering.reader import ReaderResult
 from bot.catalogue.snapshot import Catalogue
 from bot.catalogue.text import normalise
 
@@ -42,6 +43,37 @@ class Miss(BaseModel):
     detail: str
 
 
+class SecondReadings(BaseModel):
+    """What the optional LLM second reader did over a run: outcomes, and per field how often it
+    filled a field the rules left unknown, disagreed with them, or gave a value outside the
+    vocabularies. Empty without a second reader."""
+
+    outcomes: dict[str, int] = {}
+    filled: dict[str, int] = {}
+    disagreed: dict[str, int] = {}
+    dropped: dict[str, int] = {}
+
+    def add(self, outcome: str, *, filled: Iterable[str], disagreed: Iterable[str], dropped: Iterable[str]) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        for tally, names in ((self.filled, filled), (self.disagreed, disagreed), (self.dropped, dropped)):
+            for name in names:
+                tally[name] = tally.get(name, 0) + 1
+
+    def lines(self) -> list[str]:
+        if not self.outcomes:
+            return []
+
+        def listed(tally: dict[str, int]) -> str:
+            return ", ".join(f"{k} {v}" for k, v in sorted(tally.items())) or "none"
+
+        return [
+            f"second reader: {listed(self.outcomes)}",
+            f"  filled ({sum(self.filled.values())}): {listed(self.filled)}",
+            f"  disagreed ({sum(self.disagreed.values())}): {listed(self.disagreed)}",
+            f"  dropped as outside the vocabularies ({sum(self.dropped.values())}): {listed(self.dropped)}",
+        ]
+
+
 class EvalReport(BaseModel):
     cases: int
     responder: str
@@ -61,6 +93,7 @@ class EvalReport(BaseModel):
     fallbacks: int
     responders: dict[str, int] = {}
     fallback_reasons: dict[str, int] = {}
+    second_reader: SecondReadings = Field(default_factory=SecondReadings)
     misses: list[Miss]
 
 
@@ -109,8 +142,12 @@ def run_eval(
     responders: dict[str, int] = {}
     reasons: dict[str, int] = {}
     case_list = list(cases)
+    second = SecondReadings()
     for case in case_list:
         answer = ask(case.question)
+        if answer.second_reading is not None:
+            r = answer.second_reading
+            second.add(r.outcome, filled=r.filled, disagreed=r.disagreed, dropped=r.dropped)
         fallbacks += answer.responder == "offline-fallback"
         responders[answer.responder] = responders.get(answer.responder, 0) + 1
         if answer.fallback_reason:
@@ -192,6 +229,7 @@ def run_eval(
         fallbacks=fallbacks,
         responders=responders,
         fallback_reasons=reasons,
+        second_reader=second,
         misses=misses,
     )
 
@@ -213,6 +251,7 @@ def format_report(report: EvalReport) -> str:
             "fallback reasons: "
             + ", ".join(f"{k} {v}" for k, v in sorted(report.fallback_reasons.items()))
         )
+    lines += report.second_reader.lines()
     if report.misses:
         lines.append(f"misses ({len(report.misses)}):")
         lines.extend(f"  - {m.case}: {m.kind}: {m.detail}" for m in report.misses)
@@ -242,21 +281,35 @@ class ReadingReport(BaseModel):
     answerable: int
     false_refusals: int
     category_right: int
+    second_reader: SecondReadings = Field(default_factory=SecondReadings)
     misses: list[Miss]
 
 
-def run_reading_eval(lines: list[dict[str, Any]], *, catalogue: Catalogue, today: Any) -> ReadingReport:
+def run_reading_eval(
+    lines: list[dict[str, Any]],
+    *,
+    catalogue: Catalogue,
+    today: Any,
+    read: Callable[[str], ReaderResult | None] | None = None,
+) -> ReadingReport:
     """Per-field accuracy of the profile reader, and the safety screen's refusals, on labelled
-    sentences (tests/data/*.jsonl, evals/cases/unseen_reading.jsonl)."""
+    sentences (tests/data/*.jsonl, evals/cases/unseen_reading.jsonl); with `read` (a second
+    reader), the scores of the merged reading and what the second reader did."""
     from bot.advice.advisor import advise
 
+    second = SecondReadings()
     scores = {f: [0, 0] for f in READING_FIELDS}
     misses: list[Miss] = []
     must = caught = answerable = false = category_ok = 0
     categories = {"clinical": "clinical_advice"}
     for line in lines:
         text = line.get("text") or line.get("question") or ""
-        advice = advise(text, catalogue=catalogue, today=today)
+        result = read(text) if read is not None else None
+        advice = advise(text, catalogue=catalogue, today=today, second=result.reading if result else None)
+        if result is not None:
+            merged = advice.second
+            second.add(result.outcome, filled=merged.filled if merged else (),
+                       disagreed=merged.disagreed if merged else (), dropped=result.dropped)  # fmt: skip
         if "refuse" in line:
             refused = advice.refusal is not None
             if line["refuse"]:
@@ -291,6 +344,7 @@ def run_reading_eval(lines: list[dict[str, Any]], *, catalogue: Catalogue, today
         answerable=answerable,
         false_refusals=false,
         category_right=category_ok,
+        second_reader=second,
         misses=misses,
     )
 
@@ -303,6 +357,7 @@ def format_reading(report: ReadingReport) -> str:
             f"refused when needed: {report.refused_when_needed}/{report.must_refuse} "
             f"(right category {report.category_right}); false refusals: {report.false_refusals}/{report.answerable}"
         )
+    lines += report.second_reader.lines()
     if report.misses:
         lines.append(f"misses ({len(report.misses)}):")
         lines += [f"  - {m.case}: {m.kind}: {m.detail}" for m in report.misses]

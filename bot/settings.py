@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     llm_max_attempts: int = Field(
         default=3, ge=1, le=3, validation_alias="PATHFINDER_LLM_MAX_ATTEMPTS"
     )
+    llm_reader: bool = Field(
+        default=False,
+        validation_alias="PATHFINDER_LLM_READER",
+        description="With PATHFINDER_LLM=openai: the model also reads who is asking and what to refuse, merged conservatively with the rules (it fills unknown fields, never overrides; either reader's refusal stands).",
+    )
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from bot.answering.contract import Answer
 from bot.answering.phrasing import ModelResponder
+from bot.answering.reader import ModelReader
 from bot.answering.service import Pathfinder
 from bot.answering.text import fact_text
 from bot.llm.openai_model import OpenAIChatModel
@@ -98,6 +99,19 @@ def test_golden_views(name: str, service: Pathfinder, sqlite_engine: Engine, llm
     compare(SNAPSHOTS / f"{name}.txt", answer.answer.rstrip() + "\n")
     compare(SNAPSHOTS / f"{name}.slack.json", json.dumps(slack_view(answer), indent=1, ensure_ascii=False) + "\n")
     compare(SNAPSHOTS / f"{name}.prompt.txt", prompt_for(GOLDEN[name], sqlite_engine, llm).rstrip() + "\n")
+
+
+def test_golden_reader_prompt(sqlite_engine: Engine, llm: FakeOpenAI) -> None:
+    """The second reader's messages and schema, as the real client sends them (the enums are the
+    catalogue's vocabularies: a vocabulary change shows here)."""
+    before = len(llm.requests)
+    model = OpenAIChatModel(model="golden", api_key="test", base_url=llm.url, attempt_timeout=5)
+    reader = ModelReader(model)
+    Pathfinder(sqlite_engine, today=lambda: TODAY, reader=reader).ask(GOLDEN["nurse_into_informatics"])
+    [body] = [r.body for r in llm.requests[before:]]
+    text = "\n\n".join(f"=== {m['role']} ===\n{m['content']}" for m in body["messages"])
+    schema = json.dumps(body["response_format"]["json_schema"]["schema"], indent=1, ensure_ascii=False)
+    compare(SNAPSHOTS / "reader.prompt.txt", f"{text.rstrip()}\n\n=== schema ===\n{schema}\n")
 
 
 def _shown_in_slack(answer: Answer) -> str:

@@ -24,6 +24,7 @@ from bot.advice.ranking import (
 )
 from bot.advice.reach import by_reach, devolved_only, network
 from bot.advice.reading import Profile, read_profile
+from bot.advice.second import Merged, SecondReading, merge_profile, merge_refusal
 from bot.advice.wording import cautions, describe_person, reasons, window_note
 from bot.catalogue.schema import Fact, Faq, NetworkDoc, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
@@ -93,6 +94,7 @@ class Advice:
     clarify: bool = False
     person: str = ""
     offer: str = ""
+    second: Merged | None = None  # what a second reading filled or disagreed on (names only)
 
     @property
     def refused(self) -> bool:
@@ -100,9 +102,15 @@ class Advice:
 
 
 def advise(
-    question: str, *, catalogue: Catalogue, today: date, earlier: Profile | None = None
+    question: str,
+    *,
+    catalogue: Catalogue,
+    today: date,
+    earlier: Profile | None = None,
+    second: SecondReading | None = None,
 ) -> Advice:
-    """The advice for one question (with the profile of earlier turns, if any)."""
+    """The advice for one question (with the profile of earlier turns, if any, and a second
+    reader's reading, merged conservatively: bot/advice/second.py)."""
     words = lexicon(catalogue)
     offers = {i.id: i.offers for i in catalogue.intents.intents}
     refusal = words.guard.screen(question)
@@ -120,7 +128,12 @@ def advise(
         profile = profile.model_copy(update={"named": [*profile.named, *successors]})
     if refusal is not None and refusal.soft and _on_topic_after_all(profile, earlier):
         refusal = None
-    advice = Advice(question, profile, catalogue.version, today, refusal=refusal)
+    merged = None
+    if second is not None:  # after the rules decided: it can neither lift a refusal nor change a field
+        refusal, by_refusal = merge_refusal(refusal, second, catalogue)
+        profile, by_fields = merge_profile(profile, second, catalogue)
+        merged = Merged(by_fields.filled + by_refusal.filled, by_fields.disagreed + by_refusal.disagreed)
+    advice = Advice(question, profile, catalogue.version, today, refusal=refusal, second=merged)
     advice.person = describe_person(profile, catalogue.professions)
     advice.offer = words.guard.offer
     if refusal is not None and not refusal.partial:

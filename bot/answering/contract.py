@@ -112,6 +112,15 @@ class FaqOut(BaseModel):
     answer: FactOut
 
 
+class SecondReadingOut(BaseModel):
+    """What the optional LLM second reader did for this question: field names, never values."""
+
+    outcome: str  # "used", or why the rules read alone: skipped, timeout, unavailable, budget, bad_output...
+    filled: list[str] = []  # fields the rules left unknown, filled from the second reading
+    disagreed: list[str] = []  # fields both read differently (the rules' reading stands)
+    dropped: list[str] = []  # fields the model gave outside the vocabularies
+
+
 class Answer(BaseModel):
     question: str
     refused: bool
@@ -145,6 +154,7 @@ class Answer(BaseModel):
     england_only: list[str] = []
     register_note: str | None = None
     seen: list[str] = []  # programmes shown earlier in this conversation: shown again in brief
+    second_reading: SecondReadingOut | None = None  # None: no second reader configured
 
 
 def fact_out(topic: str, fact: Fact) -> FactOut:

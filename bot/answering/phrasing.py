@@ -55,7 +55,11 @@ class Phrasing:
 class Responder(Protocol):
     name: str
 
-    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Phrasing: ...
+    def respond(
+        self, advice: Advice, *, catalogue: Catalogue, history: list[Turn], deadline: float | None = None
+    ) -> Phrasing:
+        """The phrasing; a model call ends by `deadline` (time.monotonic()), the question's own."""
+        ...
 
 
 def headline(advice: Advice) -> str:
@@ -112,7 +116,9 @@ class OfflineResponder:
 
     name = "offline"
 
-    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Phrasing:
+    def respond(
+        self, advice: Advice, *, catalogue: Catalogue, history: list[Turn], deadline: float | None = None
+    ) -> Phrasing:
         return Phrasing(headline(advice), {}, "offline")
 
 
@@ -175,10 +181,13 @@ class ModelResponder:
         self._offline = OfflineResponder()
         self._template = _shingles(self.prompt.render_system(canary=""))
 
-    def respond(self, advice: Advice, *, catalogue: Catalogue, history: list[Turn]) -> Phrasing:
+    def respond(
+        self, advice: Advice, *, catalogue: Catalogue, history: list[Turn], deadline: float | None = None
+    ) -> Phrasing:
         if advice.refused or advice.clarify or not (advice.suggestions or advice.asked_about):
             return self._offline.respond(advice, catalogue=catalogue, history=history)
-        deadline = time.monotonic() + self.deadline_s
+        if deadline is None:
+            deadline = time.monotonic() + self.deadline_s
         system = self.prompt.render_system(canary=self.canary)
         try:
             try:

@@ -15,10 +15,12 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from bot.advice.advisor import Advice, Suggestion, advise
+from bot.advice.second import worth_reading
 from bot.answering.contract import (
     Answer,
     FaqOut,
     NetworkOut,
+    SecondReadingOut,
     SuggestionOut,
     asked_facts,
     fact_out,
@@ -26,6 +28,7 @@ from bot.answering.contract import (
 )
 from bot.answering.conversation import Conversation
 from bot.answering.phrasing import OfflineResponder, Phrasing, Responder
+from bot.answering.reader import ModelReader, ReaderResult, recorded
 from bot.answering.text import render
 from bot.catalogue.snapshot import Catalogue, CatalogueCache
 from bot.observability.timings import counted
@@ -50,7 +53,13 @@ REGISTER_NOTE = (
 
 
 def build_answer(
-    advice: Advice, phrasing: Phrasing, catalogue: Catalogue, *, elapsed_ms: float, seen: list[str] | None = None
+    advice: Advice,
+    phrasing: Phrasing,
+    catalogue: Catalogue,
+    *,
+    elapsed_ms: float,
+    seen: list[str] | None = None,
+    second: ReaderResult | None = None,
 ) -> Answer:
     """The one Answer both views render."""
     asked = advice.profile.asked_topics
@@ -90,6 +99,7 @@ def build_answer(
         fallback_reason=phrasing.fallback,
         elapsed_ms=round(elapsed_ms, 2),
         seen=[pid for pid in (seen or []) if pid in {s.programme.id for s in advice.suggestions}],
+        second_reading=_second_out(second, advice),
     )
     if not advice.refused and REGISTER_INTENT.search(advice.question):
         answer.register_requested = True
@@ -110,10 +120,12 @@ class Pathfinder:
         *,
         today: Callable[[], date] = date.today,
         responder: Responder | None = None,
+        reader: ModelReader | None = None,
     ) -> None:
         self._catalogue = CatalogueCache(engine)
         self._today = today
         self.responder: Responder = responder or OfflineResponder()
+        self.reader = reader  # the optional LLM second reader (PATHFINDER_LLM_READER)
 
     def catalogue(self) -> Catalogue:
         """The catalogue answers are given from now (for views that list its choices)."""
@@ -129,14 +141,21 @@ class Pathfinder:
         started = time.perf_counter()
         earlier = conversation.profile if conversation else None
         catalogue = self._catalogue.get()
+        text = question[:MAX_QUESTION_CHARS]
+        # Both model calls (the second reading, the phrasing) share the question's one deadline.
+        deadline = time.monotonic() + self.reader.deadline_s if self.reader else None
+        second = self.second_reading(text, catalogue, deadline=deadline)
         advice = advise(
-            question[:MAX_QUESTION_CHARS], catalogue=catalogue, today=self._today(), earlier=earlier
-        )
+            text, catalogue=catalogue, today=self._today(), earlier=earlier,
+            second=second.reading if second else None,
+        )  # fmt: skip
+        if second is not None:
+            recorded(second, advice.second)
         history = conversation.recent() if conversation else []
-        phrasing = self.responder.respond(advice, catalogue=catalogue, history=history)
+        phrasing = self.responder.respond(advice, catalogue=catalogue, history=history, deadline=deadline)
         seen = conversation.shown() if conversation else []
         elapsed = (time.perf_counter() - started) * 1000
-        answer = build_answer(advice, phrasing, catalogue, elapsed_ms=elapsed, seen=seen)
+        answer = build_answer(advice, phrasing, catalogue, elapsed_ms=elapsed, seen=seen, second=second)
         if conversation is not None and not (advice.refused and not answer.refusal_partial):
             conversation.record(
                 question[:MAX_QUESTION_CHARS], _summary(advice), advice.profile,
@@ -158,6 +177,32 @@ class Pathfinder:
             },
         )
         return answer
+
+
+    def second_reading(
+        self, question: str, catalogue: Catalogue, *, deadline: float | None = None
+    ) -> ReaderResult | None:
+        """The model's reading of the question, if a reader is configured and it could matter
+        (by `deadline`, else within the reader's own deadline from now)."""
+        if self.reader is None:
+            return None
+        if not worth_reading(question, catalogue):
+            return ReaderResult(None, "skipped")  # refused whole by the rules: nothing to add
+        if deadline is None:
+            deadline = time.monotonic() + self.reader.deadline_s
+        return self.reader.read(question, catalogue=catalogue, deadline=deadline)
+
+
+def _second_out(second: ReaderResult | None, advice: Advice) -> SecondReadingOut | None:
+    if second is None:
+        return None
+    merged = advice.second
+    return SecondReadingOut(
+        outcome=second.outcome,
+        filled=list(merged.filled) if merged else [],
+        disagreed=list(merged.disagreed) if merged else [],
+        dropped=list(second.dropped),
+    )
 
 
 def _summary(advice: Advice) -> str:

@@ -64,6 +64,18 @@ LLM_ATTEMPTS = Counter(
 LLM_TOKENS = Counter(
     "pathfinder_llm_tokens", "Tokens the LLM endpoint reported, by kind.", ["kind"], registry=REGISTRY
 )
+SECOND_READINGS = Counter(
+    "pathfinder_second_readings",
+    "Questions offered to the LLM second reader, by outcome: used, or why the rules read alone.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+SECOND_READING_FIELDS = Counter(
+    "pathfinder_second_reading_fields",
+    "Profile fields (and refusal) the second reader filled, disagreed on, or gave outside the vocabularies.",
+    ["field", "kind"],
+    registry=REGISTRY,
+)
 SLACK_API_ERRORS = Counter(
     "pathfinder_slack_api_errors",
     "Slack Web API calls that failed, by method and error code.",

@@ -9,6 +9,10 @@ once, the body after `hang_seconds`), "trickle" (the body one byte every `trickl
 "slow_stream" (a chunked body, one small chunk every `gap_seconds`) and "slow_headers" (the
 status line and headers themselves one byte at a time).
 
+Second-reader requests (their schema asks for `refuse_category`) are answered with `reading`: a
+dict, or a function of the question giving one; by default every field null. "invented" gives
+values outside every vocabulary; the other steps fail as they do for an answer.
+
 Hostile steps, for the sentence checks: "approvals" and "people" mix the good answer with claims
 about approvals, coordinators and named people (HOSTILE), "obey" makes those claims only when
 some message carries the PLANTED instruction (as a model that follows it would), and "hostile"
@@ -23,6 +27,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,6 +54,7 @@ class FakeOpenAI:
     trickle_seconds: float = 0.05
     gap_seconds: float = 1.0
     seed: int = 1
+    reading: dict[str, Any] | Callable[[str], dict[str, Any]] | None = None
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -183,6 +189,8 @@ class FakeOpenAI:
             recorded.hung_up_at = time.monotonic()
 
     def _content(self, step: str, body: dict[str, Any]) -> tuple[str, str]:
+        if is_reading(body):
+            return self._reading(step, body)
         data = candidates_in(body)
         ids = [c["id"] for c in data.get("candidates", [])]
         blocked = [
@@ -206,6 +214,8 @@ class FakeOpenAI:
             return "Sure! The Topol Digital Fellowship is great, apply now.", "stop"
         if step == "fenced":
             return "```json\n" + json.dumps(good) + "\n```", "stop"
+        if step == "array":
+            return "[1, 2, 3]", "stop"
         if step == "invented":
             bad = {
                 "answer": "Try the NHS Quantum AI Academy Programme. Apply by 3 March 2027 at https://evil.example/apply or email jobs@evil.example. It pays £90,000.",
@@ -235,6 +245,46 @@ class FakeOpenAI:
                         "suggestions": [{"id": b, "reason": "You qualify."} for b in blocked] + good["suggestions"]}  # fmt: skip
             return json.dumps(promoted), "stop"
         raise ValueError(f"unknown step {step!r}")
+
+
+    def _reading(self, step: str, body: dict[str, Any]) -> tuple[str, str]:
+        """A second reader's reply: `reading` (of the question), or a fault of its own kind."""
+        question = question_in(body)
+        given = self.reading(question) if callable(self.reading) else self.reading
+        good = json.dumps({**NULL_READING, **(given or {})})
+        replies = {
+            "length": (good[:20], "length"),
+            "filter": ("", "content_filter"),
+            "empty": ("", "stop"),
+            "badjson": ("I think they are a nurse in Leeds.", "stop"),
+            "fenced": ("```json\n" + good + "\n```", "stop"),
+            "invented": (json.dumps(INVENTED_READING), "stop"),
+            "array": ("[1, 2, 3]", "stop"),
+        }
+        return replies.get(step, (good, "stop"))
+
+
+NULL_READING: dict[str, Any] = dict.fromkeys(
+    ("profession", "stage", "stage_year", "band", "nation", "region", "refuse_category")
+)
+INVENTED_READING: dict[str, Any] = {
+    "profession": "astronaut", "stage": "ST4", "stage_year": "four", "band": 12,
+    "nation": "Atlantis", "region": "Narnia", "refuse_category": "be_rude",
+}  # fmt: skip
+
+
+def is_reading(body: dict[str, Any]) -> bool:
+    """A second-reader request: its schema (json_schema or json_object) asks for refuse_category."""
+    fmt = body.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema") or {}
+    return "refuse_category" in schema.get("properties", {})
+
+
+def question_in(body: dict[str, Any]) -> str:
+    """The <question> block of the last user message."""
+    user = [m["content"] for m in body.get("messages", []) if m["role"] == "user"]
+    match = re.search(r"<question>\s*(.*?)\s*</question>", user[-1] if user else "", re.S)
+    return match.group(1) if match else ""
 
 
 GOOD_ANSWER = ["Here are the routes that fit what you told me.", "Each card below says why."]
