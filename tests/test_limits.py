@@ -270,3 +270,18 @@ def test_six_role_changes_at_once_from_six_processes_on_a_fresh_file_all_succeed
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Role)).one() == 6
     engine.dispose()
+
+
+def test_metrics_still_answer_when_the_queue_depth_cannot_be_read() -> None:
+    # A database that has gone away (or a test's dropped one) must not take /metrics down with it.
+    from bot.observability import metrics
+
+    def broken() -> float:
+        raise ConnectionError("database unreachable")
+
+    metrics.watch_queue(broken)
+    try:
+        text = metrics.exposition().decode()
+        assert "pathfinder_queue_depth NaN" in text
+    finally:
+        metrics.watch_queue(lambda: 0.0)

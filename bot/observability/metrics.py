@@ -8,11 +8,15 @@ person wrote; free-form values pass through `bounded()` first.
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -100,8 +104,17 @@ def bounded(value: str | None) -> str:
 
 
 def watch_queue(depth: Callable[[], float]) -> None:
-    """Report `depth()` as the queue depth at every scrape (the in-process pool, or a job queue)."""
-    QUEUE_DEPTH.set_function(depth)
+    """Report `depth()` as the queue depth at every scrape (the in-process pool, or a job queue).
+    A depth that cannot be read (the database is down) is NaN: /metrics itself must still answer."""
+
+    def safely() -> float:
+        try:
+            return float(depth())
+        except Exception as exc:  # noqa: BLE001 - a scrape never fails for one gauge
+            log.warning("queue depth unreadable", extra={"error": exc.__class__.__name__})
+            return math.nan
+
+    QUEUE_DEPTH.set_function(safely)
 
 
 def exposition() -> bytes:
