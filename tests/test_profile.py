@@ -63,7 +63,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 DATA = Path(__file__).parent / "data"
 CORPUS = [
     case
-    for name in ("profiles.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl")  # the last two were unseen until their first run
+    for name in ("profiles.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl")  # unseen until their first runs
     for case in (json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip())
     if not case.get("refuse")
 ]
