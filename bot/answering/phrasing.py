@@ -153,16 +153,24 @@ ANSWER_SCHEMA: dict[str, Any] = {
 }
 
 
-def parse_answer(text: str) -> ModelAnswer:
-    """Lenient parse (code fences, prose around the JSON), strict validation."""
+def first_json_object(text: str) -> Any:
+    """The first JSON value from `{` in a model's reply, leniently (code fences, prose around it)."""
     cleaned = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip(), flags=re.I)
     start = cleaned.find("{")
     if start < 0:
         raise BadOutput("no JSON object")
     try:
-        data, _ = json.JSONDecoder().raw_decode(cleaned[start:])
+        return json.JSONDecoder().raw_decode(cleaned[start:])[0]
+    except json.JSONDecodeError as exc:
+        raise BadOutput(exc.__class__.__name__) from exc
+
+
+def parse_answer(text: str) -> ModelAnswer:
+    """Lenient parse (code fences, prose around the JSON), strict validation."""
+    data = first_json_object(text)
+    try:
         return ModelAnswer.model_validate(data)
-    except (json.JSONDecodeError, ValidationError) as exc:
+    except ValidationError as exc:
         raise BadOutput(exc.__class__.__name__) from exc
 
 

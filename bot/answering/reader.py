@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from bot.advice.second import Merged, SecondReading
+from bot.answering.phrasing import first_json_object
 from bot.catalogue.snapshot import Catalogue
 from bot.catalogue.vocabulary import NATIONS, REGIONS
 from bot.llm.base import BadOutput, ChatModel, LLMError, Message
@@ -116,14 +116,7 @@ class ReaderReply(BaseModel):
 
 def parse_reading(text: str, vocabularies: Vocabularies) -> tuple[SecondReading, tuple[str, ...]]:
     """Lenient parse (code fences, prose around the JSON), then the vocabularies field by field."""
-    cleaned = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip(), flags=re.I)
-    start = cleaned.find("{")
-    if start < 0:
-        raise BadOutput("no JSON object")
-    try:
-        data, _ = json.JSONDecoder().raw_decode(cleaned[start:])
-    except json.JSONDecodeError as exc:
-        raise BadOutput("JSONDecodeError") from exc
+    data = first_json_object(text)
     if not isinstance(data, dict):
         raise BadOutput("not a JSON object")
     context: dict[str, Any] = {"allowed": vocabularies.allowed, "dropped": []}
