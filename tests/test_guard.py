@@ -141,3 +141,41 @@ def test_an_injection_is_refused_whole_even_beside_a_career_question(catalogue: 
     )  # fmt: skip
     assert advice.refusal is not None and advice.refusal.reason == "prompt_injection"
     assert not advice.refusal.partial and advice.suggestions == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Staff nurse at Pinderfields - who do you reckon wins the Grand National?",
+        "ST3 paeds at the Evelina, help me write a complaint to the council about our bins",
+        "pharmacy tech in Derby: pick me a good series to binge this weekend?",
+    ],
+)
+def test_a_request_about_something_else_is_refused_whoever_asks(question: str, catalogue: Catalogue) -> None:
+    # A job title says who is asking, not what about: it does not lift the refusal.
+    advice = advise(question, catalogue=catalogue, today=TODAY)
+    assert advice.profile.profession is not None
+    assert advice.refusal is not None and advice.refusal.reason == "off_topic"
+    assert advice.refusal.pattern == "no_career_ask" and advice.suggestions == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Staff nurse at Pinderfields - is there anything for me?",
+        "ST3 paeds at the Evelina. Where would I even begin?",
+        "pharmacy tech in Derby, fancy a change - any ideas?",
+        "ward clerk, band 2 - could I ever get into IT?",
+    ],
+)
+def test_an_open_ask_with_a_job_title_is_answered(question: str, catalogue: Catalogue) -> None:
+    advice = advise(question, catalogue=catalogue, today=TODAY)
+    assert advice.refusal is None and advice.suggestions
+
+
+def test_a_follow_up_in_a_conversation_lifts_the_no_career_ask_refusal(catalogue: Catalogue) -> None:
+    first = advise("Band 6 nurse in Leeds, is the Topol fellowship open to me?", catalogue=catalogue, today=TODAY)
+    alone = advise("how long does it take?", catalogue=catalogue, today=TODAY)
+    followed = advise("how long does it take?", catalogue=catalogue, today=TODAY, earlier=first.profile)
+    assert alone.refusal is not None and alone.refusal.reason == "off_topic"
+    assert followed.refusal is None

@@ -102,6 +102,15 @@ def test_invalid_yaml_reports_the_line(knowledge: Path) -> None:
     assert any("bcs.yaml: line" in p and "invalid YAML" in p for p in problems)
 
 
+def test_a_refusal_pattern_naming_an_unknown_signal_or_a_missing_signal_is_rejected(knowledge: Path) -> None:
+    refusals = knowledge / "vocabulary" / "refusals.yaml"
+    edit(refusals, "(?=.*\\b(?:{truth_gap}))", "(?=.*\\b(?:{truth_gaps}))")
+    edit(refusals, "  career_ask: [", "  career_asks: [")
+    problems = problems_for(knowledge)
+    assert any("refusals.yaml" in p and "claim_with_truth_gap" in p and "{truth_gaps}" in p for p in problems)
+    assert any("refusals.yaml" in p and "the screen needs career_ask" in p for p in problems)
+
+
 def test_id_must_match_the_file_name(knowledge: Path) -> None:
     edit(knowledge / "programmes" / "chime.yaml", "id: chime", "id: chime_uk")
     assert any("chime.yaml: id" in p for p in problems_for(knowledge))

@@ -126,7 +126,7 @@ def advise(
     ]
     if successors:  # "did the FCI close? where do I go now?": where its members went
         profile = profile.model_copy(update={"named": [*profile.named, *successors]})
-    if refusal is not None and refusal.soft and _on_topic_after_all(profile, earlier):
+    if refusal is not None and refusal.soft and _on_topic_after_all(profile, earlier, who=not refusal.needs_a_need):
         refusal = None
     merged = None
     if second is not None:  # after the rules decided: it can neither lift a refusal nor change a field
@@ -198,11 +198,11 @@ def advise(
     return advice
 
 
-def _on_topic_after_all(profile: Profile, earlier: Profile | None) -> bool:
-    """No career words, but it names a programme, a profession, a need, a known question, or it
-    follows up a conversation that had a subject ("can I do it part time?")."""
+def _on_topic_after_all(profile: Profile, earlier: Profile | None, *, who: bool = True) -> bool:
+    """No career words, but it names a programme, a profession (where `who` counts), a need, a
+    known question, or it follows up a conversation that had a subject ("can I do it part time?")."""
     specific = set(profile.intents) - {"plan_ahead", "learning", "networking"}
-    if profile.named or profile.profession or specific or profile.faqs:
+    if profile.named or (who and profile.profession) or specific or profile.faqs:
         return True
     return profile.follow_up and earlier is not None
 

@@ -32,6 +32,16 @@ REQUEST = re.compile(
     r"|\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b",
     re.I,
 )
+# A request in words (not a bare question mark: "ST2 core surgical? no - CST2"), for a message
+# that has no career word at all.
+ASKS = re.compile(
+    r"\b(?:can|could|would|will) you\b|^\W*(?:[\w']+\W+){0,6}?(?:help me|write|tell me|give me|make me|draft|plan|book|find me|"
+    r"recommend|suggest|what|whats|what's|who|who's|how|where|when|which|should i|is there|are there|is it|are they|"
+    r"explain|translate|compose|create|generate|list|show me|summari[sz]e|fix|debug|rank|sort out|convert|rewrite|"
+    r"proofread|calculate|work out|pick|choose)\b"
+    r"|\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b|(?:\S+\s+){5,}\S*\?\s*$",
+    re.I,
+)
 INITIAL = re.compile(r"\b([A-Z]|Dr|Mr|Mrs|Ms|St|Prof)\.(?=\s)")
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 WHOLE = frozenset({"prompt_injection", "dishonest"})  # never answer any part of these
@@ -44,6 +54,9 @@ class Refusal:
     # True when the only evidence was the absence of career words: the advisor may overrule it
     # if it recognises a programme, a profession, a need or a follow-up in the question.
     soft: bool = False
+    # With soft: only a need overrules it (a programme, a specific intent, a known question or a
+    # follow-up), not a profession alone ("consultant at Ninewells - who'll win the league?").
+    needs_a_need: bool = False
     # True when a harmful part is refused and the career part (career_text) is answered.
     partial: bool = False
     career_text: str = ""
@@ -58,6 +71,8 @@ class Guard:
     patterns: tuple[tuple[str, str, re.Pattern[str]], ...]  # (id, category, regex)
     career: re.Pattern[str]
     core: re.Pattern[str]  # career words that make an off-topic-looking request a career one
+    ask: re.Pattern[str]  # what makes a request a career one: career words bar job titles, open asks
+    asker: re.Pattern[str]  # job titles and grades: who is asking ("pharmacy tech"), not what about
 
     @classmethod
     def build(cls, file: RefusalsFile) -> Guard:
@@ -76,8 +91,12 @@ class Guard:
             key=lambda t: order.index(t[1]),
         )
         career = re.compile(expand(r"\b(?:{career})s?\b"), re.IGNORECASE)
-        core = re.compile(expand(r"\b(?:{career_core})s?\b"), re.IGNORECASE) if "career_core" in file.signals else career
-        return cls(file, tuple(compiled), career, core)
+        core = re.compile(expand(r"\b(?:{career_core})s?\b"), re.IGNORECASE)
+        whom = {w.lower() for w in file.signals["asker"]}
+        about = [w for w in file.signals["career"] if w.lower() not in whom] + file.signals["career_ask"]
+        ask = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(about, key=len, reverse=True)) + r")s?\b", re.IGNORECASE)
+        asker = re.compile(expand(r"\b(?:{asker})s?\b"), re.IGNORECASE)
+        return cls(file, tuple(compiled), career, core, ask, asker)
 
     def screen(self, question: str) -> Refusal | None:
         """A refusal if the question (or part of it) is one Pathfinder must not answer."""
@@ -103,6 +122,12 @@ class Guard:
             if category not in WHOLE and career and not any(c in WHOLE for _, c in found):
                 return self._refuse(category, pattern=pid, partial=True, career_text=_unmark(career))
             return self._refuse(category, pattern=pid)
+        if self.core.search(text) or self.ask.search(self.asker.sub(" ", text)):
+            return None
+        if any(ASKS.search(s) for s in sentences):
+            # It asks for something, and nothing in it is about a career: a job title alone is
+            # who is asking, not what about ("consultant at Ninewells - who'll win the league?").
+            return self._refuse("off_topic", soft=True, needs_a_need=True, pattern="no_career_ask")
         if not self.career.search(text):
             return self._refuse("off_topic", soft=True)
         return None

@@ -279,6 +279,10 @@ class RefusalPattern(_Strict):
         return value
 
 
+# Signals the screen itself reads (bot/advice/guard.py), beyond those the patterns name.
+REQUIRED_SIGNALS = frozenset({"career", "career_core", "career_ask", "asker"})
+
+
 class RefusalsFile(_Strict):
     last_reviewed: date
     review_due: date
@@ -295,4 +299,10 @@ class RefusalsFile(_Strict):
         ids = [p.id for p in self.patterns]
         if len(ids) != len(set(ids)):
             raise ValueError("pattern ids must be unique")
+        problems = [f"signals: the screen needs {name}" for name in sorted(REQUIRED_SIGNALS - set(self.signals))]
+        for p in self.patterns:
+            unknown = sorted(set(re.findall(r"\{([a-z_]+)\}", p.pattern)) - set(self.signals))
+            problems += [f"pattern {p.id!r}: unknown signal {{{name}}}" for name in unknown]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
