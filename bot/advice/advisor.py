@@ -201,7 +201,7 @@ def advise(
 def _on_topic_after_all(profile: Profile, earlier: Profile | None, *, who: bool = True) -> bool:
     """No career words, but it names a programme, a profession (where `who` counts), a need, a
     known question, or it follows up a conversation that had a subject ("can I do it part time?")."""
-    specific = set(profile.intents) - {"plan_ahead", "learning", "networking"}
+    specific = set(profile.intents) - {"plan_ahead", "learning", "networking"} - (set() if who else GENERIC_INTENTS)
     if profile.named or (who and profile.profession) or specific or profile.faqs:
         return True
     return profile.follow_up and earlier is not None

@@ -73,6 +73,7 @@ class Guard:
     core: re.Pattern[str]  # career words that make an off-topic-looking request a career one
     ask: re.Pattern[str]  # what makes a request a career one: career words bar job titles, open asks
     asker: re.Pattern[str]  # job titles and grades: who is asking ("pharmacy tech"), not what about
+    whole: frozenset[str]  # patterns matched on the whole message, not sentence by sentence
 
     @classmethod
     def build(cls, file: RefusalsFile) -> Guard:
@@ -96,7 +97,8 @@ class Guard:
         about = [w for w in file.signals["career"] if w.lower() not in whom] + file.signals["career_ask"]
         ask = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(about, key=len, reverse=True)) + r")s?\b", re.IGNORECASE)
         asker = re.compile(expand(r"\b(?:{asker})s?\b"), re.IGNORECASE)
-        return cls(file, tuple(compiled), career, core, ask, asker)
+        whole = frozenset(p.id for p in file.patterns if p.scope == "message" or p.category == "dishonest")
+        return cls(file, tuple(compiled), career, core, ask, asker, whole)
 
     def screen(self, question: str) -> Refusal | None:
         """A refusal if the question (or part of it) is one Pathfinder must not answer."""
@@ -112,7 +114,7 @@ class Guard:
                     return self._refuse("prompt_injection", pattern=f"encoded:{pid}")
         found = [(pid, cat) for sentence in hits for pid, cat, _ in sentence]
         whole = " ".join(_mark_drugs(plain).split())
-        found += [(pid, cat) for pid, cat, rx in self.patterns if cat == "dishonest" and (pid, cat) not in found and rx.search(whole)]
+        found += [(pid, cat) for pid, cat, rx in self.patterns if pid in self.whole and (pid, cat) not in found and rx.search(whole)]
         if found:
             order = list(self.file.categories)
             pid, category = min(found, key=lambda f: order.index(f[1]))

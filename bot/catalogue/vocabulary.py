@@ -268,6 +268,9 @@ class RefusalPattern(_Strict):
     pattern: str
     must_refuse: str = Field(min_length=1)
     must_answer: str = Field(min_length=1)
+    # sentence: matched in each sentence; message: matched on the whole message, for patterns that
+    # combine signs spread over several sentences ("ECG: ST elevation ... cath lab or not?").
+    scope: Literal["sentence", "message"] = "sentence"
 
     @field_validator("pattern")
     @classmethod
