@@ -20,7 +20,7 @@ from bot.advice.matching import tokenise
 from bot.catalogue.vocabulary import RefusalsFile
 
 SENTENCE = re.compile(
-    r"(?<=[.?!;\n])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bMrs\.)\s+|\n+|\s+\+\s+|\s+(?=also\b|and also\b|btw\b|separately\b|oh and\b|PS\b|then\b|and then\b|and can you\b|and could you\b)",
+    r"(?<=[.?!;\n])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bMrs\.)\s+|\n+|\s+\+\s+|\s+(?=also\b|and also\b|btw\b|separately\b|oh and\b|PS\b|then\b|and then\b|and can you\b|and could you\b|but first\b|first though\b|unrelated\b|random one\b|random q\b)",
     re.I,
 )
 # A sentence that asks for something (rather than telling us something): only such a sentence can
