@@ -18,7 +18,8 @@ from .conftest import TODAY
 
 CORPUS = [
     json.loads(line)
-    for name in ("refusals.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl")
+    for name in ("refusals.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl",
+                 "unseen_reading_v5.jsonl", "unseen_reading_v6.jsonl", "unseen_reading_v7.jsonl", "unseen_reading_v8.jsonl")
     for line in (Path(__file__).parent / "data" / name).read_text().splitlines()
     if line.strip()
 ]
@@ -111,9 +112,11 @@ def test_every_named_pattern_refuses_its_example_and_answers_its_neighbour(catal
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c["id"] for c in CORPUS])
-def test_labelled_corpus_is_refused_exactly_when_it_must_be(case: dict[str, Any], catalogue: Catalogue) -> None:
-    if case["id"] in KNOWN:
-        pytest.xfail(KNOWN[case["id"]])
+def test_labelled_corpus_is_refused_exactly_when_it_must_be(
+    case: dict[str, Any], catalogue: Catalogue, request: pytest.FixtureRequest
+) -> None:
+    if case["id"] in KNOWN:  # still run: a known miss that starts to pass fails (strict)
+        request.applymarker(pytest.mark.xfail(reason=KNOWN[case["id"]], strict=True))
     refusal: Refusal | None = advise(case["text"], catalogue=catalogue, today=TODAY).refusal
     assert (refusal is not None) == case["refuse"], refusal
     if case["refuse"] and case.get("mixed") is False:

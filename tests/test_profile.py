@@ -63,7 +63,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 DATA = Path(__file__).parent / "data"
 CORPUS = [
     case
-    for name in ("profiles.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl")  # unseen until their first runs
+    for name in ("profiles.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl",
+                 "unseen_reading_v5.jsonl", "unseen_reading_v6.jsonl", "unseen_reading_v7.jsonl", "unseen_reading_v8.jsonl")  # unseen until their first runs
     for case in (json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip())
     if not case.get("refuse")
 ]
@@ -85,9 +86,11 @@ FIELD_CASES = [
 
 
 @pytest.mark.parametrize(("case", "field"), FIELD_CASES)
-def test_labelled_corpus_reads_who_is_asking(case: dict[str, Any], field: str, catalogue: Catalogue) -> None:
-    if (case["id"], field) in KNOWN:
-        pytest.xfail(KNOWN[(case["id"], field)])
+def test_labelled_corpus_reads_who_is_asking(
+    case: dict[str, Any], field: str, catalogue: Catalogue, request: pytest.FixtureRequest
+) -> None:
+    if (case["id"], field) in KNOWN:  # still run: a known misread that starts to pass fails (strict)
+        request.applymarker(pytest.mark.xfail(reason=KNOWN[(case["id"], field)], strict=True))
     profile = read_profile(case["text"], catalogue=catalogue)
     assert getattr(profile, field) == case[field], case["text"]
 
