@@ -42,6 +42,14 @@ ASKS = re.compile(
     r"|\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b|(?:\S+\s+){5,}\S*\?\s*$",
     re.I,
 )
+# "Not trying to backdate anything": a disavowal, removed before the patterns look for the act.
+DISAVOWED = re.compile(
+    r"\b(?:(?:i'?m |i am )?not|never|no)\s+(?:trying|wanting|asking(?: you)?|looking|going|planning|about)\s+to\s+"
+    r"(?:\w+\s+){0,2}?(?:backdat|fak|lie|lying|exaggerat|inflat|forg|fabricat|cheat|pad|embellish|overstat|mislead)\w*"
+    r"(?:\s+(?:anything|it|this|that|them|my \w+))?"
+    r"|\bi (?:don'?t|do not) want to (?:lie|exaggerate|overstate|inflate|mislead|fake|embellish)\w*(?:\s+(?:anything|it|this|that))?",
+    re.I,
+)
 INITIAL = re.compile(r"\b([A-Z]|Dr|Mr|Mrs|Ms|St|Prof)\.(?=\s)")
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 WHOLE = frozenset({"prompt_injection", "dishonest"})  # never answer any part of these
@@ -104,7 +112,7 @@ class Guard:
         """A refusal if the question (or part of it) is one Pathfinder must not answer."""
         text = " ".join(question.split())
         # "Dr Priya S. at Royal Stoke": an initial's full stop does not end a sentence.
-        plain = INITIAL.sub(r"\1", question)
+        plain = DISAVOWED.sub(" ", INITIAL.sub(r"\1", question))
         sentences = [s for s in SENTENCE.split(_mark_drugs(plain)) if s.strip()] or [""]
         hits = [self._hits(" ".join(s.split())) for s in sentences]
         decoded = _decoded_blobs(text)

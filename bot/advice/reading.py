@@ -168,7 +168,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         role=role,
         career_stage=_career_stage(profession, stage, band, role, vocab.senior_roles),
         place=place.label if place else None,
-        nation=place.nation if place else None,
+        nation=(place.nation or None) if place else None,  # "" = several nations: not known
         region=place.region if place else None,
         place_note=place.note if place else None,
         registered_scientist=registered,
