@@ -88,6 +88,9 @@ class EvalReport(BaseModel):
     refused_when_needed: str = ""  # should-refuse cases refused / all should-refuse cases
     false_refusals: int = 0  # answerable questions refused
     region_accuracy: float
+    # the same on answerable cases only: a partly refused case is answered with its network, where
+    # the case sets often label the region null
+    region_accuracy_answerable: float = 1.0
     latency_ms_p50: float
     latency_ms_p95: float
     fallbacks: int
@@ -137,6 +140,7 @@ def run_eval(
     resolve = resolver(catalogue)
     misses: list[Miss] = []
     expected_total = found = violations = refusal_ok = region_ok = fallbacks = 0
+    answerable_region_ok = answerable = 0
     inactive_expected = must_refuse = refused_ok = false_refusals = 0
     latencies: list[float] = []
     responders: dict[str, int] = {}
@@ -198,8 +202,10 @@ def run_eval(
                 )
             )
         region = answer.network.region if answer.network else None
+        answerable += not case.should_refuse
         if region == case.expected_isdn:
             region_ok += 1
+            answerable_region_ok += not case.should_refuse
         else:
             misses.append(
                 Miss(
@@ -222,6 +228,7 @@ def run_eval(
         must_not_violations=violations,
         refusal_accuracy=round(refusal_ok / n, 4),
         region_accuracy=round(region_ok / n, 4),
+        region_accuracy_answerable=round(answerable_region_ok / answerable, 4) if answerable else 1.0,
         latency_ms_p50=round(statistics.median(latencies), 2) if latencies else 0.0,
         latency_ms_p95=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2)
         if latencies
@@ -242,7 +249,7 @@ def format_report(report: EvalReport) -> str:
         f"must-not violations: {report.must_not_violations}",
         f"expected programmes now inactive (not scored): {report.expected_inactive}",
         f"refusal accuracy: {report.refusal_accuracy:.2f} (refused when needed {report.refused_when_needed}; false refusals {report.false_refusals})",
-        f"region accuracy: {report.region_accuracy:.2f}",
+        f"region accuracy: {report.region_accuracy:.2f} (answerable cases {report.region_accuracy_answerable:.2f})",
         f"latency p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms; fallbacks: {report.fallbacks}",
         "answered by: " + ", ".join(f"{k} {v}" for k, v in sorted(report.responders.items())),
     ]

@@ -171,6 +171,7 @@ def test_eval_reports_scores_and_misses(db: Path, tmp_path: Path) -> None:
     assert report["expected_recall_top3"] == 0.5
     assert report["refusal_accuracy"] == 0.5
     assert report["region_accuracy"] == 0.5
+    assert report["region_accuracy_answerable"] == 1.0  # case a's South West is right; b must refuse
     kinds = {(m["case"], m["kind"]) for m in report["misses"]}
     assert kinds == {("b", "expected_missing"), ("b", "refusal"), ("b", "region")}
 
