@@ -19,7 +19,8 @@ from .conftest import TODAY
 CORPUS = [
     json.loads(line)
     for name in ("refusals.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl",
-                 "unseen_reading_v5.jsonl", "unseen_reading_v6.jsonl", "unseen_reading_v7.jsonl", "unseen_reading_v8.jsonl", "unseen_reading_v9.jsonl")
+                 "unseen_reading_v5.jsonl", "unseen_reading_v6.jsonl", "unseen_reading_v7.jsonl", "unseen_reading_v8.jsonl", "unseen_reading_v9.jsonl",
+                 "unseen_reading_v10.jsonl")
     for line in (Path(__file__).parent / "data" / name).read_text().splitlines()
     if line.strip()
 ]

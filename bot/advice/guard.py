@@ -26,7 +26,7 @@ SENTENCE = re.compile(
 # A sentence that asks for something (rather than telling us something): only such a sentence can
 # make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
 REQUEST = re.compile(
-    r"\b(?:can|could|would|will) you\b|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
+    r"\b(?:can|could|would|will) (?:you|u|ya)\b|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
     r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug)\b|\?\s*$"
     r"|\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b",
@@ -35,7 +35,7 @@ REQUEST = re.compile(
 # A request in words (not a bare question mark: "ST2 core surgical? no - CST2"), for a message
 # that has no career word at all.
 ASKS = re.compile(
-    r"\b(?:can|could|would|will) you\b|^\W*(?:[\w']+\W+){0,6}?(?:help me|write|tell me|give me|make me|draft|plan|book|find me|"
+    r"\b(?:can|could|would|will) (?:you|u|ya)\b|^\W*(?:[\w']+\W+){0,6}?(?:help me|write|tell me|give me|make me|draft|plan|book|find me|"
     r"recommend|suggest|what|whats|what's|who|who's|how|where|when|which|should i|is there|are there|is it|are they|"
     r"explain|translate|compose|create|generate|list|show me|summari[sz]e|fix|debug|rank|sort out|convert|rewrite|"
     r"proofread|calculate|work out|pick|choose)\b"
