@@ -166,7 +166,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         specialty=specialty,
         specialty_group=group,
         role=role,
-        career_stage=_career_stage(profession, stage, band, role, vocab.senior_roles),
+        career_stage=career_stage(profession, stage, band, role, vocab.senior_roles),
         place=place.label if place else None,
         nation=(place.nation or None) if place else None,  # "" = several nations: not known
         region=place.region if place else None,
@@ -196,7 +196,7 @@ def _degree(text: str) -> bool | None:
     return True if DEGREE.search(NOT_HELD.sub(" ", text)) else None
 
 
-def _career_stage(
+def career_stage(
     profession: str | None, stage: str | None, band: int | None, role: str | None, senior: frozenset[str]
 ) -> str | None:
     if profession in ("medical_student", "student"):

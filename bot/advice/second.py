@@ -14,8 +14,10 @@ from typing import Any
 
 from bot.advice.guard import WHOLE, Refusal
 from bot.advice.lexicon import lexicon
-from bot.advice.reading import Profile
-from bot.advice.reading import _career_stage as career_stage  # the rules' own derivation
+from bot.advice.reading import (
+    Profile,
+    career_stage,  # the rules' own derivation
+)
 from bot.catalogue.snapshot import Catalogue
 
 # The fields a second reader may give, in the order they are merged (a filled profession
