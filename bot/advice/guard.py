@@ -113,7 +113,8 @@ class Guard:
         text = " ".join(question.split())
         # "Dr Priya S. at Royal Stoke": an initial's full stop does not end a sentence.
         plain = DISAVOWED.sub(" ", INITIAL.sub(r"\1", question))
-        sentences = [s for s in SENTENCE.split(_mark_drugs(plain)) if s.strip()] or [""]
+        marked = _mark_drugs(plain)
+        sentences = [s for s in SENTENCE.split(marked) if s.strip()] or [""]
         hits = [self._hits(" ".join(s.split())) for s in sentences]
         decoded = _decoded_blobs(text)
         for blob in decoded:
@@ -121,7 +122,7 @@ class Guard:
                 if category in ("prompt_injection", "other_people"):
                     return self._refuse("prompt_injection", pattern=f"encoded:{pid}")
         found = [(pid, cat) for sentence in hits for pid, cat, _ in sentence]
-        whole = " ".join(_mark_drugs(plain).split())
+        whole = " ".join(marked.split())
         found += [(pid, cat) for pid, cat, rx in self.patterns if pid in self.whole and (pid, cat) not in found and rx.search(whole)]
         if found:
             order = list(self.file.categories)
