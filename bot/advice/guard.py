@@ -23,23 +23,24 @@ SENTENCE = re.compile(
     r"(?<=[.?!;\n])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bMrs\.)\s+|\n+|\s+\+\s+|\s+(?=also\b|and also\b|btw\b|separately\b|oh and\b|PS\b|then\b|and then\b|and can you\b|and could you\b|but first\b|first though\b|unrelated\b|random one\b|random q\b)",
     re.I,
 )
+# Pieces both request tests share: "can you / could u ...", and "fix it / do this for me".
+_OF_YOU = r"\b(?:can|could|would|will) (?:you|u|ya)\b"
+_DO_IT = r"\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b"
 # A sentence that asks for something (rather than telling us something): only such a sentence can
 # make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
 REQUEST = re.compile(
-    r"\b(?:can|could|would|will) (?:you|u|ya)\b|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
+    _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
-    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug)\b|\?\s*$"
-    r"|\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b",
+    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug)\b|\?\s*$|" + _DO_IT,
     re.I,
 )
 # A request in words (not a bare question mark: "ST2 core surgical? no - CST2"), for a message
 # that has no career word at all.
 ASKS = re.compile(
-    r"\b(?:can|could|would|will) (?:you|u|ya)\b|^\W*(?:[\w']+\W+){0,6}?(?:help me|write|tell me|give me|make me|draft|plan|book|find me|"
+    _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:help me|write|tell me|give me|make me|draft|plan|book|find me|"
     r"recommend|suggest|what|whats|what's|who|who's|how|where|when|which|should i|is there|are there|is it|are they|"
     r"explain|translate|compose|create|generate|list|show me|summari[sz]e|fix|debug|rank|sort out|convert|rewrite|"
-    r"proofread|calculate|work out|pick|choose)\b"
-    r"|\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b|(?:\S+\s+){5,}\S*\?\s*$",
+    r"proofread|calculate|work out|pick|choose)\b|(?:\S+\s+){5,}\S*\?\s*$|" + _DO_IT,
     re.I,
 )
 # "Not trying to backdate anything": a disavowal, removed before the patterns look for the act.
