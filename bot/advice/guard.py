@@ -5,7 +5,8 @@ matched sentence by sentence on the text with drug names marked. Checked in orde
 attempts to subvert the assistant, other people's data, dishonest applications, clinical advice,
 then anything off-topic. It fails safe: a message that mixes a refusal with a career question
 has the harmful part refused and, where that is safe (clinical, other people, off-topic), the
-career part answered; an injection or a dishonest request is refused whole.
+career part answered; a category marked `answer_the_rest: false` (an injection, a dishonest
+request) is refused whole.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ DISAVOWED = re.compile(
 )
 INITIAL = re.compile(r"\b([A-Z]|Dr|Mr|Mrs|Ms|St|Prof)\.(?=\s)")
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
-WHOLE = frozenset({"prompt_injection", "dishonest"})  # never answer any part of these
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ class Guard:
     core: re.Pattern[str]  # career words that make an off-topic-looking request a career one
     ask: re.Pattern[str]  # what makes a request a career one: career words bar job titles, open asks
     asker: re.Pattern[str]  # job titles and grades: who is asking ("pharmacy tech"), not what about
-    whole: frozenset[str]  # patterns matched on the whole message, not sentence by sentence
+    whole: frozenset[str]  # patterns matched on the whole message too, not only sentence by sentence
+    entire: frozenset[str]  # categories refused whole: no part of such a message is answered
 
     @classmethod
     def build(cls, file: RefusalsFile) -> Guard:
@@ -106,8 +107,9 @@ class Guard:
         about = [w for w in file.signals["career"] if w.lower() not in whom] + file.signals["career_ask"]
         ask = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(about, key=len, reverse=True)) + r")s?\b", re.IGNORECASE)
         asker = re.compile(expand(r"\b(?:{asker})s?\b"), re.IGNORECASE)
-        whole = frozenset(p.id for p in file.patterns if p.scope == "message" or p.category == "dishonest")
-        return cls(file, tuple(compiled), career, core, ask, asker, whole)
+        whole = frozenset(p.id for p in file.patterns if file.scope_of(p) == "message")
+        entire = frozenset(name for name, c in file.categories.items() if not c.answer_the_rest)
+        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire)
 
     def screen(self, question: str) -> Refusal | None:
         """A refusal if the question (or part of it) is one Pathfinder must not answer."""
@@ -131,7 +133,7 @@ class Guard:
             career = " ".join(
                 s for s, h in zip(sentences, hits, strict=True) if not h and self.career.search(s)
             )
-            if category not in WHOLE and career and not any(c in WHOLE for _, c in found):
+            if career and not any(c in self.entire for _, c in found):
                 return self._refuse(category, pattern=pid, partial=True, career_text=_unmark(career))
             return self._refuse(category, pattern=pid)
         if self.core.search(text) or self.ask.search(self.asker.sub(" ", text)):

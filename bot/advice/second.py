@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.advice.guard import WHOLE, Refusal
+from bot.advice.guard import Refusal
 from bot.advice.lexicon import lexicon
 from bot.advice.reading import (
     Profile,
@@ -58,7 +58,8 @@ def merge_refusal(
     if category is None or category not in catalogue.refusals.categories:
         return rules, Merged()
     differs = (REFUSAL,) if rules is not None and rules.reason != category else ()
-    if rules is not None and not (rules.partial and category in WHOLE):
+    whole = not catalogue.refusals.categories[category].answer_the_rest
+    if rules is not None and not (rules.partial and whole):
         return rules, Merged(disagreed=differs)
     message = catalogue.refusals.categories[category].message.strip()
     return Refusal(category, message, pattern="second-reader"), Merged(filled=(REFUSAL,), disagreed=differs)

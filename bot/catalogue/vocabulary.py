@@ -257,6 +257,11 @@ CUE_KINDS = (
 
 class RefusalCategory(_Strict):
     message: str = Field(min_length=1)
+    # Where this category's patterns are matched unless a pattern says otherwise (see RefusalPattern).
+    scope: Literal["sentence", "message"] = "sentence"
+    # False: a message with one of these is refused whole, its career part unanswered too
+    # (an injection, a dishonest request). True: the harmful part is refused, the rest answered.
+    answer_the_rest: bool = True
 
 
 class RefusalPattern(_Strict):
@@ -268,9 +273,10 @@ class RefusalPattern(_Strict):
     pattern: str
     must_refuse: str = Field(min_length=1)
     must_answer: str = Field(min_length=1)
-    # sentence: matched in each sentence; message: matched on the whole message, for patterns that
-    # combine signs spread over several sentences ("ECG: ST elevation ... cath lab or not?").
-    scope: Literal["sentence", "message"] = "sentence"
+    # sentence: matched in each sentence; message: also matched on the whole message, for patterns
+    # that combine signs spread over several sentences ("ECG: ST elevation ... cath lab or not?").
+    # Unset: the category's scope.
+    scope: Literal["sentence", "message"] | None = None
 
     @field_validator("pattern")
     @classmethod
@@ -309,3 +315,6 @@ class RefusalsFile(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def scope_of(self, pattern: RefusalPattern) -> str:
+        return pattern.scope or self.categories[pattern.category].scope
