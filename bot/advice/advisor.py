@@ -126,7 +126,7 @@ def advise(
     ]
     if successors:  # "did the FCI close? where do I go now?": where its members went
         profile = profile.model_copy(update={"named": [*profile.named, *successors]})
-    if refusal is not None and refusal.soft and _on_topic_after_all(profile, earlier, who=not refusal.needs_a_need):
+    if refusal is not None and refusal.lifted_by and _on_topic_after_all(profile, earlier, who=refusal.lifted_by == "who_or_need"):
         refusal = None
     merged = None
     if second is not None:  # after the rules decided: it can neither lift a refusal nor change a field

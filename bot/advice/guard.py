@@ -15,6 +15,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.advice.drugs import drug_spans
 from bot.advice.matching import tokenise
@@ -60,16 +61,19 @@ BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 class Refusal:
     reason: str
     message: str
-    # True when the only evidence was the absence of career words: the advisor may overrule it
-    # if it recognises a programme, a profession, a need or a follow-up in the question.
-    soft: bool = False
-    # With soft: only a need overrules it (a programme, a specific intent, a known question or a
-    # follow-up), not a profession alone ("consultant at Ninewells - who'll win the league?").
-    needs_a_need: bool = False
+    # Set when the only evidence was the absence of career words: what in the question lets the
+    # advisor overrule it. "who_or_need": a profession, a programme, a specific need, a known
+    # question or a follow-up; "need": the same but not a profession alone ("consultant at
+    # Ninewells - who'll win the league?" says who is asking, not what about).
+    lifted_by: Literal["who_or_need", "need"] | None = None
     # True when a harmful part is refused and the career part (career_text) is answered.
     partial: bool = False
     career_text: str = ""
     pattern: str | None = None  # the named pattern that decided (for logs and evals: no text)
+
+    @property
+    def soft(self) -> bool:
+        return self.lifted_by is not None
 
 
 @dataclass(frozen=True)
@@ -141,9 +145,9 @@ class Guard:
         if any(ASKS.search(s) for s in sentences):
             # It asks for something, and nothing in it is about a career: a job title alone is
             # who is asking, not what about ("consultant at Ninewells - who'll win the league?").
-            return self._refuse("off_topic", soft=True, needs_a_need=True, pattern="no_career_ask")
+            return self._refuse("off_topic", lifted_by="need", pattern="no_career_ask")
         if not self.career.search(text):
-            return self._refuse("off_topic", soft=True)
+            return self._refuse("off_topic", lifted_by="who_or_need")
         return None
 
     def _hits(self, sentence: str) -> list[tuple[str, str, re.Match[str]]]:
