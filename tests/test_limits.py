@@ -58,13 +58,6 @@ def settings(**extra: Any) -> Settings:
 
 
 @pytest.fixture()
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
 def replicas(db_url: str) -> Iterator[Callable[..., Services]]:
     """Build a "replica": Services on an engine of its own over the shared test database."""
     built: list[Services] = []

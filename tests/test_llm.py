@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -21,7 +20,7 @@ from bot.catalogue.snapshot import Catalogue
 from bot.evaluation import read_cases, run_eval
 from bot.llm.openai_model import OpenAIChatModel
 
-from .conftest import ROOT, TODAY
+from .conftest import ROOT, TODAY, model_service
 from .fakes.openai_server import (
     GOOD_ANSWER,
     GOOD_REASON,
@@ -38,31 +37,8 @@ UNSAFE = re.compile(r"<!channel>|<!here>|<!everyone>|<@U|evil\.example|\|click>"
 
 
 @pytest.fixture()
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-def make_service(
-    engine: Engine, fake: FakeOpenAI, *, timeout: float = 1.0, deadline: float = 30.0
-) -> Pathfinder:
-    model = OpenAIChatModel(
-        model="fake-model", api_key="test", base_url=fake.url, attempt_timeout=timeout
-    )
-    return Pathfinder(
-        engine, today=lambda: TODAY, responder=ModelResponder(model, deadline_s=deadline)
-    )
-
-
-@pytest.fixture()
 def llm(sqlite_engine: Engine, fake: FakeOpenAI) -> Pathfinder:
-    return make_service(sqlite_engine, fake)
-
-
-@pytest.fixture()
-def offline(sqlite_engine: Engine) -> Pathfinder:
-    return Pathfinder(sqlite_engine, today=lambda: TODAY)
+    return model_service(sqlite_engine, fake)
 
 
 def canary(service: Pathfinder) -> str:
@@ -108,7 +84,7 @@ def test_transient_errors_are_retried_then_answered(
     fake.retry_after = "1"
     fake.script(fault, fault, "ok")
     started = time.monotonic()
-    answer = make_service(sqlite_engine, fake).ask(NURSE)
+    answer = model_service(sqlite_engine, fake).ask(NURSE)
     assert answer.responder == "openai"
     assert fake.attempts == 3
     if fault == "429":
@@ -125,7 +101,7 @@ def test_persistent_failure_stops_at_three_attempts_and_falls_back(
     fake.retry_after = "0"
     fake.script(default=fault)
     started = time.monotonic()
-    answer = make_service(sqlite_engine, fake, timeout=1.0).ask(NURSE)
+    answer = model_service(sqlite_engine, fake, timeout=1.0).ask(NURSE)
     elapsed = time.monotonic() - started
     assert fake.attempts == 3
     assert answer.responder == "offline-fallback"
@@ -139,7 +115,7 @@ def test_overall_deadline_bounds_the_whole_question(
     fake.hang_seconds = 5
     fake.script(default="hang")
     started = time.monotonic()
-    answer = make_service(sqlite_engine, fake, timeout=20.0, deadline=2.5).ask(NURSE)
+    answer = model_service(sqlite_engine, fake, timeout=20.0, deadline=2.5).ask(NURSE)
     assert time.monotonic() - started < 4.0
     assert fake.attempts <= 3
     assert answer.responder == "offline-fallback"
@@ -148,7 +124,7 @@ def test_overall_deadline_bounds_the_whole_question(
 def test_context_length_error_shrinks_the_context_once(
     sqlite_engine: Engine, fake: FakeOpenAI
 ) -> None:
-    service = make_service(sqlite_engine, fake)
+    service = model_service(sqlite_engine, fake)
     conversation = Conversation()
     fake.script("ok", "ctx", "ok")
     service.ask("I'm a band 6 nurse in Leeds", conversation=conversation)
@@ -350,7 +326,7 @@ ALL_HOSTILE = [h for hs in HOSTILE.values() for h in hs] + list(HOSTILE_REASONS.
 def test_whatever_the_model_says_the_person_sees_only_checked_output(
     sqlite_engine: Engine, fake: FakeOpenAI, offline: Pathfinder
 ) -> None:
-    service = make_service(sqlite_engine, fake, timeout=1.0, deadline=5.0)
+    service = model_service(sqlite_engine, fake, timeout=1.0, deadline=5.0)
     known_ids = {s.id for q in QUESTIONS for s in offline.ask(q).suggestions}
     for fault in FAULTS:
         for question in QUESTIONS:
@@ -422,7 +398,7 @@ def test_a_slow_response_is_cut_off_at_the_overall_deadline(
 ) -> None:
     fake.hang_seconds = 60
     fake.script("ok", default=fault)
-    service = make_service(sqlite_engine, fake, timeout=20.0, deadline=2.5)
+    service = model_service(sqlite_engine, fake, timeout=20.0, deadline=2.5)
     assert service.ask(NURSE).responder == "openai"  # warm: the catalogue snapshot is built
     started = time.monotonic()
     answer = service.ask(NURSE)
