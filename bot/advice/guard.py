@@ -53,6 +53,9 @@ DISAVOWED = re.compile(
     r"|\bi (?:don'?t|do not) want to (?:lie|exaggerate|overstate|inflate|mislead|fake|embellish)\w*(?:\s+(?:anything|it|this|that))?",
     re.I,
 )
+# Text-speak the patterns would otherwise each have to spell: "what did she ask u", "ur logs".
+# Not "U&Es" (a blood test).
+TEXT_SPEAK = ((re.compile(r"(?<![\w&'])u(?![\w&'])", re.I), "you"), (re.compile(r"(?<![\w&'])ur(?![\w&'])", re.I), "your"))
 INITIAL = re.compile(r"\b([A-Z]|Dr|Mr|Mrs|Ms|St|Prof)\.(?=\s)")
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 
@@ -119,7 +122,7 @@ class Guard:
         """A refusal if the question (or part of it) is one Pathfinder must not answer."""
         text = " ".join(question.split())
         # "Dr Priya S. at Royal Stoke": an initial's full stop does not end a sentence.
-        plain = DISAVOWED.sub(" ", INITIAL.sub(r"\1", question))
+        plain = DISAVOWED.sub(" ", _spelt_out(INITIAL.sub(r"\1", question)))
         marked = _mark_drugs(plain)
         sentences = [s for s in SENTENCE.split(marked) if s.strip()] or [""]
         hits = [self._hits(" ".join(s.split())) for s in sentences]
@@ -182,6 +185,12 @@ def _mark_drugs(text: str) -> str:
         at = tokens[last - 1].end
     out.append(text[at:])
     return "".join(out)
+
+
+def _spelt_out(text: str) -> str:
+    for rx, word in TEXT_SPEAK:
+        text = rx.sub(word, text)
+    return text
 
 
 def _unmark(text: str) -> str:
