@@ -170,7 +170,7 @@ def test_which_categories_are_refused_whole_and_matched_across_sentences_is_data
     "question",
     [
         "Staff nurse at Pinderfields - who do you reckon wins the Grand National?",
-        "ST3 paeds at the Evelina, help me write a complaint to the council about our bins",
+        "ST3 paeds at the Evelina - is it worth getting a season ticket at Millwall?",
         "pharmacy tech in Derby: pick me a good series to binge this weekend?",
     ],
 )

@@ -67,6 +67,20 @@ def test_ambiguous_places_take_the_reading_the_question_supports(
         assert match.note and "tell me" in match.note
 
 
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [("band 5 analyst in Cumbria", None), ("band 5 analyst in Kendal, Cumbria", "North West"),
+     ("band 5 analyst in Cumbria (Carlisle)", "North East and Yorkshire")],
+)  # fmt: skip
+def test_a_place_split_between_regions_is_asked_about_not_guessed(
+    text: str, region: str | None, catalogue: Catalogue
+) -> None:
+    match = lexicon(catalogue).places.find(text)
+    assert match is not None and match.nation == "England" and match.region == region
+    if region is None:
+        assert match.uncertain and match.note and "split between" in match.note and "tell me" in match.note
+
+
 def test_bangor_county_down_is_northern_ireland(catalogue: Catalogue) -> None:
     match = lexicon(catalogue).places.find("GP in Bangor, County Down")
     assert match is not None and match.nation == "Northern Ireland"

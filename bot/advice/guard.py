@@ -25,8 +25,12 @@ SENTENCE = re.compile(
     r"(?<=[.?!;\n])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bMrs\.)\s+|\n+|\s+\+\s+|\s+(?=also\b|and also\b|btw\b|separately\b|oh and\b|PS\b|then\b|and then\b|and can you\b|and could you\b|but first\b|first though\b|unrelated\b|random one\b|random q\b)",
     re.I,
 )
-# Pieces both request tests share: "can you / could u ...", and "fix it / do this for me".
-_OF_YOU = r"\b(?:can|could|would|will) (?:you|u|ya)\b"
+# Pieces both request tests share: "can you / could u / I should be grateful if you could ...",
+# and "fix it / do this for me".
+_OF_YOU = (
+    r"\b(?:can|could|would|will) (?:you|u|ya)\b|\bif (?:you|u) (?:could|would|can|might|were able to)\b"
+    r"|\bi wonder(?:ed)? (?:whether|if) (?:you|u)\b|\b(?:grateful|appreciate it|obliged) if\b|\bkindly\b"
+)
 _DO_IT = r"\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b"
 # A sentence that asks for something (rather than telling us something): only such a sentence can
 # make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
@@ -94,9 +98,13 @@ class Guard:
 
     @classmethod
     def build(cls, file: RefusalsFile) -> Guard:
+        whom = {w.lower() for w in file.signals["asker"]}
+        about = [w for w in file.signals["career"] if w.lower() not in whom] + file.signals["career_ask"]
+        signals = {**file.signals, "career_subject": about}  # DERIVED_SIGNALS
+
         def expand(pattern: str) -> str:
             def alternation(m: re.Match[str]) -> str:
-                words = file.signals.get(m.group(1))
+                words = signals.get(m.group(1))
                 if words is None:
                     return m.group(0)
                 return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
@@ -110,9 +118,7 @@ class Guard:
         )
         career = re.compile(expand(r"\b(?:{career})s?\b"), re.IGNORECASE)
         core = re.compile(expand(r"\b(?:{career_core})s?\b"), re.IGNORECASE)
-        whom = {w.lower() for w in file.signals["asker"]}
-        about = [w for w in file.signals["career"] if w.lower() not in whom] + file.signals["career_ask"]
-        ask = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(about, key=len, reverse=True)) + r")s?\b", re.IGNORECASE)
+        ask = re.compile(expand(r"\b(?:{career_subject})s?\b"), re.IGNORECASE)
         asker = re.compile(expand(r"\b(?:{asker})s?\b"), re.IGNORECASE)
         whole = frozenset(p.id for p in file.patterns if file.scope_of(p) == "message")
         entire = frozenset(name for name, c in file.categories.items() if not c.answer_the_rest)

@@ -15,6 +15,10 @@ from bot.catalogue.places import PlaceRow
 # Prepositions and words that make a capitalised word read as a place rather than a noun.
 LOCATIVE_BEFORE = frozenset({"in", "at", "near", "from", "around", "outside", "to", "nr"})
 LOCATIVE_AFTER = frozenset({"based", "area", "hospital", "hospitals", "trust"})
+# Unpunctuated writing ("dental nurse in hull how do i ..."): a new clause after a lowercase name
+# ends it as a break would.
+CLAUSE_AFTER = frozenset({"how", "what", "whats", "where", "which", "who", "any", "anything", "is", "are", "can", "could",
+                          "im", "i", "looking", "wanting", "keen", "interested", "and", "but", "so", "pls", "please"})
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class PlaceIndex:
         after = tokens[j].key if j < len(tokens) else ""
         gap_after = text[tokens[j - 1].end : tokens[j].start] if j < len(tokens) else "."
         # A lowercase name after "in"/"at" and before a break reads as a place ("gpst2 in hull,").
-        located = before in LOCATIVE_BEFORE and (bool(re.search(r"[,.;:!?)]", gap_after)) or after in LOCATIVE_AFTER or after in ("and", "but", "area"))
+        located = before in LOCATIVE_BEFORE and (bool(re.search(r"[,.;:!?)]", gap_after)) or after in LOCATIVE_AFTER or after in CLAUSE_AFTER)
         if first.case_sensitive:
             if first.name.isupper():
                 if " ".join(words) != first.name:
@@ -150,12 +154,15 @@ class PlaceIndex:
         picked = _consistent(readings, others)
         if picked is not None:
             return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind)
-        if readings[0].kind == "shared":
+        if readings[0].kind in ("shared", "split"):  # no usual reading: ask, keep what they agree on
             nations = {r.nation for r in readings}
             options = " or ".join(sorted({r.label for r in readings})[:4])
-            note = f"Several hospitals are called {text} ({options}); tell me which, or the town, and I'll name your region."
+            if readings[0].kind == "shared":
+                note = f"Several hospitals are called {text} ({options}); tell me which, or the town, and I'll name your region."
+            else:
+                note = f"{text} is split between NHS regions ({options}); tell me the town and I'll name yours."
             nation = readings[0].nation if len(nations) == 1 else None
-            return PlaceMatch(text, text, nation or "", None, "shared", uncertain=True, note=note)
+            return PlaceMatch(text, text, nation or "", None, readings[0].kind, uncertain=True, note=note)
         r = readings[0]
         note = f"I've taken {text} to mean {r.label}; tell me if you meant somewhere else."
         return PlaceMatch(text, r.label, r.nation, r.region, r.kind, uncertain=True, note=note)
@@ -185,7 +192,11 @@ class PlaceIndex:
         if qualifier is not None and len({(r.nation, r.region) for r in qualifier.readings}) == 1:
             q = qualifier.readings[0]
             vaguer = q.region is None and q.nation == chosen.nation  # "Leeds ICB": still Leeds
-            if (chosen.nation, chosen.region) != (q.nation, q.region) and q.kind in QUALIFIER_KINDS and not vaguer:
+            # A hospital or trust is surer than a small town from the place-name list (GeoNames) next
+            # to it, which is more likely its namesake: "the Christie in Withington" is Manchester's
+            # Withington, not Herefordshire's. A listed town still corrects: "New Cross (Wolves)".
+            sure = chosen.kind in ("hospital", "trust") and q.source == "geonames"
+            if (chosen.nation, chosen.region) != (q.nation, q.region) and q.kind in QUALIFIER_KINDS and not vaguer and not sure:
                 # "Newcastle (Staffs)": the person has told us which one they mean.
                 text_ = f"{chosen.text} ({q.name})"
                 return PlaceMatch(text_, text_, q.nation, q.region, chosen.kind)
@@ -201,10 +212,10 @@ class PlaceIndex:
         return chosen
 
 
-QUALIFIER_KINDS = frozenset({"county", "region", "nation", "ics", "deanery", "town", "ambiguous"})
+QUALIFIER_KINDS = frozenset({"county", "region", "nation", "ics", "deanery", "town", "ambiguous", "split"})
 # Most specific first: a hospital says more about where someone works than a region's name.
 SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "hsc_trust": 1, "health_board": 1, "icb": 1,
-               "postcode": 1, "postcode_area": 2, "town": 2, "ambiguous": 2, "ics": 3, "deanery": 3,
+               "postcode": 1, "postcode_area": 2, "town": 2, "ambiguous": 2, "split": 3, "ics": 3, "deanery": 3,
                "county": 3, "region": 4, "nation": 5}  # fmt: skip
 CONTRAST = frozenset({"but", "though", "although", "however", "whereas", "while", "whilst", "yet"})
 

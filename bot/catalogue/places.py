@@ -115,7 +115,7 @@ def build_places(
                 key=key,
                 name=amb.name,
                 label=reading.label,
-                kind="ambiguous",
+                kind="split" if amb.ask else "ambiguous",
                 nation=reading.nation or "England",
                 region=reading.region,
                 hints=tuple(normalise(h) for h in reading.hints),

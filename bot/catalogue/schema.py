@@ -386,6 +386,9 @@ class Reading(Strict):
 class AmbiguousPlace(Strict):
     name: str
     readings: list[Reading] = Field(min_length=1)
+    # True where no reading is the usual one ("Cumbria": north and south are in different
+    # regions): without a hint, Pathfinder asks instead of taking the first reading.
+    ask: bool = False
 
 
 class GazetteerFile(Strict):

@@ -290,6 +290,9 @@ class RefusalPattern(_Strict):
 
 # Signals the screen itself reads (bot/advice/guard.py), beyond those the patterns name.
 REQUIRED_SIGNALS = frozenset({"career", "career_core", "career_ask", "asker"})
+# Signals the screen derives from those, which patterns may name too: career_subject is what a
+# question is about (career words bar the job titles and grades in asker, plus career_ask).
+DERIVED_SIGNALS = frozenset({"career_subject"})
 
 
 class RefusalsFile(_Strict):
@@ -310,7 +313,7 @@ class RefusalsFile(_Strict):
             raise ValueError("pattern ids must be unique")
         problems = [f"signals: the screen needs {name}" for name in sorted(REQUIRED_SIGNALS - set(self.signals))]
         for p in self.patterns:
-            unknown = sorted(set(re.findall(r"\{([a-z_]+)\}", p.pattern)) - set(self.signals))
+            unknown = sorted(set(re.findall(r"\{([a-z_]+)\}", p.pattern)) - set(self.signals) - DERIVED_SIGNALS)
             problems += [f"pattern {p.id!r}: unknown signal {{{name}}}" for name in unknown]
         if problems:
             raise ValueError("; ".join(problems))
