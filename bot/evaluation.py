@@ -317,22 +317,22 @@ def run_reading_eval(
             merged = advice.second
             second.add(result.outcome, filled=merged.filled if merged else (),
                        disagreed=merged.disagreed if merged else (), dropped=result.dropped)  # fmt: skip
-        if "refuse" in line:
-            refused = advice.refusal is not None
-            if line["refuse"]:
-                must += 1
-                caught += refused
-                want = categories.get(line.get("category") or "", line.get("category"))
-                category_ok += refused and advice.refusal is not None and advice.refusal.reason == want
-                if not refused:
-                    misses.append(Miss(case=line["id"], kind="not_refused", detail=str(line.get("category"))))
-            else:
-                answerable += 1
-                false += refused
-                if refused and advice.refusal is not None:
-                    misses.append(Miss(case=line["id"], kind="false_refusal", detail=f"{advice.refusal.reason}:{advice.refusal.pattern}"))
-            if line["refuse"]:
-                continue  # a refused line has no profile to score
+        # A line without "refuse" (tests/data/profiles.jsonl) is an answerable question.
+        refused = advice.refusal is not None
+        if line.get("refuse"):
+            must += 1
+            caught += refused
+            want = categories.get(line.get("category") or "", line.get("category"))
+            category_ok += refused and advice.refusal is not None and advice.refusal.reason == want
+            if not refused:
+                misses.append(Miss(case=line["id"], kind="not_refused", detail=str(line.get("category"))))
+        else:
+            answerable += 1
+            false += refused
+            if refused and advice.refusal is not None:
+                misses.append(Miss(case=line["id"], kind="false_refusal", detail=f"{advice.refusal.reason}:{advice.refusal.pattern}"))
+        if line.get("refuse"):
+            continue  # a refused line has no profile to score
         profile = advice.profile
         for f in READING_FIELDS:
             if f not in line or (f not in ALWAYS_SCORED and line[f] is None):

@@ -32,7 +32,7 @@ EXPERIENCE = re.compile(
     re.IGNORECASE,
 )
 NOT_EXPERIENCE = re.compile(r"^\W*(?:old|ago|long|course|programme|fellowship|degree)\b", re.IGNORECASE)
-YEAR_OF_STUDY = re.compile(r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ]year\b", re.I)
+YEAR_OF_STUDY = re.compile(r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ](?:year|yr)\b", re.I)
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "final": 5}
 LEADERSHIP = re.compile(
     r"\blead\w*|\bled\b|\broll-?out\b|\btransformation\b|\bimplement\w*|\bEPR\b|\bdigital\b|\bCCIO\b|\bCNIO\b|\bCIO\b|\bchange\b|\binformatics\b",
