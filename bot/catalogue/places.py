@@ -82,7 +82,9 @@ def build_places(
         if name.lower().startswith("county "):
             add("Co " + name[7:], kind, nation, region)  # "Co Down", as people write it
         key = normalise(name)
-        sensitive = key in capitalised or (name.isupper() and len(name) <= 5)
+        # Initials of four or more letters are read in lower case too ("st3 at uhcw"), unless
+        # they spell a word (capitalised_only); three or fewer only in capitals ("the QE", "RUH").
+        sensitive = key in capitalised or (name.isupper() and len(name) <= 3)
         row = PlaceRow(key, name, name, kind, nation, region, case_sensitive=sensitive)
         existing = rows.setdefault(key, [])
         if not any(r.nation == nation and r.region == region for r in existing):
@@ -125,7 +127,7 @@ def build_places(
             for rank, reading in enumerate(amb.readings)
         ]
 
-    _add_organisations(rows, organisations)
+    _add_organisations(rows, organisations, capitalised)
     result = [row for readings in rows.values() for row in readings]
     result.extend(_postcode_rows(postcodes))
     if use_geonames:
@@ -133,7 +135,9 @@ def build_places(
     return result
 
 
-def _add_organisations(rows: dict[str, list[PlaceRow]], organisations: OrganisationsFile) -> None:
+def _add_organisations(
+    rows: dict[str, list[PlaceRow]], organisations: OrganisationsFile, capitalised: set[str]
+) -> None:
     """Hospitals, trusts, ICBs and boards by their names and nicknames. A nickname several of
     them share ("the QE") gets one reading each and is resolved from the rest of the question."""
     for org in organisations.organisations:
@@ -146,7 +150,8 @@ def _add_organisations(rows: dict[str, list[PlaceRow]], organisations: Organisat
             existing = rows.setdefault(key, [])
             if any(r.nation == org.nation and r.region == org.region for r in existing):
                 continue
-            sensitive = name.isupper() and len(name) <= 6
+            # As in add() above.
+            sensitive = name.isupper() and (len(name) <= 3 or key in capitalised)
             curated = any(r.kind == "ambiguous" for r in existing)
             kind = "ambiguous" if curated else org.kind if not existing else "shared"
             existing.append(
