@@ -4,6 +4,7 @@ for the interest log (db, coordinators, interests, audit, retention)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -16,11 +17,13 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from bot import app
+from bot import app, learned_training
+from bot.advice.advisor import advise
 from bot.answering.conversation import Conversation
 from bot.answering.service import Pathfinder
 from bot.app import ready_engine
 from bot.catalogue.loader import (
+    LEARNED_SCREEN,
     CatalogueError,
     defunct_links,
     load_catalogue,
@@ -174,6 +177,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     er.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
     er.set_defaults(handler=_eval_reading)
+    screen = sub.add_parser("screen", help="train or judge the learned refusal screen")
+    ssub = screen.add_subparsers(dest="action", required=True)
+    tr = ssub.add_parser("train", help="train on the labelled corpora; write knowledge/vocabulary/learned_screen.json")
+    tr.add_argument(
+        "files", type=Path, nargs="*",
+        help="default: tests/data/*.jsonl, evals/cases/*.jsonl and the example pairs in knowledge/vocabulary/refusals.yaml",
+    )  # fmt: skip
+    tr.set_defaults(handler=_screen_train)
+    se = ssub.add_parser("eval", help="hold out each unseen set in turn, train on the rest, test on it")
+    se.add_argument("files", type=Path, nargs="*", help="default: as for train")
+    se.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
+    se.set_defaults(handler=_screen_eval)
     _operator_commands(sub)
     return parser
 
@@ -464,6 +479,44 @@ def _eval_reading(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))
     else:
         print("\n\n".join(format_reading(r) for r in reports))
+    return 0
+
+
+def _corpus_files(args: argparse.Namespace) -> list[Path]:
+    root = Path.cwd()
+    found = sorted([*root.glob("tests/data/*.jsonl"), *root.glob("evals/cases/*.jsonl")])
+    pairs = root / "knowledge" / "vocabulary" / "refusals.yaml"
+    return list(args.files) or ([*found, pairs] if found and pairs.exists() else found)
+
+
+def _screen_train(args: argparse.Namespace, settings: Settings) -> int:
+    files = _corpus_files(args)
+    if not files:
+        print("pathfinder: no corpora found (run from the repository, or name the files)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        trained = learned_training.train_file(files, Path.cwd(), today=date.today())
+    except (OSError, ValueError) as exc:
+        print(f"pathfinder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    out = settings.knowledge_dir / "vocabulary" / LEARNED_SCREEN
+    out.write_text(json.dumps(trained.model_dump(mode="json"), indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"trained on {trained.examples} examples from {len(files)} files: {len(trained.weights)} weights -> {out}")
+    print("run `pathfinder catalogue load` to use it")
+    return 0
+
+
+def _screen_eval(args: argparse.Namespace, settings: Settings) -> int:
+    files = _corpus_files(args)
+    # The rules alone, as the advisor applies them (a soft refusal it lifts is no refusal): the
+    # model under test is trained afresh for each held-out set.
+    rules_only = dataclasses.replace(CatalogueCache(ready_engine(settings)).get(), learned=None)
+    today = args.today or date.today()
+    results = learned_training.held_out(
+        files, rules=lambda text: advise(text, catalogue=rules_only, today=today).refusal is not None,
+        progress=lambda group: print(f"training without {group}...", file=sys.stderr),
+    )  # fmt: skip
+    print(learned_training.format_held_out(results))
     return 0
 
 

@@ -171,7 +171,8 @@ def test_the_schema_offers_only_the_catalogue_vocabularies(
     enums = {k: v["enum"] for k, v in schema["properties"].items()}
     assert enums["profession"] == [p.id for p in catalogue.professions.professions] + [None]
     assert enums["region"] == [*REGIONS, None]
-    assert enums["refuse_category"] == [*catalogue.refusals.categories, None]
+    # every refusal category but the learned screen's, which is that model's reply, not a reading
+    assert enums["refuse_category"] == [*(c for c in catalogue.refusals.categories if c != "learned_screen"), None]
     assert enums["band"] == [2, 3, 4, 5, 6, 7, 8, 9, None]
     assert set(schema["required"]) == set(enums)
 

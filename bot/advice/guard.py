@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.advice.drugs import drug_spans
+from bot.advice.learned import LearnedScreen
 from bot.advice.matching import tokenise
-from bot.catalogue.vocabulary import RefusalsFile
+from bot.catalogue.vocabulary import LearnedScreenFile, RefusalsFile
 
 SENTENCE = re.compile(
     r"(?<=[.?!;\n])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bMrs\.)\s+|\n+|\s+\+\s+|\s+(?=also\b|and also\b|btw\b|separately\b|oh and\b|PS\b|then\b|and then\b|and can you\b|and could you\b|but first\b|first though\b|unrelated\b|random one\b|random q\b)",
@@ -61,6 +63,7 @@ DISAVOWED = re.compile(
 # Not "U&Es" (a blood test).
 TEXT_SPEAK = ((re.compile(r"(?<![\w&'])u(?![\w&'])", re.I), "you"), (re.compile(r"(?<![\w&'])ur(?![\w&'])", re.I), "your"))
 INITIAL = re.compile(r"\b([A-Z]|Dr|Mr|Mrs|Ms|St|Prof)\.(?=\s)")
+LEARNED = "learned_screen"  # the category (and reply) of a refusal only the learned screen made
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 
 
@@ -95,9 +98,10 @@ class Guard:
     asker: re.Pattern[str]  # job titles and grades: who is asking ("pharmacy tech"), not what about
     whole: frozenset[str]  # patterns matched on the whole message too, not only sentence by sentence
     entire: frozenset[str]  # categories refused whole: no part of such a message is answered
+    learned: LearnedScreen | None = None  # refuses beside the rules, never instead of them
 
     @classmethod
-    def build(cls, file: RefusalsFile) -> Guard:
+    def build(cls, file: RefusalsFile, learned: LearnedScreenFile | None = None) -> Guard:
         whom = {w.lower() for w in file.signals["asker"]}
         about = [w for w in file.signals["career"] if w.lower() not in whom] + file.signals["career_ask"]
         signals = {**file.signals, "career_subject": about}  # DERIVED_SIGNALS
@@ -122,10 +126,22 @@ class Guard:
         asker = re.compile(expand(r"\b(?:{asker})s?\b"), re.IGNORECASE)
         whole = frozenset(p.id for p in file.patterns if file.scope_of(p) == "message")
         entire = frozenset(name for name, c in file.categories.items() if not c.answer_the_rest)
-        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire)
+        model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
+        if model is not None and LEARNED not in file.categories:
+            raise ValueError(f"refusals.yaml needs a {LEARNED!r} category for the learned screen's reply")
+        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, model)
 
     def screen(self, question: str) -> Refusal | None:
-        """A refusal if the question (or part of it) is one Pathfinder must not answer."""
+        """A refusal if the question (or part of it) is one Pathfinder must not answer: the
+        rules' refusal, else the learned screen's where it is sure enough."""
+        refusal = self._rules(question)
+        if (refusal is None or refusal.soft) and self.learned is not None and self.learned.refuses(question):
+            if refusal is not None:  # the model agrees with a refusal the advisor could lift: it stands
+                return dataclasses.replace(refusal, lifted_by=None)
+            return self._refuse(LEARNED, pattern="learned_screen")
+        return refusal
+
+    def _rules(self, question: str) -> Refusal | None:
         text = " ".join(question.split())
         # "Dr Priya S. at Royal Stoke": an initial's full stop does not end a sentence.
         plain = DISAVOWED.sub(" ", _spelt_out(INITIAL.sub(r"\1", question)))

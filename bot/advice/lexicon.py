@@ -105,7 +105,7 @@ def lexicon(catalogue: Catalogue) -> Lexicon:
             aliases=AliasIndex.build(catalogue.programmes),
             vocabulary=compile_vocabulary(catalogue.professions, catalogue.intents, catalogue.reading),
             faq_phrases=faq_phrases,
-            guard=Guard.build(catalogue.refusals),
+            guard=Guard.build(catalogue.refusals, catalogue.learned),
         )
         if len(_BUILT) >= 4:  # old snapshots: a reload replaced them
             _BUILT.clear()

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from bot.advice.guard import LEARNED
 from bot.advice.second import Merged, SecondReading
 from bot.answering.phrasing import first_json_object
 from bot.catalogue.snapshot import Catalogue
@@ -58,7 +59,7 @@ class Vocabularies:
             "band": BANDS,
             "nation": NATIONS,
             "region": REGIONS,
-            "refuse_category": tuple(catalogue.refusals.categories),
+            "refuse_category": tuple(k for k in catalogue.refusals.categories if k != LEARNED),
         }
         properties = {
             name: {"type": [_json_type(values), "null"], "enum": [*values, None]}
@@ -76,7 +77,8 @@ class Vocabularies:
             "nation": list(NATIONS),
             "region": list(REGIONS),
             "refuse_category": {
-                k: _clip(" ".join(c.message.split()), 240) for k, c in catalogue.refusals.categories.items()
+                k: _clip(" ".join(c.message.split()), 240)
+                for k, c in catalogue.refusals.categories.items() if k != LEARNED  # the model's own, not a reader's
             },
         }
         return cls(

@@ -8,6 +8,7 @@ upserts by slug and removes rows whose files were deleted, so running it twice c
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -38,7 +39,13 @@ from bot.catalogue.schema import (
 )
 from bot.catalogue.tables import CatalogueMeta, KnowledgeDoc, Network, Place, Programme, utcnow
 from bot.catalogue.text import normalise
-from bot.catalogue.vocabulary import IntentsFile, ProfessionsFile, ReadingFile, RefusalsFile
+from bot.catalogue.vocabulary import (
+    IntentsFile,
+    LearnedScreenFile,
+    ProfessionsFile,
+    ReadingFile,
+    RefusalsFile,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -79,16 +86,20 @@ class CatalogueBundle:
     refusals: RefusalsFile
     faqs: FaqsFile
     review: ReviewFile
+    learned: LearnedScreenFile | None = None  # vocabulary/learned_screen.json, if trained
 
     def documents(self) -> dict[str, dict[str, Any]]:
         """The knowledge files other than programmes, networks and places, as stored."""
-        return {
+        documents = {
             "professions": self.professions.model_dump(mode="json"),
             "intents": self.intents.model_dump(mode="json"),
             "reading": self.reading.model_dump(mode="json"),
             "refusals": self.refusals.model_dump(mode="json"),
             "faqs": self.faqs.model_dump(mode="json"),
         }
+        if self.learned is not None:
+            documents["learned_screen"] = self.learned.model_dump(mode="json")
+        return documents
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,7 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
     intents = _parse(vocabulary / "intents.yaml", IntentsFile, problems)
     reading = _parse(vocabulary / "reading.yaml", ReadingFile, problems)
     refusals = _parse(vocabulary / "refusals.yaml", RefusalsFile, problems)
+    learned = _parse_json(vocabulary / LEARNED_SCREEN, LearnedScreenFile, problems)
     faqs = _parse(directory / "faqs.yaml", FaqsFile, problems)
     review = _parse(directory / "review.yaml", ReviewFile, problems)
     if professions is not None and intents is not None:
@@ -191,6 +203,7 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
         refusals=refusals,
         faqs=faqs,
         review=review,
+        learned=learned,
     )
 
 
@@ -335,6 +348,25 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
         return None
 
 
+LEARNED_SCREEN = "learned_screen.json"
+
+
+def _parse_json(path: Path, model: type[M], problems: list[Problem]) -> M | None:
+    """An optional JSON file (machine-written, too big for YAML's parser to read quickly)."""
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(Problem(path, "", f"invalid JSON: {exc}"))
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_problems(path, exc))
+        return None
+
+
 def _parse(path: Path, model: type[M], problems: list[Problem]) -> M | None:
     raw = _read_yaml(path, problems)
     if raw is None:
@@ -440,7 +472,7 @@ def _claim(
 
 def _version(directory: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(directory.rglob("*.yaml")):
+    for path in sorted([*directory.rglob("*.yaml"), *directory.rglob("*.json")]):
         digest.update(str(path.relative_to(directory)).encode())
         digest.update(path.read_bytes())
     try:

@@ -16,7 +16,13 @@ from sqlmodel import Session, select
 from bot.catalogue.places import PlaceRow, row_from
 from bot.catalogue.schema import FaqsFile, NetworkDoc, ProgrammeDoc
 from bot.catalogue.tables import CatalogueMeta, KnowledgeDoc, Network, Place, Programme
-from bot.catalogue.vocabulary import IntentsFile, ProfessionsFile, ReadingFile, RefusalsFile
+from bot.catalogue.vocabulary import (
+    IntentsFile,
+    LearnedScreenFile,
+    ProfessionsFile,
+    ReadingFile,
+    RefusalsFile,
+)
 
 
 class CatalogueNotLoaded(RuntimeError):
@@ -35,6 +41,7 @@ class Catalogue:
     refusals: RefusalsFile
     faqs: FaqsFile
     by_id: dict[str, ProgrammeDoc] = field(default_factory=dict)
+    learned: LearnedScreenFile | None = None
 
     @classmethod
     def build(
@@ -56,6 +63,7 @@ class Catalogue:
             refusals=RefusalsFile.model_validate(documents["refusals"]),
             faqs=FaqsFile.model_validate(documents["faqs"]),
             by_id={p.id: p for p in programmes},
+            learned=LearnedScreenFile.model_validate(documents["learned_screen"]) if "learned_screen" in documents else None,
         )
 
     def network_for(self, region: str | None) -> NetworkDoc | None:

@@ -321,3 +321,16 @@ class RefusalsFile(_Strict):
 
     def scope_of(self, pattern: RefusalPattern) -> str:
         return pattern.scope or self.categories[pattern.category].scope
+
+
+class LearnedScreenFile(_Strict):
+    """The learned screen (bot/advice/learned.py) as `pathfinder screen train` wrote it: which
+    corpora it learnt from (file -> SHA-256 of its bytes), its threshold and its weights."""
+
+    trained: date
+    corpus: dict[str, str] = Field(min_length=1)
+    examples: int = Field(gt=0)
+    threshold: float = Field(gt=0.0, lt=1.0)
+    bias: float
+    weights: dict[str, float] = Field(min_length=1)
+
