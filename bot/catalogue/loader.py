@@ -360,11 +360,7 @@ def _parse_json(path: Path, model: type[M], problems: list[Problem]) -> M | None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         problems.append(Problem(path, "", f"invalid JSON: {exc}"))
         return None
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        problems.extend(_problems(path, exc))
-        return None
+    return _validated(path, model, raw, problems)
 
 
 def _parse(path: Path, model: type[M], problems: list[Problem]) -> M | None:
@@ -373,6 +369,10 @@ def _parse(path: Path, model: type[M], problems: list[Problem]) -> M | None:
         if path.exists() and not problems:
             problems.append(Problem(path, "", "file is empty"))
         return None
+    return _validated(path, model, raw, problems)
+
+
+def _validated(path: Path, model: type[M], raw: object, problems: list[Problem]) -> M | None:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
