@@ -65,7 +65,7 @@ CORPUS = [
     case
     for name in ("profiles.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl",
                  "unseen_reading_v5.jsonl", "unseen_reading_v6.jsonl", "unseen_reading_v7.jsonl", "unseen_reading_v8.jsonl", "unseen_reading_v9.jsonl",
-                 "unseen_reading_v10.jsonl", "unseen_reading_v11.jsonl", "unseen_reading_v12.jsonl", "unseen_reading_v13.jsonl", "unseen_reading_v14.jsonl", "unseen_reading_v15.jsonl")  # unseen until their first runs
+                 "unseen_reading_v10.jsonl", "unseen_reading_v11.jsonl", "unseen_reading_v12.jsonl", "unseen_reading_v13.jsonl", "unseen_reading_v14.jsonl", "unseen_reading_v15.jsonl", "unseen_reading_v16.jsonl")  # unseen until their first runs
     for case in (json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip())
     if not case.get("refuse")
 ]
