@@ -483,10 +483,7 @@ def _eval_reading(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _corpus_files(args: argparse.Namespace) -> list[Path]:
-    root = Path.cwd()
-    found = sorted([*root.glob("tests/data/*.jsonl"), *root.glob("evals/cases/*.jsonl")])
-    pairs = root / "knowledge" / "vocabulary" / "refusals.yaml"
-    return list(args.files) or ([*found, pairs] if found and pairs.exists() else found)
+    return list(args.files) or learned_training.default_corpora(Path.cwd())
 
 
 def _screen_train(args: argparse.Namespace, settings: Settings) -> int:

@@ -35,6 +35,13 @@ class Example:
     refuse: bool
 
 
+def default_corpora(root: Path) -> list[Path]:
+    """What the model learns from in a checkout: every labelled corpus and refusals.yaml's pairs."""
+    found = sorted([*root.glob("tests/data/*.jsonl"), *root.glob("evals/cases/*.jsonl")])
+    pairs = root / "knowledge" / "vocabulary" / "refusals.yaml"
+    return [*found, pairs] if found and pairs.exists() else found
+
+
 def group_of(path: Path) -> str:
     found = re.search(r"_(v\d+)\b", path.stem)
     if found:

@@ -16,6 +16,7 @@ from bot.advice.learned import features, train
 from bot.catalogue.loader import LEARNED_SCREEN
 from bot.catalogue.snapshot import Catalogue
 from bot.catalogue.vocabulary import LearnedScreenFile
+from bot.learned_training import default_corpora
 
 from .conftest import ROOT
 from .test_loader import problems_for
@@ -68,9 +69,7 @@ def test_a_bad_model_file_names_the_file_and_the_field(knowledge: Path) -> None:
 
 def test_the_committed_model_was_trained_on_the_corpora_as_they_are_now() -> None:
     trained = LearnedScreenFile.model_validate(json.loads(MODEL.read_text()))
-    corpora = sorted([*ROOT.glob("tests/data/*.jsonl"), *ROOT.glob("evals/cases/*.jsonl"),
-                      ROOT / "knowledge" / "vocabulary" / "refusals.yaml"])  # fmt: skip
-    now = {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in corpora}
+    now = {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in default_corpora(ROOT)}
     changed = sorted(name for name in now.keys() | trained.corpus.keys() if now.get(name) != trained.corpus.get(name))
     assert not changed, f"retrain: `pathfinder screen train` (then `pathfinder catalogue load`); changed: {changed}"
 
