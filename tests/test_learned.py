@@ -67,6 +67,12 @@ def test_a_bad_model_file_names_the_file_and_the_field(knowledge: Path) -> None:
     assert any(LEARNED_SCREEN in p and "invalid JSON" in p for p in problems_for(knowledge))
 
 
+def test_a_model_without_its_reply_in_refusals_yaml_is_rejected_by_the_loader(knowledge: Path) -> None:
+    refusals = knowledge / "vocabulary" / "refusals.yaml"
+    refusals.write_text(refusals.read_text().replace("  learned_screen:\n", "  learned_screen_reply:\n"))
+    assert any("refusals.yaml: categories" in p and "'learned_screen'" in p for p in problems_for(knowledge))
+
+
 def test_the_committed_model_was_trained_on_the_corpora_as_they_are_now() -> None:
     trained = LearnedScreenFile.model_validate(json.loads(MODEL.read_text()))
     now = {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in default_corpora(ROOT)}

@@ -21,7 +21,7 @@ from typing import Literal
 from bot.advice.drugs import drug_spans
 from bot.advice.learned import LearnedScreen
 from bot.advice.matching import tokenise
-from bot.catalogue.vocabulary import LearnedScreenFile, RefusalsFile
+from bot.catalogue.vocabulary import LEARNED_CATEGORY, LearnedScreenFile, RefusalsFile
 
 SENTENCE = re.compile(
     r"(?<=[.?!;\n])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bMrs\.)\s+|\n+|\s+\+\s+|\s+(?=also\b|and also\b|btw\b|separately\b|oh and\b|PS\b|then\b|and then\b|and can you\b|and could you\b|but first\b|first though\b|unrelated\b|random one\b|random q\b)",
@@ -63,7 +63,7 @@ DISAVOWED = re.compile(
 # Not "U&Es" (a blood test).
 TEXT_SPEAK = ((re.compile(r"(?<![\w&'])u(?![\w&'])", re.I), "you"), (re.compile(r"(?<![\w&'])ur(?![\w&'])", re.I), "your"))
 INITIAL = re.compile(r"\b([A-Z]|Dr|Mr|Mrs|Ms|St|Prof)\.(?=\s)")
-LEARNED = "learned_screen"  # the category (and reply) of a refusal only the learned screen made
+LEARNED = LEARNED_CATEGORY  # the category (and reply) of a refusal only the learned screen made
 BASE64_BLOB = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 
 
@@ -127,8 +127,6 @@ class Guard:
         whole = frozenset(p.id for p in file.patterns if file.scope_of(p) == "message")
         entire = frozenset(name for name, c in file.categories.items() if not c.answer_the_rest)
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
-        if model is not None and LEARNED not in file.categories:
-            raise ValueError(f"refusals.yaml needs a {LEARNED!r} category for the learned screen's reply")
         return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, model)
 
     def screen(self, question: str) -> Refusal | None:

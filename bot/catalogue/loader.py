@@ -40,6 +40,7 @@ from bot.catalogue.schema import (
 from bot.catalogue.tables import CatalogueMeta, KnowledgeDoc, Network, Place, Programme, utcnow
 from bot.catalogue.text import normalise
 from bot.catalogue.vocabulary import (
+    LEARNED_CATEGORY,
     IntentsFile,
     LearnedScreenFile,
     ProfessionsFile,
@@ -158,6 +159,9 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
     reading = _parse(vocabulary / "reading.yaml", ReadingFile, problems)
     refusals = _parse(vocabulary / "refusals.yaml", RefusalsFile, problems)
     learned = _parse_json(vocabulary / LEARNED_SCREEN, LearnedScreenFile, problems)
+    if learned is not None and refusals is not None and LEARNED_CATEGORY not in refusals.categories:
+        problems.append(Problem(vocabulary / "refusals.yaml", "categories",
+                                f"{LEARNED_SCREEN} is present: a {LEARNED_CATEGORY!r} category must give its reply"))  # fmt: skip
     faqs = _parse(directory / "faqs.yaml", FaqsFile, problems)
     review = _parse(directory / "review.yaml", ReviewFile, problems)
     if professions is not None and intents is not None:

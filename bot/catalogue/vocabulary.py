@@ -323,6 +323,9 @@ class RefusalsFile(_Strict):
         return pattern.scope or self.categories[pattern.category].scope
 
 
+LEARNED_CATEGORY = "learned_screen"  # the refusal category whose message is the learned screen's reply
+
+
 class LearnedScreenFile(_Strict):
     """The learned screen (bot/advice/learned.py) as `pathfinder screen train` wrote it: which
     corpora it learnt from (file -> SHA-256 of its bytes), its threshold and its weights."""
