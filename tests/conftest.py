@@ -29,6 +29,9 @@ from .fakes.slack_server import FakeSlack
 from .slack_harness import Running, start
 
 ROOT = Path(__file__).resolve().parent.parent
+# The labelled reading corpora: our own, then every unseen set (each unseen until its first run).
+READING_CORPORA = [ROOT / "tests" / "data" / "profiles.jsonl",
+                   *sorted((ROOT / "tests" / "data").glob("unseen_reading*.jsonl"))]  # fmt: skip
 KNOWLEDGE = ROOT / "knowledge"
 TODAY = date(2026, 11, 26)
 PG_ENV = "PATHFINDER_TEST_DATABASE_URL"

@@ -14,14 +14,12 @@ from bot.advice.guard import Guard, Refusal
 from bot.advice.lexicon import lexicon
 from bot.catalogue.snapshot import Catalogue
 
-from .conftest import TODAY
+from .conftest import READING_CORPORA, TODAY
 
 CORPUS = [
     json.loads(line)
-    for name in ("refusals.jsonl", "profiles.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl",
-                 "unseen_reading_v5.jsonl", "unseen_reading_v6.jsonl", "unseen_reading_v7.jsonl", "unseen_reading_v8.jsonl", "unseen_reading_v9.jsonl",
-                 "unseen_reading_v10.jsonl", "unseen_reading_v11.jsonl", "unseen_reading_v12.jsonl", "unseen_reading_v13.jsonl", "unseen_reading_v14.jsonl", "unseen_reading_v15.jsonl", "unseen_reading_v16.jsonl")
-    for line in (Path(__file__).parent / "data" / name).read_text().splitlines()
+    for path in (Path(__file__).parent / "data" / "refusals.jsonl", *READING_CORPORA)
+    for line in path.read_text().splitlines()
     if line.strip()
 ]
 KNOWN = {

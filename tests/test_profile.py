@@ -11,6 +11,8 @@ import pytest
 from bot.advice.reading import read_profile
 from bot.catalogue.snapshot import Catalogue
 
+from .conftest import READING_CORPORA
+
 CASES: list[tuple[str, dict[str, Any]]] = [
     ("I'm an ST4 radiology registrar in London", {"profession": "doctor", "stage": "specialty", "stage_year": 4, "specialty_group": "radiology", "region": "London"}),
     ("ST-4 in gastro, based in Hull", {"profession": "doctor", "stage": "specialty", "stage_year": 4, "specialty": "gastroenterology", "region": "North East and Yorkshire"}),
@@ -63,10 +65,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 DATA = Path(__file__).parent / "data"
 CORPUS = [
     case
-    for name in ("profiles.jsonl", "unseen_reading.jsonl", "unseen_reading_v2.jsonl", "unseen_reading_v3.jsonl", "unseen_reading_v4.jsonl",
-                 "unseen_reading_v5.jsonl", "unseen_reading_v6.jsonl", "unseen_reading_v7.jsonl", "unseen_reading_v8.jsonl", "unseen_reading_v9.jsonl",
-                 "unseen_reading_v10.jsonl", "unseen_reading_v11.jsonl", "unseen_reading_v12.jsonl", "unseen_reading_v13.jsonl", "unseen_reading_v14.jsonl", "unseen_reading_v15.jsonl", "unseen_reading_v16.jsonl")  # unseen until their first runs
-    for case in (json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip())
+    for path in READING_CORPORA
+    for case in (json.loads(line) for line in path.read_text().splitlines() if line.strip())
     if not case.get("refuse")
 ]
 KNOWN = {
