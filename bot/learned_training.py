@@ -51,12 +51,16 @@ def group_of(path: Path) -> str:
 
 def read_examples(paths: list[Path]) -> list[Example]:
     """Labelled lines from JSONL corpora, and from refusals.yaml each pattern's must-refuse example
-    and its must-answer neighbour (the near-misses teach the model what not to refuse)."""
+    and its must-answer neighbour (the near-misses teach the model what not to refuse), and its
+    answerable questions about each subject by name."""
     out = []
     for path in (p for p in paths if p.suffix in (".yaml", ".yml")):
-        for pattern in RefusalsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).patterns:
+        refusals = RefusalsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        for pattern in refusals.patterns:
             out.append(Example("patterns", f"{pattern.id}:refuse", pattern.must_refuse, True))
             out.append(Example("patterns", f"{pattern.id}:answer", pattern.must_answer, False))
+        if refusals.answerable is not None:  # "explain FEDIP please" is never refused
+            out.extend(Example("templates", f"template:{n}", q, False) for n, q in enumerate(refusals.answerable.expanded()))
     for path in (p for p in paths if p.suffix not in (".yaml", ".yml")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():

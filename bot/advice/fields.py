@@ -46,6 +46,8 @@ SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healt
 def standing(r: Reader, m: PlaceMention) -> Standing:
     """Whether a place is where the asker works, lives, or neither (someone else's, the past)."""
     who = r.who(Match("place", m.first, m.last, False, m.text), possessive_is_other=False)
+    if who == "other" and _of_my_team(r, m.first):
+        who = "plain"  # "I manage a team of ward clerks at Pinderfields": the team works where I do
     if who in ("other", "negated", "past"):
         return "ignore"
     if who == "wish":
@@ -61,6 +63,27 @@ def standing(r: Reader, m: PlaceMention) -> Standing:
     return "asker"
 
 
+# Words before "reg" that make it a professional registration, not a registrar.
+REGISTERING = frozenset({"hcpc", "nmc", "gmc", "gphc", "gdc", "sci", "scientist", "professional", "state", "full", "ahcs", "ibms"})
+
+
+TEAM_WORDS = frozenset({"team", "staff", "manage", "managing", "lead", "leading"})
+
+
+def _of_my_team(r: Reader, i: int) -> bool:
+    """Whether a place is said of the asker's own team ("my team at", "a team of six at")."""
+    start = i
+    while start > 0 and not r.hard[start]:
+        start -= 1
+    keys = [t.key for t in r.tokens[start:i]]
+    return ("i" in keys or "my" in keys or "our" in keys) and bool(TEAM_WORDS & set(keys))
+
+
+def registration(r: Reader, m: Mention) -> bool:
+    """ "HCPC reg", "clin sci reg": a registration, not a registrar."""
+    return m.text.lower() == "reg" and m.first > 0 and r.tokens[m.first - 1].key in REGISTERING
+
+
 def stage(r: Reader) -> tuple[str | None, int | None, bool]:
     """The asker's grade: numbered grades (FY1, CT2, ST4) first, then words (registrar)."""
     found: list[tuple[Mention, int | None]] = []
@@ -72,6 +95,8 @@ def stage(r: Reader) -> tuple[str | None, int | None, bool]:
             hit_match = Match(stage_id, i, token_at(r.tokens, hit.end() - 1, end=True) or i + 1, False, hit.group(0))
             found.append((r.mentions([hit_match], possessive_is_other=False)[0], int(hit.group(1))))
     for said in r.mentions(r.vocab.stages.scanner.scan(r.tokens), possessive_is_other=False):
+        if registration(r, said):
+            continue
         if not any(f.first <= said.first < f.last for f, _ in found):
             last = said.text.split()[-1].lower()  # "foundation year one"
             year = int(last) if last.isdigit() else WORD_NUMBERS.get(last)
@@ -92,6 +117,7 @@ def stage(r: Reader) -> tuple[str | None, int | None, bool]:
         best, year = wished[0]
         return best.value, year, True
     return None, None, False
+
 
 
 def _is_postcode(r: Reader, i: int, hit: re.Match[str]) -> bool:

@@ -39,7 +39,7 @@ _DO_IT = r"\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me
 REQUEST = re.compile(
     _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
-    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug)\b|\?\s*$|" + _DO_IT,
+    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug|build|code)\b|\?\s*$|" + _DO_IT,
     re.I,
 )
 # A request in words (not a bare question mark: "ST2 core surgical? no - CST2"), for a message
@@ -98,6 +98,7 @@ class Guard:
     asker: re.Pattern[str]  # job titles and grades: who is asking ("pharmacy tech"), not what about
     whole: frozenset[str]  # patterns matched on the whole message too, not only sentence by sentence
     entire: frozenset[str]  # categories refused whole: no part of such a message is answered
+    outright: frozenset[str]  # off-topic patterns matched even beside career words
     learned: LearnedScreen | None = None  # refuses beside the rules, never instead of them
 
     @classmethod
@@ -126,8 +127,9 @@ class Guard:
         asker = re.compile(expand(r"\b(?:{asker})s?\b"), re.IGNORECASE)
         whole = frozenset(p.id for p in file.patterns if file.scope_of(p) == "message")
         entire = frozenset(name for name, c in file.categories.items() if not c.answer_the_rest)
+        outright = frozenset(p.id for p in file.patterns if p.despite_career)
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
-        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, model)
+        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, model)
 
     def screen(self, question: str) -> Refusal | None:
         """A refusal if the question (or part of it) is one Pathfinder must not answer: the
@@ -177,7 +179,7 @@ class Guard:
         out = []
         careerish = self.core.search(sentence) is not None
         for pid, category, rx in self.patterns:
-            if category == "off_topic" and (careerish or not REQUEST.search(sentence)):
+            if category == "off_topic" and (careerish and pid not in self.outright or not REQUEST.search(sentence)):
                 continue  # "I love cricket analytics: which data courses?" is a career question
             m = rx.search(sentence)
             if m:

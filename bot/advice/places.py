@@ -122,6 +122,8 @@ class PlaceIndex:
         gap_after = text[tokens[j - 1].end : tokens[j].start] if j < len(tokens) else "."
         # A lowercase name after "in"/"at" and before a break reads as a place ("gpst2 in hull,").
         located = before in LOCATIVE_BEFORE and (bool(re.search(r"[,.;:!?)]", gap_after)) or after in LOCATIVE_AFTER or after in CLAUSE_AFTER)
+        # "deputy CNIO from next month (hull)": a name alone in brackets is said as a place
+        located = located or text[tokens[i].start - 1 : tokens[i].start] == "(" and text[tokens[j - 1].end : tokens[j - 1].end + 1] == ")"
         if first.case_sensitive:
             if first.name.isupper():
                 if " ".join(words) != first.name:
@@ -234,9 +236,16 @@ def _pick(tied: list[tuple[PlaceMention, Standing]], tokens: list[Token]) -> tup
     else the most specific (a hospital over a region's name), else the first."""
     ordered = sorted(tied, key=lambda ms: ms[0].first)
     for earlier, later in zip(ordered, ordered[1:], strict=False):
-        if CONTRAST & {t.key for t in tokens[earlier[0].last : later[0].first]}:
+        # "mostly Craigavon ... but everything I find is NHS England": a nation or region named
+        # after a contrast does not overrule a town or hospital the asker named before it.
+        broader = _specificity(later[0]) >= SPECIFICITY["region"] > _specificity(earlier[0])
+        if CONTRAST & {t.key for t in tokens[earlier[0].last : later[0].first]} and not broader:
             return later
-    return min(ordered, key=lambda ms: (SPECIFICITY.get(ms[0].readings[0].kind, 2), ms[0].first))
+    return min(ordered, key=lambda ms: (_specificity(ms[0]), ms[0].first))
+
+
+def _specificity(m: PlaceMention) -> int:
+    return SPECIFICITY.get(m.readings[0].kind, 2)
 
 
 def _consistent(readings: tuple[PlaceRow, ...], others: list[tuple[PlaceRow, ...]]) -> PlaceRow | None:

@@ -100,6 +100,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     vocab = r.vocab
 
     professions = r.mentions(vocab.professions.scanner.scan(r.tokens)) + pattern_mentions(r, vocab.professions)
+    professions = [m for m in professions if not fields.registration(r, m)]
     asker = the_asker(heads(r, professions))
     profession = asker.value if asker else None
     if profession == "other_clinical":

@@ -94,9 +94,10 @@ class Reader:
             if best is None or cue.first > best.first:
                 best = cue
         if best is not None and best.value == "self" and best.text.lower() in ("as a", "as an"):
-            # "wanting to move into informatics as a clinical scientist": the wish governs
-            earlier = [c for c in self.cues if c.value in ("aspiration", "third_party") and start <= c.first < best.first
-                       and not self._scope_broken(c, i)]  # fmt: skip
+            # "wanting to move into informatics as a clinical scientist": the wish governs;
+            # "but not as a doctor": the negation does
+            earlier = [c for c in self.cues if c.value in ("aspiration", "third_party", "negation") and start <= c.first < best.first
+                       and not self._scope_broken(c, i) and (c.value != "negation" or c.last == best.first)]  # fmt: skip
             if earlier:
                 best = max(earlier, key=lambda c: c.first)
         return kinds[best.value] if best is not None else None

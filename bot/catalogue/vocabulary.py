@@ -277,6 +277,10 @@ class RefusalPattern(_Strict):
     # that combine signs spread over several sentences ("ECG: ST elevation ... cath lab or not?").
     # Unset: the category's scope.
     scope: Literal["sentence", "message"] | None = None
+    # An off-topic pattern is skipped in a sentence with career words ("I love cricket analytics:
+    # which data courses?"), unless it names the other task outright ("for my upskilling, build me
+    # a macro for my fantasy football league").
+    despite_career: bool = False
 
     @field_validator("pattern")
     @classmethod
@@ -295,6 +299,25 @@ REQUIRED_SIGNALS = frozenset({"career", "career_core", "career_ask", "asker"})
 DERIVED_SIGNALS = frozenset({"career_subject"})
 
 
+class AnswerableTemplates(_Strict):
+    """Plain questions about a subject by name ("explain {subject} please") that must never be
+    refused: the learned screen is trained on every question with every subject as answerable."""
+
+    subjects: list[str] = Field(min_length=1)
+    questions: list[str] = Field(min_length=1)
+
+    @field_validator("questions")
+    @classmethod
+    def _has_subject(cls, value: list[str]) -> list[str]:
+        missing = [q for q in value if "{subject}" not in q]
+        if missing:
+            raise ValueError(f"each question needs {{subject}}: {missing[0]!r}")
+        return value
+
+    def expanded(self) -> list[str]:
+        return [q.replace("{subject}", s) for q in self.questions for s in self.subjects]
+
+
 class RefusalsFile(_Strict):
     last_reviewed: date
     review_due: date
@@ -302,6 +325,7 @@ class RefusalsFile(_Strict):
     signals: dict[Slug, list[str]] = {}
     patterns: list[RefusalPattern]
     offer: str = Field(min_length=1)
+    answerable: AnswerableTemplates | None = None  # for the learned screen (bot/learned_training.py)
 
     @model_validator(mode="after")
     def _categories_known(self) -> RefusalsFile:
