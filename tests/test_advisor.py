@@ -75,6 +75,16 @@ def test_asking_about_a_programme_you_cannot_do_gets_a_plain_no_and_alternatives
     assert first.verdict in ("eligible", "possible")
 
 
+def test_fpt_is_not_suggested_to_a_psychiatry_trainee_in_kss_and_the_answer_says_why(ask: Pathfinder) -> None:
+    # KSS's FPT page: "open to all postgraduate specialties and grades above foundation ... with
+    # the exception of psychiatry"; Thames Valley has no such exception.
+    kss = ask.ask("ST4 psych in Maidstone - is FPT an option, or what's the best way to get protected digital time?")
+    assert "fpt" not in ids(kss)
+    assert "except psychiatry" in kss.answer
+    for question in ("ST4 psychiatry in Oxford, is FPT an option?", "ST4 cardiology in Maidstone, is FPT an option?"):
+        assert ids(ask.ask(question))[0] == "fpt"
+
+
 def test_factual_question_answers_from_the_facts_and_will_not_guess(ask: Pathfinder) -> None:
     answer = ask.ask(
         "How much are clinical AI fellows paid, and what's the application success rate?"

@@ -82,6 +82,9 @@ ROLE = {"kind": "role", "label": "leader", "allowed": ["cio", "ccio"]}
 EMPLOYMENT = {"kind": "employment", "label": "NHS"}
 APPROVAL = {"kind": "approval", "label": "sign-off", "check": "Get sign-off."}
 LOCAL = {"kind": "local", "label": "offered locally", "check": "Ask your local office."}
+LOCAL_EXCEPT = {**LOCAL, "exclusions": [{"office": "Kent, Surrey and Sussex", "specialty_groups": ["psychiatry"],
+                                         "detail": "Not psychiatry in KSS."}]}  # fmt: skip
+KSS = {"local_office": "Kent, Surrey and Sussex"}
 GROUPED = {"kind": "profession", "label": "nurses, midwives, AHPs", "allowed": ["nursing_midwifery_ahp"]}
 
 RULES = [
@@ -139,6 +142,10 @@ RULES = [
     (EMPLOYMENT, {"profession": "medical_student", "nhs_employee": False}, ("not_met", True)),
     (APPROVAL, {"profession": "nurse"}, ("unknown", False)),
     (LOCAL, {"profession": "doctor"}, ("unknown", False)),
+    (LOCAL_EXCEPT, {"profession": "doctor", "specialty_group": "psychiatry", **KSS}, ("not_met", False)),
+    (LOCAL_EXCEPT, {"profession": "doctor", "specialty_group": "physician", **KSS}, ("unknown", False)),
+    (LOCAL_EXCEPT, {"profession": "doctor", "specialty_group": "psychiatry", "local_office": "Thames Valley"}, ("unknown", False)),
+    (LOCAL_EXCEPT, {"profession": "doctor", "specialty_group": "psychiatry", "region": "South East"}, ("unknown", False)),
     (GROUPED, {"profession": "midwife"}, ("met", False)),  # a group names its members
     (GROUPED, {"profession": "pharmacist"}, ("not_met", False)),
 ]

@@ -857,7 +857,7 @@ def _said(question: str) -> Conversation:
 
 
 def test_migrations_build_exactly_the_models_schema(db: Engine) -> None:
-    assert current_revision(db) == migrate(db) == HEAD == "0006_shared_limits"
+    assert current_revision(db) == migrate(db) == HEAD == "0007_place_office"
     with db.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": ours}), SQLModel.metadata)  # fmt: skip
     assert diff == []

@@ -87,6 +87,14 @@ def test_unknown_profession_is_rejected(knowledge: Path) -> None:
     )
 
 
+def test_unknown_local_office_and_a_misplaced_office_town_are_rejected(knowledge: Path) -> None:
+    edit(knowledge / "programmes" / "fpt.yaml", "  - office: Kent, Surrey and Sussex\n", "  - office: Narnia\n")
+    edit(knowledge / "places" / "gazetteer.yaml", "places: [Berkshire, ", "places: [Leeds, Berkshire, ")
+    problems = problems_for(knowledge)
+    assert any("fpt.yaml: eligibility." in p and "exclusions.0.office" in p and "Narnia" in p for p in problems)
+    assert any("gazetteer.yaml: local_offices.Thames Valley.places" in p and "'Leeds'" in p for p in problems)
+
+
 def test_uncertain_fact_without_a_note_is_rejected(knowledge: Path) -> None:
     edit(
         knowledge / "programmes" / "stp.yaml",

@@ -111,3 +111,25 @@ def test_two_places_prefer_where_the_person_works(catalogue: Catalogue) -> None:
     assert match is not None
     assert match.region == "South West"
     assert match.note and "Leeds" in match.note
+
+
+# Local offices split the South East (FPT's rules differ: KSS leaves psychiatry out).
+OFFICES = [
+    ("ST4 in Maidstone", "Kent, Surrey and Sussex"),  # a listed town
+    ("at Sussex Partnership", "Kent, Surrey and Sussex"),  # a listed trust
+    ("based at Mill View in Hove", "Kent, Surrey and Sussex"),
+    ("working in Whitstable", "Kent, Surrey and Sussex"),
+    ("ST5 at Hythe in Kent", "Kent, Surrey and Sussex"),  # Hampshire has a Hythe too: the county decides
+    ("in Oxford", "Thames Valley"),
+    ("at Stoke Mandeville", "Thames Valley"),
+    ("in Southampton", "Wessex"),
+    ("in Leeds", None),  # not split
+]
+
+
+@pytest.mark.parametrize(("text", "office"), OFFICES)
+def test_local_office_is_read_where_the_gazetteer_splits_a_region(text: str, office: str | None, catalogue: Catalogue) -> None:
+    match = lexicon(catalogue).places.find(text)
+    assert match is not None
+    assert match.office == office
+

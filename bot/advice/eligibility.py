@@ -104,8 +104,15 @@ def _check(c: Criterion, p: Profile, v: ProfessionsFile) -> Check | None:  # noq
     if isinstance(c, ApprovalCriterion):
         return Check(c.label, "unknown", c.check, "approval")
     if isinstance(c, LocalCriterion):
-        return Check(c.label, "unknown", c.check, "local")
+        return _local(c, p)
     raise TypeError(f"unhandled criterion {c!r}")  # pragma: no cover
+
+
+def _local(c: LocalCriterion, p: Profile) -> Check:
+    for ex in c.exclusions:
+        if p.local_office == ex.office and p.specialty_group in ex.specialty_groups:
+            return Check(c.label, "not_met", ex.detail, c.kind)
+    return Check(c.label, "unknown", c.check, c.kind)
 
 
 def _profession(c: ProfessionCriterion, p: Profile, v: ProfessionsFile) -> Check:

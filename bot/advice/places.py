@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+import dataclasses
 from dataclasses import dataclass
 
 from bot.advice.matching import PhraseScanner, Token, tokenise
@@ -32,6 +33,7 @@ class PlaceMatch:
     kind: str
     uncertain: bool = False
     note: str | None = None
+    office: str | None = None  # the NHS England local office, where known
 
 
 @dataclass(frozen=True)
@@ -142,20 +144,20 @@ class PlaceIndex:
         text = " ".join(t.text for t in tokens[mention.first : mention.last])
         if len({(r.nation, r.region) for r in readings}) == 1:
             r = readings[0]
-            return PlaceMatch(text, r.label, r.nation, r.region, r.kind)
+            return PlaceMatch(text, r.label, r.nation, r.region, r.kind, office=r.office)
         qualifier = next((m for m in mentions if 0 < m.first - mention.last < QUALIFIER_GAP + 1 or m.first == mention.last), None)
         others = [m.readings for m in mentions if m is not mention]
         if qualifier is not None:
             picked = _consistent(readings, [qualifier.readings])
             if picked is not None:
-                return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind)
+                return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind, office=picked.office)
         words = " " + " ".join(t.key for t in tokens) + " "
         for r in readings:
             if any(f" {h} " in words for h in r.hints):
-                return PlaceMatch(text, r.label, r.nation, r.region, r.kind)
+                return PlaceMatch(text, r.label, r.nation, r.region, r.kind, office=r.office)
         picked = _consistent(readings, others)
         if picked is not None:
-            return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind)
+            return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind, office=picked.office)
         if readings[0].kind in ("shared", "split"):  # no usual reading: ask, keep what they agree on
             nations = {r.nation for r in readings}
             options = " or ".join(sorted({r.label for r in readings})[:4])
@@ -167,7 +169,7 @@ class PlaceIndex:
             return PlaceMatch(text, text, nation or "", None, readings[0].kind, uncertain=True, note=note)
         r = readings[0]
         note = f"I've taken {text} to mean {r.label}; tell me if you meant somewhere else."
-        return PlaceMatch(text, r.label, r.nation, r.region, r.kind, uncertain=True, note=note)
+        return PlaceMatch(text, r.label, r.nation, r.region, r.kind, uncertain=True, note=note, office=r.office)
 
     def find(
         self, text: str, *, standing: Callable[[PlaceMention], Standing] | None = None
@@ -201,7 +203,9 @@ class PlaceIndex:
             if (chosen.nation, chosen.region) != (q.nation, q.region) and q.kind in QUALIFIER_KINDS and not vaguer and not sure:
                 # "Newcastle (Staffs)": the person has told us which one they mean.
                 text_ = f"{chosen.text} ({q.name})"
-                return PlaceMatch(text_, text_, q.nation, q.region, chosen.kind)
+                return PlaceMatch(text_, text_, q.nation, q.region, chosen.kind, office=q.office)
+            if q.office and q.office != chosen.office and q.kind in QUALIFIER_KINDS and not sure:
+                chosen = dataclasses.replace(chosen, office=q.office)  # "Hythe in Kent": which local office
         if not chosen.nation:
             return chosen
         resolved = [self.resolve(m, mentions, tokens) for m, _ in primary]
@@ -210,7 +214,7 @@ class PlaceIndex:
             others = ", ".join(sorted({r.text for r in resolved if (r.nation, r.region) != (chosen.nation, chosen.region)}))
             verb = "work" if chosen_standing == "work" else "are based"
             note = f"You mentioned {others} as well; I've taken it that you {verb} in {chosen.text}."
-            chosen = PlaceMatch(chosen.text, chosen.label, chosen.nation, chosen.region, chosen.kind, True, note)
+            chosen = dataclasses.replace(chosen, uncertain=True, note=note)
         return chosen
 
 

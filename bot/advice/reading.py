@@ -54,6 +54,7 @@ class Profile(BaseModel):
     place: str | None = None
     nation: str | None = None
     region: str | None = None
+    local_office: str | None = None  # NHS England local office (a former deanery), where known
     place_note: str | None = None
     registered_scientist: bool | None = None
     has_degree: bool | None = None
@@ -102,6 +103,11 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     professions = r.mentions(vocab.professions.scanner.scan(r.tokens)) + pattern_mentions(r, vocab.professions)
     professions = [m for m in professions if not fields.registration(r, m)]
     asker = the_asker(heads(r, professions))
+    if asker is not None:
+        # "I qualified as a radiographer ... but I'm now a band 7 information analyst": now wins
+        now = [m for m in heads(r, professions) if m.who in ASKER and m.value != asker.value and m.first > asker.first
+               and "now" in {t.key for t in r.tokens[max(0, m.first - 4) : m.first]}]  # fmt: skip
+        asker = now[0] if now else asker
     profession = asker.value if asker else None
     if profession == "other_clinical":
         # "ACP in urgent care, physio by background": the base profession is the one that counts.
@@ -171,6 +177,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         place=place.label if place else None,
         nation=(place.nation or None) if place else None,  # "" = several nations: not known
         region=place.region if place else None,
+        local_office=place.office if place else None,
         place_note=place.note if place else None,
         registered_scientist=registered,
         has_degree=_degree(text),

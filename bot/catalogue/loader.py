@@ -166,6 +166,8 @@ def read_catalogue(directory: Path) -> CatalogueBundle:
     review = _parse(directory / "review.yaml", ReviewFile, problems)
     if professions is not None and intents is not None:
         _check_references(programmes, professions, intents, directory, problems)
+    if gazetteer is not None:
+        _check_local_offices(programmes, gazetteer, directory, problems)
     known_ids = {p.id for p in programmes}
     for doc in programmes:
         for pid in doc.succeeded_by:
@@ -436,6 +438,26 @@ def _check_references(
         for name in doc.routing.intents:
             if name not in intent_ids:
                 problems.append(Problem(path, "routing.intents", f"unknown intent {name!r} (see vocabulary/intents.yaml)"))
+
+
+def _check_local_offices(
+    programmes: list[ProgrammeDoc], gazetteer: GazetteerFile, directory: Path, problems: list[Problem]
+) -> None:
+    """Every local office a programme names is in the gazetteer, and every place a local office
+    lists is a name the gazetteer lists under its region."""
+    for doc in programmes:
+        for n, c in enumerate(doc.eligibility):
+            for m, ex in enumerate(getattr(c, "exclusions", [])):
+                if ex.office not in gazetteer.local_offices:
+                    problems.append(Problem(directory / "programmes" / f"{doc.id}.yaml", f"eligibility.{n}.exclusions.{m}.office",
+                                            f"unknown local office {ex.office!r} (see places/gazetteer.yaml local_offices)"))  # fmt: skip
+    for office, lo in gazetteer.local_offices.items():
+        lists = gazetteer.regions.get(lo.region)
+        names = {normalise(x) for x in (lists.aliases + lists.counties + lists.cities + lists.trusts + lists.deaneries + lists.ics)} if lists else set()
+        for name in lo.places:
+            if normalise(name) not in names:
+                problems.append(Problem(directory / "places" / "gazetteer.yaml", f"local_offices.{office}.places",
+                                        f"{name!r} is not listed under {lo.region!r}"))  # fmt: skip
 
 
 def _check_gazetteer(gazetteer: GazetteerFile, path: Path, problems: list[Problem]) -> None:

@@ -42,6 +42,7 @@ class PlaceRow:
     rank: int = 0
     source: str = "gazetteer"
     population: int = 0
+    office: str | None = None  # the NHS England local office, where the gazetteer names it
 
 
 def row_fields(row: PlaceRow) -> dict[str, Any]:
@@ -127,7 +128,10 @@ def build_places(
             for rank, reading in enumerate(amb.readings)
         ]
 
-    _add_organisations(rows, organisations, capitalised)
+    offices = _offices(gazetteer)
+    _add_organisations(rows, organisations, capitalised, offices)
+    for readings in rows.values():  # the gazetteer's own names
+        readings[:] = [_with_office(r, offices, r.key) if r.source == "gazetteer" else r for r in readings]
     result = [row for readings in rows.values() for row in readings]
     result.extend(_postcode_rows(postcodes))
     if use_geonames:
@@ -135,9 +139,22 @@ def build_places(
     return result
 
 
+def _offices(gazetteer: GazetteerFile) -> dict[tuple[str, str], str]:
+    """(normalised place name, region) -> local office, from the gazetteer's local_offices."""
+    return {(normalise(name), office.region): office_name
+            for office_name, office in gazetteer.local_offices.items() for name in office.places}  # fmt: skip
+
+
+def _with_office(row: PlaceRow, offices: dict[tuple[str, str], str], where: str) -> PlaceRow:
+    """The row with the local office that `where` (its own name, or its organisation's town) is in."""
+    office = offices.get((normalise(where), row.region)) if row.region else None
+    return dataclasses.replace(row, office=office) if office else row
+
+
 def _add_organisations(
-    rows: dict[str, list[PlaceRow]], organisations: OrganisationsFile, capitalised: set[str]
-) -> None:
+    rows: dict[str, list[PlaceRow]], organisations: OrganisationsFile, capitalised: set[str],
+    offices: dict[tuple[str, str], str],
+) -> None:  # fmt: skip
     """Hospitals, trusts, ICBs and boards by their names and nicknames. A nickname several of
     them share ("the QE") gets one reading each and is resolved from the rest of the question."""
     for org in organisations.organisations:
@@ -154,10 +171,9 @@ def _add_organisations(
             sensitive = name.isupper() and (len(name) <= 3 or key in capitalised)
             curated = any(r.kind == "ambiguous" for r in existing)
             kind = "ambiguous" if curated else org.kind if not existing else "shared"
-            existing.append(
-                PlaceRow(key, name, label, kind, org.nation, org.region, case_sensitive=sensitive,
-                         rank=len(existing), source="organisations")  # fmt: skip
-            )
+            row = PlaceRow(key, name, label, kind, org.nation, org.region, case_sensitive=sensitive,
+                           rank=len(existing), source="organisations")  # fmt: skip
+            existing.append(_with_office(row, offices, org.town or org.name))
             if len(existing) > 1 and not curated:
                 for n, r in enumerate(existing):
                     existing[n] = dataclasses.replace(r, kind="shared")
@@ -189,7 +205,7 @@ def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRo
     for city in uk:
         by_name.setdefault(normalise(str(city["name"])), []).append(city)
 
-    anchors: list[tuple[float, float, str]] = []
+    anchors: list[tuple[float, float, str, str | None]] = []
     for row in hand:
         if row.nation != "England" or row.region is None or row.kind != "town":
             continue
@@ -197,7 +213,7 @@ def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRo
         if candidates:
             best = max(candidates, key=lambda c: int(str(c["population"])))
             anchors.append(
-                (float(str(best["latitude"])), float(str(best["longitude"])), row.region)
+                (float(str(best["latitude"])), float(str(best["longitude"])), row.region, row.office)
             )
 
     out: list[PlaceRow] = []
@@ -208,10 +224,10 @@ def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRo
         readings: list[PlaceRow] = []
         for city in group:
             nation = GEONAMES_NATIONS[str(city["admin1code"])]
-            region = (
+            region, office = (
                 _nearest(anchors, float(str(city["latitude"])), float(str(city["longitude"])))
                 if nation == "England"
-                else None
+                else (None, None)
             )
             if any(r.nation == nation and r.region == region for r in readings):
                 continue
@@ -228,15 +244,17 @@ def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRo
                     rank=len(readings),
                     source="geonames",
                     population=int(str(city["population"])),
+                    office=office,
                 )
             )
         out.extend(readings)
     return out
 
 
-def _nearest(anchors: Sequence[tuple[float, float, str]], lat: float, lon: float) -> str:
+def _nearest(anchors: Sequence[tuple[float, float, str, str | None]], lat: float, lon: float) -> tuple[str, str | None]:
+    """The region (and local office, if known) of the nearest anchor town."""
     scale = math.cos(math.radians(lat))
     best = min(anchors, key=lambda a: (a[0] - lat) ** 2 + ((a[1] - lon) * scale) ** 2)
-    return best[2]
+    return best[2], best[3]
 
 

@@ -206,12 +206,22 @@ class ApprovalCriterion(_Criterion):
     check: str = Field(min_length=1)
 
 
+class LocalExclusion(Strict):
+    """A local office that leaves some specialties out ("KSS: all specialties except psychiatry")."""
+
+    office: str = Field(min_length=1)  # a key of local_offices in knowledge/places/gazetteer.yaml
+    specialty_groups: list[SpecialtyGroup] = Field(min_length=1)
+    detail: str = Field(min_length=1)
+
+
 class LocalCriterion(_Criterion):
-    """Offered and decided locally (a deanery, a local office, an employer): always "check
-    locally", and, unlike approval, it keeps the verdict at "possible"."""
+    """Offered and decided locally (a deanery, a local office, an employer): "check locally", and,
+    unlike approval, it keeps the verdict at "possible"; not met where a local office is known to
+    leave the person's specialty out."""
 
     kind: Literal["local"]
     check: str = Field(min_length=1)
+    exclusions: list[LocalExclusion] = []
 
 
 Criterion = Annotated[
@@ -391,6 +401,14 @@ class AmbiguousPlace(Strict):
     ask: bool = False
 
 
+class LocalOffice(Strict):
+    """An NHS England workforce, training and education local office (a former deanery) inside a
+    region, named where a programme's rules differ between local offices (FPT in KSS)."""
+
+    region: Region
+    places: list[str] = Field(min_length=1)  # names listed under that region, or organisations' towns
+
+
 class GazetteerFile(Strict):
     last_reviewed: date
     review_due: date
@@ -399,6 +417,7 @@ class GazetteerFile(Strict):
     regions: dict[Region, RegionPlaces]
     nations: dict[Nation, NationPlaces]
     ambiguous: list[AmbiguousPlace] = []
+    local_offices: dict[str, LocalOffice] = {}
 
 
 class Organisation(Strict):

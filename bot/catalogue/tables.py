@@ -52,6 +52,7 @@ class Place(SQLModel, table=True):
     rank: int = 0
     source: str
     population: int = 0
+    office: str | None = None  # NHS England local office, where known (bot/catalogue/places.py)
 
 
 class KnowledgeDoc(SQLModel, table=True):
