@@ -5,9 +5,9 @@ it had to guess. The rows come from the catalogue (bot/catalogue/places.py build
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
-import dataclasses
 from dataclasses import dataclass
 
 from bot.advice.matching import PhraseScanner, Token, tokenise
