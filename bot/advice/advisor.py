@@ -95,6 +95,7 @@ class Advice:
     person: str = ""
     offer: str = ""
     second: Merged | None = None  # what a second reading filled or disagreed on (names only)
+    pleasantry: str | None = None  # "greeting" or "thanks": the whole message was one
 
     @property
     def refused(self) -> bool:
@@ -113,6 +114,11 @@ def advise(
     reader's reading, merged conservatively: bot/advice/second.py)."""
     words = lexicon(catalogue)
     offers = {i.id: i.offers for i in catalogue.intents.intents}
+    kind = words.guard.pleasantry(question)
+    if kind is not None:  # "hi", "thanks!": a friendly word back, not a refusal or a list
+        advice = Advice(question, Profile().merged_with(earlier), catalogue.version, today, pleasantry=kind)
+        advice.offer = words.guard.offer
+        return advice
     refusal = words.guard.screen(question)
     # A partly refused question is read, and answered, from its career part alone.
     readable = refusal.career_text if refusal is not None and refusal.partial else question

@@ -131,6 +131,23 @@ class Guard:
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
         return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, model)
 
+    def pleasantry(self, question: str) -> str | None:
+        """ "greeting" or "thanks" when the message is nothing else ("hi!", "thanks, that's really
+        helpful 🙏"), else None."""
+        signals = self.file.signals
+        words = " " + re.sub(r"[^\w'’ ]+", " ", question.lower().replace("’", "'")) + " "
+        found: set[str] = set()
+        for kind in ("thanks", "greeting", "pleasantry_filler"):
+            for phrase in sorted(signals.get(kind, []), key=len, reverse=True):
+                padded = f" {phrase.lower()} "
+                if padded in words:
+                    found.add(kind)
+                    while padded in words:
+                        words = words.replace(padded, " ")
+        if words.strip() or not found - {"pleasantry_filler"}:
+            return None
+        return "thanks" if "thanks" in found else "greeting"
+
     def screen(self, question: str) -> Refusal | None:
         """A refusal if the question (or part of it) is one Pathfinder must not answer: the
         rules' refusal, else the learned screen's where it is sure enough."""

@@ -67,6 +67,10 @@ def headline(advice: Advice) -> str:
     who = advice.person
     if advice.refusal is not None and not advice.refusal.partial:
         return advice.refusal.message
+    if advice.pleasantry == "thanks":
+        return "You're welcome. If anything else comes up about routes into NHS digital, data or AI work, just ask."
+    if advice.pleasantry == "greeting":
+        return f"Hello! I'm Pathfinder: I help NHS staff find routes into digital, data and AI work. {advice.offer}"
     if advice.faqs:
         return advice.faqs[0].answer.text
     if advice.inactive and not advice.suggestions:
@@ -192,7 +196,7 @@ class ModelResponder:
     def respond(
         self, advice: Advice, *, catalogue: Catalogue, history: list[Turn], deadline: float | None = None
     ) -> Phrasing:
-        if advice.refused or advice.clarify or not (advice.suggestions or advice.asked_about):
+        if advice.refused or advice.clarify or advice.pleasantry or not (advice.suggestions or advice.asked_about):
             return self._offline.respond(advice, catalogue=catalogue, history=history)
         if deadline is None:
             deadline = time.monotonic() + self.deadline_s
