@@ -106,7 +106,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     if asker is not None:
         # "I qualified as a radiographer ... but I'm now a band 7 information analyst": now wins
         now = [m for m in heads(r, professions) if m.who in ASKER and m.value != asker.value and m.first > asker.first
-               and "now" in {t.key for t in r.tokens[max(0, m.first - 4) : m.first]}]  # fmt: skip
+               and _said_now(r, m.first)]  # fmt: skip
         asker = now[0] if now else asker
     profession = asker.value if asker else None
     if profession == "other_clinical":
@@ -194,6 +194,15 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         follow_up=fields.follow_up(r, profession, named),
         faqs=words.faqs(text),
     )
+
+
+NOW_THEN = frozenset({"a", "an", "as", "working", "i'm", "im", "i", "band"})
+
+
+def _said_now(r: Reader, i: int) -> bool:
+    """ "now a", "now working as", "now I'm a" in the few words before token i."""
+    keys = [t.key for t in r.tokens[max(0, i - 4) : i]]
+    return any(k == "now" and nxt in NOW_THEN for k, nxt in zip(keys, keys[1:], strict=False))
 
 
 def _degree(text: str) -> bool | None:
