@@ -109,6 +109,15 @@ def test_a_greeting_does_not_excuse_what_follows_it(ask: Pathfinder, message: st
     assert ask.ask(message).refused
 
 
+def test_a_programme_needing_years_of_experience_waits_for_a_sign_of_it(ask: Pathfinder) -> None:
+    # DHLP asks for about 3 years leading digital change; AHCS equivalence for 3 years at
+    # clinical-scientist level. Nothing said about either: neither is offered as a guess.
+    assert "dhlp" not in ids(ask.ask("Band 7 biomedical scientist in Norwich, is there a qualification I could do?"))
+    assert "ahcs_equivalence" not in ids(ask.ask("Just graduated in physics in Leeds, how do I become a clinical scientist?"))
+    said = ask.ask("CNIO at Ipswich, 4 years leading our EPR programme, looking for a formal digital leadership qualification")
+    assert "dhlp" in ids(said)[:3]
+
+
 def test_factual_question_answers_from_the_facts_and_will_not_guess(ask: Pathfinder) -> None:
     answer = ask.ask(
         "How much are clinical AI fellows paid, and what's the application success rate?"

@@ -14,7 +14,7 @@ from datetime import date
 from bot.advice.eligibility import Check, Verdict, check_programme, verdict
 from bot.advice.reach import devolved_only, own_nation_route
 from bot.advice.reading import Profile
-from bot.catalogue.schema import ProgrammeDoc
+from bot.catalogue.schema import ExperienceCriterion, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
 
 MAX_SUGGESTIONS = 5
@@ -157,6 +157,8 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
     named = p.id in profile.named
     if not s.active and (named or p.status.state != "unverified"):
         return None  # closed or historical, or asked about by name: said back (Advice.inactive)
+    if not named and _experience_unsaid(p, profile):
+        return None  # years of experience it needs, and not a word about having any
     bonus = {"eligible": 1.5, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
     if not s.active:
         s.timing = "check"  # may no longer run: never "fits you now", never ahead of one that runs
@@ -178,6 +180,26 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
     if s.verdict == "information" and (named or s.score >= 3):
         return s.score + bonus
     return None
+
+
+SCIENTISTS = frozenset({"clinical_scientist", "biomedical_scientist", "healthcare_science_practitioner", "external_scientist"})
+
+
+def _experience_unsaid(p: ProgrammeDoc, profile: Profile) -> bool:
+    """A programme that asks for years of some experience (DHLP: leading digital change; AHCS
+    equivalence: working at clinical-scientist level), for someone who gives no sign of it: no
+    years of it, no role or wish that implies it. Suggesting it would be a guess."""
+    for c in p.eligibility:
+        if not isinstance(c, ExperienceCriterion) or profile.experience_of == c.of:
+            continue
+        if profile.experience_years is not None and profile.experience_of in (c.of, "any"):
+            continue
+        if c.of == "digital_leadership" and (profile.role is not None or "leadership" in profile.intents):
+            continue
+        if c.of == "scientific" and profile.profession in SCIENTISTS:
+            continue
+        return True
+    return False
 
 
 def later_doors(
