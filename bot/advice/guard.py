@@ -36,6 +36,18 @@ _OF_YOU = (
 _DO_IT = r"\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b"
 # A sentence that asks for something (rather than telling us something): only such a sentence can
 # make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
+# A question about what happens to the asker's own data ("who sees my interest?", "does my
+# manager get told?"): answered from how the interest log works (README, "The interest log").
+OWN_DATA = re.compile(
+    r"\bwho (?:sees|can see|will see|gets to see|else sees|has access to|looks at)\b[^.?!]{0,30}\b(?:my|it|this|that|the interest)\b"
+    r"|\b(?:does|will|would|is|do) (?:my|our) (?:line )?(?:manager|boss|trust|employer|supervisor|tpd|team)\b[^.?!]{0,25}\b(?:told|know|find out|see|notified|informed|get told|be told)\b"
+    r"|\bhow (?:does|do) (?:the |your )?(?:interest (?:log|list|register)|register(?:ing)? interest|registration)\b[^.?!]{0,30}\bwork"
+    r"|\bhow (?:the |your )?interest (?:log|list|register) works\b"
+    r"|\bwhat (?:do you|does it|does pathfinder|gets?|is) (?:store|stored|keep|kept|record|recorded|log|logged|save|saved)\b"
+    r"|\bhow long (?:do you|is it|are they|is my|does it) (?:keep|kept|stored|store|hold)\b"
+    r"|\b(?:delete|erase|remove) (?:my|all my) (?:data|details|interest|information)\b|\bmy data\b|\bdata protection\b|\bprivacy\b|\bgdpr\b",
+    re.IGNORECASE,
+)
 REQUEST = re.compile(
     _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"

@@ -27,6 +27,7 @@ from bot.answering.contract import (
     suggestion_out,
 )
 from bot.answering.conversation import Conversation
+from bot.advice.guard import OWN_DATA
 from bot.answering.phrasing import OfflineResponder, Phrasing, Responder
 from bot.answering.reader import ModelReader, ReaderResult, recorded
 from bot.answering.text import render
@@ -45,6 +46,16 @@ REGISTER_INTENT = re.compile(
     r"|\bsign me up\b|\bput my name down\b|\bput me down for\b|\benrol+ me\b",
     re.IGNORECASE,
 )
+OWN_DATA_NOTE = (
+    "What happens to your details: I record interest only when you press *Register interest* under "
+    "a programme and tick the consent box. That stores your Slack name and ids, the profession, grade "
+    "and region you confirm in the form, the programme and its follow-up status (no free text, nothing "
+    "from our conversation), for your regional network's coordinators only: not your manager, not "
+    "other users, and each view or export is audited. Withdraw an interest from my Home tab; "
+    "`/pathfinder my-data` sends you everything held about you and `/pathfinder forget-me` erases it. "
+    "By default an interest is deleted a year after its last update, and our conversation after 30 days."
+)
+
 REGISTER_NOTE = (
     "Nothing has been recorded: I never register interest from a message. To have your regional "
     "coordinator contact you, press *Register interest* under the programme in Slack; you'll "
@@ -104,6 +115,8 @@ def build_answer(
     if not advice.refused and REGISTER_INTENT.search(advice.question):
         answer.register_requested = True
         answer.register_note = REGISTER_NOTE
+    if not advice.refused and OWN_DATA.search(advice.question):
+        answer.register_note = " ".join(n for n in (answer.register_note, OWN_DATA_NOTE) if n)
     answer.answer = render(answer)
     return answer
 
