@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from bot.advice.advisor import Advice, Suggestion, advise
+from bot.advice.guard import OWN_DATA
 from bot.advice.second import worth_reading
 from bot.answering.contract import (
     Answer,
@@ -27,7 +28,6 @@ from bot.answering.contract import (
     suggestion_out,
 )
 from bot.answering.conversation import Conversation
-from bot.advice.guard import OWN_DATA
 from bot.answering.phrasing import OfflineResponder, Phrasing, Responder
 from bot.answering.reader import ModelReader, ReaderResult, recorded
 from bot.answering.text import render
