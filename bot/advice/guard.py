@@ -34,8 +34,6 @@ _OF_YOU = (
     r"|\bi wonder(?:ed)? (?:whether|if) (?:you|u)\b|\b(?:grateful|appreciate it|obliged) if\b|\bkindly\b"
 )
 _DO_IT = r"\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b"
-# A sentence that asks for something (rather than telling us something): only such a sentence can
-# make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
 # A question about what happens to the asker's own data ("who sees my interest?", "does my
 # manager get told?"): answered from how the interest log works (README, "The interest log").
 OWN_DATA = re.compile(
@@ -48,6 +46,8 @@ OWN_DATA = re.compile(
     r"|\b(?:delete|erase|remove) (?:my|all my) (?:data|details|interest|information)\b|\bmy data\b|\bdata protection\b|\bprivacy\b|\bgdpr\b",
     re.IGNORECASE,
 )
+# A sentence that asks for something (rather than telling us something): only such a sentence can
+# make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
 REQUEST = re.compile(
     _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
