@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.advice.guard import LEARNED, OWN_DATA, Refusal
+from bot.advice.guard import Refusal
 from bot.advice.lexicon import lexicon
 from bot.advice.ranking import (
     MIN_RELEVANCE,
@@ -120,8 +120,6 @@ def advise(
         advice.offer = words.guard.offer
         return advice
     refusal = words.guard.screen(question)
-    if refusal is not None and refusal.reason == LEARNED and OWN_DATA.search(question):
-        refusal = None  # "who sees my interest?": the model can't tell it from fishing in the log; the rules can
     # A partly refused question is read, and answered, from its career part alone.
     readable = refusal.career_text if refusal is not None and refusal.partial else question
     profile = read_profile(readable, catalogue=catalogue).merged_with(earlier)

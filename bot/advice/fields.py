@@ -65,8 +65,6 @@ def standing(r: Reader, m: PlaceMention) -> Standing:
 
 # Words before "reg" that make it a professional registration, not a registrar.
 REGISTERING = frozenset({"hcpc", "nmc", "gmc", "gphc", "gdc", "sci", "scientist", "professional", "state", "full", "ahcs", "ibms"})
-
-
 TEAM_WORDS = frozenset({"team", "staff", "manage", "managing", "lead", "leading"})
 
 
@@ -117,7 +115,6 @@ def stage(r: Reader) -> tuple[str | None, int | None, bool]:
         best, year = wished[0]
         return best.value, year, True
     return None, None, False
-
 
 
 def _is_postcode(r: Reader, i: int, hit: re.Match[str]) -> bool:

@@ -111,6 +111,7 @@ class Guard:
     whole: frozenset[str]  # patterns matched on the whole message too, not only sentence by sentence
     entire: frozenset[str]  # categories refused whole: no part of such a message is answered
     outright: frozenset[str]  # off-topic patterns matched even beside career words
+    pleasantries: tuple[tuple[str, tuple[str, ...]], ...]  # (kind, its phrases longest first)
     learned: LearnedScreen | None = None  # refuses beside the rules, never instead of them
 
     @classmethod
@@ -140,18 +141,21 @@ class Guard:
         whole = frozenset(p.id for p in file.patterns if file.scope_of(p) == "message")
         entire = frozenset(name for name, c in file.categories.items() if not c.answer_the_rest)
         outright = frozenset(p.id for p in file.patterns if p.despite_career)
+        pleasantries = tuple(
+            (kind, tuple(sorted((w.lower() for w in file.signals.get(kind, [])), key=len, reverse=True)))
+            for kind in ("thanks", "greeting", "pleasantry_filler")
+        )
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
-        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, model)
+        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, pleasantries, model)
 
     def pleasantry(self, question: str) -> str | None:
         """ "greeting" or "thanks" when the message is nothing else ("hi!", "thanks, that's really
         helpful 🙏"), else None."""
-        signals = self.file.signals
         words = " " + re.sub(r"[^\w'’ ]+", " ", question.lower().replace("’", "'")) + " "
         found: set[str] = set()
-        for kind in ("thanks", "greeting", "pleasantry_filler"):
-            for phrase in sorted(signals.get(kind, []), key=len, reverse=True):
-                padded = f" {phrase.lower()} "
+        for kind, phrases in self.pleasantries:
+            for phrase in phrases:
+                padded = f" {phrase} "
                 if padded in words:
                     found.add(kind)
                     while padded in words:
@@ -164,7 +168,9 @@ class Guard:
         """A refusal if the question (or part of it) is one Pathfinder must not answer: the
         rules' refusal, else the learned screen's where it is sure enough."""
         refusal = self._rules(question)
-        if (refusal is None or refusal.soft) and self.learned is not None and self.learned.refuses(question):
+        # "who sees my interest?": the model can't tell it from fishing in the log; the rules can
+        model, open_to_it = self.learned, refusal is None or refusal.soft
+        if model is not None and open_to_it and not OWN_DATA.search(question) and model.refuses(question):
             if refusal is not None:  # the model agrees with a refusal the advisor could lift: it stands
                 return dataclasses.replace(refusal, lifted_by=None)
             return self._refuse(LEARNED, pattern="learned_screen")

@@ -144,20 +144,20 @@ class PlaceIndex:
         text = " ".join(t.text for t in tokens[mention.first : mention.last])
         if len({(r.nation, r.region) for r in readings}) == 1:
             r = readings[0]
-            return PlaceMatch(text, r.label, r.nation, r.region, r.kind, office=r.office)
+            return _reading(text, r)
         qualifier = next((m for m in mentions if 0 < m.first - mention.last < QUALIFIER_GAP + 1 or m.first == mention.last), None)
         others = [m.readings for m in mentions if m is not mention]
         if qualifier is not None:
             picked = _consistent(readings, [qualifier.readings])
             if picked is not None:
-                return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind, office=picked.office)
+                return _reading(text, picked)
         words = " " + " ".join(t.key for t in tokens) + " "
         for r in readings:
             if any(f" {h} " in words for h in r.hints):
-                return PlaceMatch(text, r.label, r.nation, r.region, r.kind, office=r.office)
+                return _reading(text, r)
         picked = _consistent(readings, others)
         if picked is not None:
-            return PlaceMatch(text, picked.label, picked.nation, picked.region, picked.kind, office=picked.office)
+            return _reading(text, picked)
         if readings[0].kind in ("shared", "split"):  # no usual reading: ask, keep what they agree on
             nations = {r.nation for r in readings}
             options = " or ".join(sorted({r.label for r in readings})[:4])
@@ -169,7 +169,7 @@ class PlaceIndex:
             return PlaceMatch(text, text, nation or "", None, readings[0].kind, uncertain=True, note=note)
         r = readings[0]
         note = f"I've taken {text} to mean {r.label}; tell me if you meant somewhere else."
-        return PlaceMatch(text, r.label, r.nation, r.region, r.kind, uncertain=True, note=note, office=r.office)
+        return _reading(text, r, uncertain=True, note=note)
 
     def find(
         self, text: str, *, standing: Callable[[PlaceMention], Standing] | None = None
@@ -246,6 +246,11 @@ def _pick(tied: list[tuple[PlaceMention, Standing]], tokens: list[Token]) -> tup
         if CONTRAST & {t.key for t in tokens[earlier[0].last : later[0].first]} and not broader:
             return later
     return min(ordered, key=lambda ms: (_specificity(ms[0]), ms[0].first))
+
+
+def _reading(text: str, r: PlaceRow, *, uncertain: bool = False, note: str | None = None) -> PlaceMatch:
+    """The match for `text` read as place row `r`."""
+    return PlaceMatch(text, r.label, r.nation, r.region, r.kind, uncertain, note, r.office)
 
 
 def _specificity(m: PlaceMention) -> int:
