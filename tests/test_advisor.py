@@ -31,9 +31,26 @@ def test_registrar_wanting_hands_on_ai_gets_the_clinical_ai_fellowship_first(
         "I'm an ST4 radiology registrar in London and want hands-on experience deploying AI in real hospital workflows"
     )
     assert ids(answer)[0] == "clinical_ai_fellowship"
-    assert "fpt" not in ids(answer)
+    # FPT is open above foundation where the local office runs it; London's offer is unconfirmed.
+    assert all(s.verdict != "eligible" for s in answer.suggestions if s.id == "fpt")
     assert answer.network is not None and answer.network.region == "London"
     assert not answer.network.verified
+
+
+def test_a_trainee_applying_for_st3_has_fpt_as_a_current_door(ask: Pathfinder) -> None:
+    answer = ask.ask("IMT3 in Oxford, applying for ST3 this round. Interested in digital, what are my options?")
+    assert "fpt" in ids(answer)[:3]
+    fpt = next(s for s in answer.suggestions if s.id == "fpt")
+    assert fpt.timing == "now"
+    stage = next(e for e in fpt.eligibility if "above foundation" in e.criterion)
+    assert stage.status == "met" and "applying" in stage.detail
+
+
+def test_a_question_asked_for_a_trainee_is_answered_for_the_trainee(ask: Pathfinder) -> None:
+    answer = ask.ask("GP trainer in Norwich. My GPST2 wants some protected time for clinical informatics. Is FPT a thing for GP trainees?")
+    assert ids(answer)[0] == "fpt"  # the GPST2 is in specialty training; the GP trainer is not
+    assert answer.headline.startswith("Answering for the GPST2 you asked about, not for you.")
+    assert answer.network is not None and answer.network.region == "East of England"
 
 
 def test_fy1_is_told_nothing_fits_yet_and_which_doors_open_later(ask: Pathfinder) -> None:

@@ -150,3 +150,40 @@ def test_later_turn_keeps_what_an_earlier_turn_said(catalogue: Catalogue) -> Non
         "North East and Yorkshire",
     )
     assert "protected_time" in second.intents
+
+
+# Asked for someone else: the subject is read for them; the profile stays the asker's.
+SUBJECTS = [
+    ("GP trainer in Norwich. My GPST2 wants protected time for informatics.", ("doctor", "specialty", 2, None)),
+    ("Consultant orthodontist in Leeds. One of my orthodontic StRs wants a day a week on health tech.", ("dentist", "specialty", None, None)),
+    ("Band 7 ward manager in Hull - what could my band 5 nurses apply for in digital?", ("nurse", None, None, 5)),
+    ("We've just taken on a physics graduate in a band 4 role. What's the route for them to become a clinical scientist?", ("graduate", None, None, 4)),
+    ("My husband is a paramedic and wants to get into digital. What is there for him?", ("ahp", None, None, None)),
+    ("Practice educator here. How can I support my HCAs who want to get into digital?", ("healthcare_support_worker", None, None, None)),
+    ("CCIO here: I've got registrars asking about protected time for informatics. Where should I point them?", ("doctor", "specialty", None, None)),
+]  # fmt: skip
+NOT_SUBJECTS = [
+    "My husband is a paramedic and I'm a nurse: can I do Topol?",
+    "My colleague did the fellowship last year and loved it. I'm a band 6 physio, am I eligible?",
+    "I'm an ST5 and my educational supervisor wants to know about FPT for me",
+    "Band 6 nurse in Leeds, interested in informatics",
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), SUBJECTS, ids=[q[:40] for q, _ in SUBJECTS])
+def test_a_question_asked_for_someone_else_reads_them_as_its_subject(
+    question: str, expected: tuple[Any, ...], catalogue: Catalogue
+) -> None:
+    subject = read_profile(question, catalogue=catalogue).subject
+    assert subject is not None
+    assert (subject.profession, subject.stage, subject.stage_year, subject.band) == expected
+
+
+@pytest.mark.parametrize("question", NOT_SUBJECTS)
+def test_a_question_about_the_asker_has_no_subject(question: str, catalogue: Catalogue) -> None:
+    assert read_profile(question, catalogue=catalogue).subject is None
+
+
+def test_the_asker_is_still_who_is_asking_when_the_question_is_for_someone_else(catalogue: Catalogue) -> None:
+    profile = read_profile("Band 7 ward manager in Hull - what could my band 5 nurses apply for?", catalogue=catalogue)
+    assert (profile.profession, profile.band, profile.region) == ("nurse", 7, "North East and Yorkshire")

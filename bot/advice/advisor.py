@@ -96,6 +96,7 @@ class Advice:
     offer: str = ""
     second: Merged | None = None  # what a second reading filled or disagreed on (names only)
     pleasantry: str | None = None  # "greeting" or "thanks": the whole message was one
+    for_someone: str | None = None  # asked for someone else: how the asker named them ("GPST2")
 
     @property
     def refused(self) -> bool:
@@ -140,8 +141,11 @@ def advise(
         profile, by_fields = merge_profile(profile, second, catalogue)
         merged = Merged(by_fields.filled + by_refusal.filled, by_fields.disagreed + by_refusal.disagreed)
     advice = Advice(question, profile, catalogue.version, today, refusal=refusal, second=merged)
-    advice.person = describe_person(profile, catalogue.professions)
     advice.offer = words.guard.offer
+    # Asked for someone else ("my GPST2 wants protected time"): worked out for them.
+    profile = profile.for_advice(words.vocabulary.senior_roles)
+    advice.person = describe_person(profile, catalogue.professions)
+    advice.for_someone = profile.subject.text if profile is not advice.profile and profile.subject else None
     if refusal is not None and not refusal.partial:
         return advice
 

@@ -167,6 +167,9 @@ def _stage(c: StageCriterion, p: Profile) -> Check | None:
     label = STAGE_LABELS.get(p.stage, p.stage)
     if p.stage in c.allowed:
         return Check(c.label, "met", f"As a {label} you meet this.", c.kind)
+    if p.next_stage in c.allowed:
+        coming = STAGE_LABELS.get(p.next_stage, p.next_stage)
+        return Check(c.label, "met", f"You're applying to be a {coming}, and that is the point to ask about it.", c.kind)
     if p.stage in c.unknown:
         return Check(c.label, "unknown", c.check or f"Not confirmed for a {label}.", c.kind)
     if p.stage in c.later:

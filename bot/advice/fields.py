@@ -65,7 +65,7 @@ def standing(r: Reader, m: PlaceMention) -> Standing:
 
 # Words before "reg" that make it a professional registration, not a registrar.
 REGISTERING = frozenset({"hcpc", "nmc", "gmc", "gphc", "gdc", "sci", "scientist", "professional", "state", "full", "ahcs", "ibms"})
-TEAM_WORDS = frozenset({"team", "staff", "manage", "managing", "lead", "leading"})
+TEAM_WORDS = frozenset({"team", "staff", "manage", "managing", "lead", "leading", "supervisor", "supervise", "supervising", "mentor", "tutor"})
 
 
 def _of_my_team(r: Reader, i: int) -> bool:
@@ -74,7 +74,7 @@ def _of_my_team(r: Reader, i: int) -> bool:
     while start > 0 and not r.hard[start]:
         start -= 1
     keys = [t.key for t in r.tokens[start:i]]
-    return ("i" in keys or "my" in keys or "our" in keys) and bool(TEAM_WORDS & set(keys))
+    return bool({"i", "i'm", "im", "my", "our"} & set(keys)) and bool(TEAM_WORDS & set(keys))
 
 
 def registration(r: Reader, m: Mention) -> bool:
@@ -84,6 +84,37 @@ def registration(r: Reader, m: Mention) -> bool:
 
 def stage(r: Reader) -> tuple[str | None, int | None, bool]:
     """The asker's grade: numbered grades (FY1, CT2, ST4) first, then words (registrar)."""
+    usable = _stage_mentions(r)
+    for who in ASKER:
+        mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
+        if mine:
+            best, year = mine[0]
+            if year is None:  # "I'm an StR in O&G, ST5": the same grade said with its year
+                year = next((y for m, y in usable if m.value == best.value and y is not None), None)
+            return best.value, year, r.cue_before("upcoming", best.first)
+    wished = [p for p in usable if p[0].who == "wish" and r.cue_before("upcoming", p[0].first, 6)]
+    if wished:  # "applying to be an ST3": the door they are at now
+        best, year = wished[0]
+        return best.value, year, True
+    return None, None, False
+
+
+def next_stage(r: Reader, current: str | None) -> str | None:
+    """The grade the asker is applying for or about to start, beside the one they hold
+    ("IMT3, applying for ST3 this round"): a door that opens with it is a current one."""
+    for m, _ in _stage_mentions(r):
+        if m.value != current and m.who in (*ASKER, "wish") and r.cue_before("upcoming", m.first, 6):
+            return m.value
+    return None
+
+
+def _stage_mentions(r: Reader) -> list[tuple[Mention, int | None]]:
+    """Every grade said about the asker or wished for, with its year where one is given."""
+    return [(m, y) for m, y in grade_mentions(r) if m.who in (*ASKER, "wish")]
+
+
+def grade_mentions(r: Reader) -> list[tuple[Mention, int | None]]:
+    """Every grade said, about anyone, with its year where one is given."""
     found: list[tuple[Mention, int | None]] = []
     for stage_id, rx in r.vocab.stage_numbers:
         for hit in rx.finditer(r.text):
@@ -102,19 +133,7 @@ def stage(r: Reader) -> tuple[str | None, int | None, bool]:
             if year is None and len(after) == 2 and after[0] == "year":  # "StR year 6"
                 year = int(after[1]) if after[1].isdigit() else WORD_NUMBERS.get(after[1])
             found.append((said, year))
-    usable = [(m, y) for m, y in found if m.who in (*ASKER, "wish")]
-    for who in ASKER:
-        mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
-        if mine:
-            best, year = mine[0]
-            if year is None:  # "I'm an StR in O&G, ST5": the same grade said with its year
-                year = next((y for m, y in usable if m.value == best.value and y is not None), None)
-            return best.value, year, r.cue_before("upcoming", best.first)
-    wished = [p for p in usable if p[0].who == "wish" and r.cue_before("upcoming", p[0].first, 6)]
-    if wished:  # "applying to be an ST3": the door they are at now
-        best, year = wished[0]
-        return best.value, year, True
-    return None, None, False
+    return found
 
 
 def _is_postcode(r: Reader, i: int, hit: re.Match[str]) -> bool:
@@ -144,6 +163,17 @@ def band(r: Reader) -> int | None:
     return None
 
 
+def band_between(r: Reader, first: int, last: int) -> int | None:
+    """A band said within tokens [first, last), about anyone ("my band 5s")."""
+    for hit in BAND.finditer(r.text):
+        group = next(g for g in (1, 3, 5) if hit.group(g))
+        raw = hit.group(group).lower()
+        i = token_at(r.tokens, hit.start(group))
+        if i is not None and first <= i < last and (not hit.group(3) or _band_context(r, i)):
+            return int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
+    return None
+
+
 def _band_context(r: Reader, i: int) -> bool:
     """'8a' means a band next to a profession or NHS words; not a postcode or a room number."""
     window = " ".join(t.key for t in r.tokens[max(0, i - 4) : i + 5])
@@ -170,6 +200,13 @@ def specialty(r: Reader, profession: str | None) -> tuple[str | None, str | None
             continue
         return m.value, group
     return None, None
+
+
+def specialty_between(r: Reader, first: int, last: int) -> tuple[str | None, str | None]:
+    """A specialty said within tokens [first, last), about anyone ("my orthodontic StRs")."""
+    said = r.mentions(r.vocab.specialties.scanner.scan(r.tokens)) + pattern_mentions(r, r.vocab.specialties)
+    m = min((m for m in said if first <= m.first < last), key=lambda m: m.first, default=None)
+    return (m.value, r.vocab.specialty_groups[m.value]) if m is not None else (None, None)
 
 
 def role(r: Reader) -> str | None:

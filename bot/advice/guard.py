@@ -112,6 +112,7 @@ class Guard:
     entire: frozenset[str]  # categories refused whole: no part of such a message is answered
     outright: frozenset[str]  # off-topic patterns matched even beside career words
     pleasantries: tuple[tuple[str, tuple[str, ...]], ...]  # (kind, its phrases longest first)
+    idioms: re.Pattern[str]  # everyday phrases with a clinical word in them ("pension lump sum")
     learned: LearnedScreen | None = None  # refuses beside the rules, never instead of them
 
     @classmethod
@@ -145,8 +146,9 @@ class Guard:
             (kind, tuple(sorted((w.lower() for w in file.signals.get(kind, [])), key=len, reverse=True)))
             for kind in ("thanks", "greeting", "pleasantry_filler")
         )
+        idioms = re.compile(expand(r"\b(?:{idiom})\b") if file.signals.get("idiom") else r"(?!x)x", re.IGNORECASE)
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
-        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, pleasantries, model)
+        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, pleasantries, idioms, model)
 
     def pleasantry(self, question: str) -> str | None:
         """ "greeting" or "thanks" when the message is nothing else ("hi!", "thanks, that's really
@@ -179,7 +181,7 @@ class Guard:
     def _rules(self, question: str) -> Refusal | None:
         text = " ".join(question.split())
         # "Dr Priya S. at Royal Stoke": an initial's full stop does not end a sentence.
-        plain = DISAVOWED.sub(" ", _spelt_out(INITIAL.sub(r"\1", question)))
+        plain = self.idioms.sub(" ", DISAVOWED.sub(" ", _spelt_out(INITIAL.sub(r"\1", question))))
         marked = _mark_drugs(plain)
         sentences = [s for s in SENTENCE.split(marked) if s.strip()] or [""]
         hits = [self._hits(" ".join(s.split())) for s in sentences]
@@ -194,13 +196,13 @@ class Guard:
         if found:
             order = list(self.file.categories)
             pid, category = min(found, key=lambda f: order.index(f[1]))
-            career = " ".join(
-                s for s, h in zip(sentences, hits, strict=True) if not h and self.career.search(s)
+            career = " ".join(  # a sentence that only says who is asking is not a career question
+                s for s, h in zip(sentences, hits, strict=True) if not h and self._asks_about_career(s)
             )
             if career and not any(c in self.entire for _, c in found):
                 return self._refuse(category, pattern=pid, partial=True, career_text=_unmark(career))
             return self._refuse(category, pattern=pid)
-        if self.core.search(text) or self.ask.search(self.asker.sub(" ", text)):
+        if self._asks_about_career(text):
             return None
         if any(ASKS.search(s) for s in sentences):
             # It asks for something, and nothing in it is about a career: a job title alone is
@@ -209,6 +211,10 @@ class Guard:
         if not self.career.search(text):
             return self._refuse("off_topic", lifted_by="who_or_need")
         return None
+
+    def _asks_about_career(self, text: str) -> bool:
+        """Career words beyond a job title or grade ("band 7 physio" says who, not what about)."""
+        return bool(self.core.search(text) or self.ask.search(self.asker.sub(" ", text)))
 
     def _hits(self, sentence: str) -> list[tuple[str, str, re.Match[str]]]:
         out = []

@@ -102,6 +102,8 @@ def relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, floa
     if profile.profession is not None:
         score += routing.audience(profile.profession)
     score += routing.role(profile.role)
+    if profile.profession in ("doctor", "dentist"):
+        score += max(routing.stage(profile.stage), routing.stage(profile.next_stage))
     if "fellowship" in intents and programme.kind == "fellowship":
         score += 3
     if programme.id in profile.named:

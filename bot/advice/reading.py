@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.advice import fields
 from bot.advice.lexicon import lexicon
 from bot.advice.scope import ASKER, Reader, heads, pattern_mentions, the_asker
+from bot.advice.subject import Subject, subject
 from bot.catalogue.snapshot import Catalogue
 
 DEGREE = re.compile(r"\bdegree\b|\bBSc\b|\bMSc\b|\bPhD\b|\bmaster'?s\b|\bgraduat\w*|\bBEng\b|\bMEng\b|\bBA\b|\bMPhys\b|\bMChem\b", re.I)
@@ -68,6 +69,8 @@ class Profile(BaseModel):
     asked_topics: list[str] = []
     timeframe: str | None = None
     upcoming: bool = False  # the grade is the one they are applying for or about to start
+    next_stage: str | None = None  # the grade they are applying for, beside the one they hold
+    subject: Subject | None = None  # asked for someone else ("my GPST2 wants..."): advice is for them
     follow_up: bool = False  # a short message that leans on what the conversation was about
     faqs: list[str] = []
 
@@ -76,7 +79,7 @@ class Profile(BaseModel):
         if earlier is None:
             return self
         data = self.model_dump()
-        turn_only = ("intents", "named", "named_negated", "asked_topics", "timeframe", "follow_up", "faqs", "upcoming")
+        turn_only = ("intents", "named", "named_negated", "asked_topics", "timeframe", "follow_up", "faqs", "upcoming", "subject")
         for key, value in earlier.model_dump().items():
             if key in turn_only:
                 continue
@@ -87,6 +90,19 @@ class Profile(BaseModel):
         if self.follow_up and not self.named:
             data["named"] = list(earlier.named)  # "can I do it part time?": it is what we discussed
         return Profile.model_validate(data)
+
+    def for_advice(self, senior_roles: frozenset[str]) -> Profile:
+        """Whom the advice is worked out for: the person asked for, where there is one (their
+        profession, grade and band; the place and the need are the asker's words), else the asker."""
+        s = self.subject
+        if s is None or (s.profession is None and s.stage is None and s.band is None):
+            return self
+        return self.model_copy(update={
+            "profession": s.profession, "stage": s.stage, "stage_year": s.stage_year, "band": s.band,
+            "specialty": s.specialty, "specialty_group": s.specialty_group, "role": None,
+            "career_stage": career_stage(s.profession, s.stage, s.band, None, senior_roles),
+            "next_stage": None, "upcoming": False, "registered_scientist": None,
+        })  # fmt: skip
 
     @property
     def is_empty(self) -> bool:
@@ -132,6 +148,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     term = catalogue.professions.term(profession)
     if term is None or not term.grades:
         stage, stage_year, upcoming = None, None, False
+    coming = fields.next_stage(r, stage) if stage is not None else None
     if stage == "medical_student" and stage_year is None:
         stage_year = fields.year_of_study(text)
     specialty, group = fields.specialty(r, profession if asker is not None else None)
@@ -191,6 +208,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         asked_topics=topics,
         timeframe=timeframe,
         upcoming=upcoming,
+        next_stage=coming,
+        subject=subject(r, professions),
         follow_up=fields.follow_up(r, profession, named),
         faqs=words.faqs(text),
     )

@@ -65,6 +65,7 @@ class Vocabulary:
     topics: Patterned
     intents: Patterned
     cues: PhraseScanner[str]
+    on_behalf: PhraseScanner[str]
     cue_words: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
@@ -75,6 +76,9 @@ def compile_vocabulary(
     cues: PhraseScanner[str] = PhraseScanner()
     for kind, phrases in reading.cues.items():
         cues.add_all(phrases, kind, plurals=False)
+    on_behalf: PhraseScanner[str] = PhraseScanner()
+    for kind in ("wants", "asks", "asks_ahead", "own"):
+        on_behalf.add_all(getattr(reading.on_behalf, kind), kind, plurals=False)
     numbers = []
     for stage in reading.stages:
         for prefix in stage.numbered:
@@ -92,5 +96,6 @@ def compile_vocabulary(
         topics=_terms(reading.topics, plurals=False),
         intents=_terms(intents.intents, plurals=False),
         cues=cues,
+        on_behalf=on_behalf,
         cue_words={k: frozenset(v) for k, v in reading.cues.items()},
     )

@@ -64,9 +64,16 @@ class Responder(Protocol):
 
 def headline(advice: Advice) -> str:
     """The first line, in code's own words: it answers the question that was asked."""
-    who = advice.person
     if advice.refusal is not None and not advice.refusal.partial:
         return advice.refusal.message
+    text = _headline(advice)
+    if advice.for_someone and not advice.pleasantry:
+        return f"Answering for the {advice.for_someone} you asked about, not for you. {text}"
+    return text
+
+
+def _headline(advice: Advice) -> str:
+    who = advice.person
     if advice.pleasantry == "thanks":
         return "You're welcome. If anything else comes up about routes into NHS digital, data or AI work, just ask."
     if advice.pleasantry == "greeting":
@@ -384,6 +391,7 @@ def candidates(advice: Advice, *, compact: bool = False) -> dict[str, Any]:
     rest = [] if compact else [brief(s) for s in ranked[COMPACT_CANDIDATES:]]
     data: dict[str, Any] = {
         "person": advice.person or "not stated",
+        "asked_for_someone_else": advice.for_someone,  # then "you" in the checks means them
         "candidates": detailed + rest,
         "asked_about_but_not_open_now": [
             (brief if compact else item)(s) for s in advice.asked_about

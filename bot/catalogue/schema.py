@@ -250,6 +250,9 @@ class Routing(Strict):
     # Roles an entry is for ("the CCIO network" for CCIOs). Someone holding a role that other
     # entries are for, but not this one, is not sent here: a CCIO has the CCIO network, not the CIO one.
     roles: dict[Role, Annotated[int, Field(ge=1, le=5)]] = {}
+    # Training stages an entry is built around (FPT: chosen at specialty-training entry). Adds to
+    # relevance for someone at, or about to start, that stage, whatever else they asked.
+    stages: dict[Stage, Annotated[int, Field(ge=1, le=5)]] = {}
 
     def intent(self, name: str) -> int:
         """How strongly the entry serves an intent (0 when it does not)."""
@@ -262,6 +265,10 @@ class Routing(Strict):
     def role(self, role: str | None) -> int:
         """How squarely the entry is aimed at a role (0 when it is not)."""
         return next((w for r, w in self.roles.items() if r == role), 0)
+
+    def stage(self, stage: str | None) -> int:
+        """How squarely the entry is built around a training stage (0 when it is not)."""
+        return next((w for s, w in self.stages.items() if s == stage), 0)
 
 
 class ProgrammeDoc(Strict):

@@ -210,6 +210,15 @@ class TopicTerm(Term):
     pass
 
 
+class OnBehalf(_Strict):
+    """Words that mark a question asked for someone else (bot/advice/subject.py)."""
+
+    wants: list[str] = Field(min_length=1, description='Said straight after the person: "my GPST2 wants".')
+    asks: list[str] = Field(min_length=1, description='The question asks for them: "what could they apply for?".')
+    asks_ahead: list[str] = Field(min_length=1, description='It asks for the person named next: "could my band 5s".')
+    own: list[str] = Field(min_length=1, description='The asker asks for themselves too: "can I", "for me".')
+
+
 class ReadingFile(_Strict):
     """How questions are read: grades, specialties, roles, topics, and the cue words that say who
     a phrase is about (the asker, someone else), whether it is negated, past, wished for or a
@@ -222,6 +231,7 @@ class ReadingFile(_Strict):
     roles: list[RoleTerm]
     topics: list[TopicTerm]
     cues: dict[Slug, list[str]]
+    on_behalf: OnBehalf
 
     @model_validator(mode="after")
     def _cues_complete(self) -> ReadingFile:

@@ -1,0 +1,91 @@
+"""Questions asked for someone else: "my GPST2 wants protected time", "what could my band 5s
+apply for?", "my devs want to move into ML: can they do the fellowship?".
+
+The profile stays the asker's (it is who is asking). The Subject is the person the question is
+for, read from how the asker names them, and the advice is worked out for them instead: the
+GPST2's eligibility, not the GP trainer's. The words that mark such a question are data
+(`on_behalf` in knowledge/vocabulary/reading.yaml).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.advice import fields
+from bot.advice.scope import Mention, Reader
+
+NEAR = 4  # tokens between the person and "wants" ("my orthodontic StRs really want")
+
+
+class Subject(BaseModel):
+    """Who a question is asked for, as far as the asker says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str  # how the asker names them: "GPST2", "band 5s", "devs"
+    profession: str | None = None
+    stage: str | None = None
+    stage_year: int | None = None
+    band: int | None = None
+    specialty: str | None = None
+    specialty_group: str | None = None
+
+
+def subject(r: Reader, people: list[Mention]) -> Subject | None:
+    """The person the question is asked for, or None when it is about the asker.
+
+    A person someone else is (a profession or grade said of another, or of a group) counts when
+    the sentence says they want something ("my GPST2 wants", "registrars asking about") or the
+    question asks for them ("what could they apply for?", "what should I tell her?"), and the
+    asker asks nothing for themselves ("can I", "for me")."""
+    hits = r.vocab.on_behalf.scan(r.tokens, overlapping=True)
+    ahead = [h for h in hits if h.value == "asks_ahead"]
+    # "how can I support my HCAs": the asker's own words, but the question is for the HCAs
+    if not hits or any(h.value == "own" and not any(h.last <= a.first <= h.last + 2 for a in ahead) for h in hits):
+        return None
+    grades = [m for m, _ in fields.grade_mentions(r)]
+    others = sorted((m for m in [*people, *grades] if m.who in ("other", "group")), key=lambda m: m.first)
+    wants = [h for h in hits if h.value == "wants"]
+    chosen = next((m for m in others if any(m.last <= h.first <= m.last + NEAR for h in wants)), None)
+    if chosen is None and ahead:  # "what could my band 5 nurses apply for?"
+        chosen = next((m for m in others if any(h.last <= m.first <= h.last + NEAR for h in ahead)), None)
+    asks = [h for h in hits if h.value == "asks"]
+    if chosen is None and asks:  # "...a physics graduate... what's the route for them?"
+        before = [m for m in others if m.first < asks[0].first]
+        chosen = before[-1] if before else None
+    if chosen is None:
+        return None
+    return _describe(r, chosen, people, grades)
+
+
+def _describe(r: Reader, m: Mention, people: list[Mention], grades: list[Mention]) -> Subject:
+    """Profession, grade, band and specialty said with the person ("one of my orthodontic StRs")."""
+    start, end = _clause(r, m)
+    near = [g for g in grades if start <= g.first < end]
+    profession = m.value if m in people else next((p.value for p in people if start <= p.first < end), None)
+    grade = m if m in grades else (near[0] if near else None)
+    year = next((y for g, y in fields.grade_mentions(r) if grade is not None and g.first == grade.first), None)
+    specialty, group = fields.specialty_between(r, start, end)
+    if grade is not None and profession in (None, "doctor"):
+        profession = "dentist" if group == "dental" else "doctor"  # "orthodontic StRs" are dentists
+    return Subject(
+        text=m.text,
+        profession=profession,
+        stage=grade.value if grade is not None and profession in ("doctor", "dentist") else None,
+        stage_year=year if grade is not None else None,
+        band=fields.band_between(r, start, end),
+        specialty=specialty if profession in ("doctor", "dentist") else None,
+        specialty_group=group if profession in ("doctor", "dentist") else None,
+    )
+
+
+def _clause(r: Reader, m: Mention) -> tuple[int, int]:
+    """The tokens around a person that describe them: from the start of their sentence (at most
+    a few words back) to the end of it."""
+    start = m.first
+    while start > 0 and not r.hard[start] and m.first - start < NEAR:
+        start -= 1
+    end = m.last
+    while end < len(r.tokens) and not r.hard[end]:
+        end += 1
+    return start, end
