@@ -53,6 +53,16 @@ def test_a_question_asked_for_a_trainee_is_answered_for_the_trainee(ask: Pathfin
     assert answer.network is not None and answer.network.region == "East of England"
 
 
+def test_someone_on_notice_is_told_dhlp_is_not_open_and_a_trainee_about_to_cct_is_not_sent_to_fpt(ask: Pathfinder) -> None:
+    leaving = ask.ask("Head of digital transformation in Birmingham, 8c. I've handed in my notice. Is DHLP worth applying for?")
+    assert "dhlp" not in ids(leaving)
+    dhlp = next(s for s in leaving.asked_about if s.id == "dhlp")
+    assert any(e.status == "not_met" and "notice" in e.detail for e in dhlp.eligibility)
+    finishing = ask.ask("GP ST3 in Nottingham, CCT in August. Our PCN wants me as clinical safety officer: what training do I need?")
+    assert ids(finishing)[0] == "clinical_safety_officer"
+    assert "fpt" not in ids(finishing)
+
+
 def test_fy1_is_told_nothing_fits_yet_and_which_doors_open_later(ask: Pathfinder) -> None:
     answer = ask.ask(
         "I'm an FY1 in Birmingham and keen on AI. What could I actually apply for this year?"

@@ -187,3 +187,29 @@ def test_a_question_about_the_asker_has_no_subject(question: str, catalogue: Cat
 def test_the_asker_is_still_who_is_asking_when_the_question_is_for_someone_else(catalogue: Catalogue) -> None:
     profile = read_profile("Band 7 ward manager in Hull - what could my band 5 nurses apply for?", catalogue=catalogue)
     assert (profile.profession, profile.band, profile.region) == ("nurse", 7, "North East and Yorkshire")
+
+
+# Timing, notice, and what is said about others' bands and grades.
+READINGS = [
+    ("Head of digital in Birmingham, 8c. I've handed in my notice and leave in April.", "on_notice", True),
+    ("Head of digital in Birmingham, 8c, not on notice. Is DHLP for me?", "on_notice", False),
+    ("GP ST3 in Nottingham, CCT in August. Is a CSO role a good first step?", "next_stage", "gp"),
+    ("Renal ST8 in Oxford, finishing training next year. Which networks?", "next_stage", "consultant"),
+    ("FY2 in Coventry, starting CT1 in August, keen on the clinical AI fellowship", "next_stage", "core"),
+    ("IMT3 in Leeds applying for ST3 this round, interested in digital", "next_stage", "specialty"),
+    ("Digital midwife for our maternity EPR for 18 months, band 6 in Liverpool", "experience_years", 1),
+    ("I'm a nursing associate in Wolverhampton. Is anything open to me or is it all band 6+?", "band", None),
+    ("Outpatients service manager in Ipswich. How do I get my band 4 admin apprentice into a data career?", "band", None),
+    ("There's four of us HCAs on the same ward at Musgrove who want to learn data skills", "profession", "healthcare_support_worker"),
+    ("I'm running a careers session for our FY1s on digital health. Consultant geriatrician, Exeter.", "stage", "consultant"),
+    ("My FY2 wants to get into AI, what should I tell her? I'm her educational supervisor, consultant at Nottingham", "stage", "consultant"),
+    ("My husband's an ST4 at Addenbrooke's. I'm a band 7 dietitian at the same hospital - anything for me?", "region", "East of England"),
+    ("Head of BI at Salford Royal. What registration can my analysts get? Half are on admin profiles.", "profession", "data_professional"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "field", "expected"), READINGS, ids=[f"{f}-{q[:30]}" for q, f, _ in READINGS])
+def test_timing_notice_and_other_peoples_grades_are_read_right(
+    question: str, field: str, expected: Any, catalogue: Catalogue
+) -> None:
+    assert getattr(read_profile(question, catalogue=catalogue), field) == expected

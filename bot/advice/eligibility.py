@@ -165,6 +165,8 @@ def _stage(c: StageCriterion, p: Profile) -> Check | None:
             c.kind,
         )
     label = STAGE_LABELS.get(p.stage, p.stage)
+    if p.stage in c.allowed and p.next_stage in ("consultant", "gp", "sas") and training_only:
+        return Check(c.label, "not_met", "It runs inside training, and you're about to finish yours.", c.kind)
     if p.stage in c.allowed:
         return Check(c.label, "met", f"As a {label} you meet this.", c.kind)
     if p.next_stage in c.allowed:
@@ -172,6 +174,9 @@ def _stage(c: StageCriterion, p: Profile) -> Check | None:
         return Check(c.label, "met", f"You're applying to be a {coming}, and that is the point to ask about it.", c.kind)
     if p.stage in c.unknown:
         return Check(c.label, "unknown", c.check or f"Not confirmed for a {label}.", c.kind)
+    if p.next_stage in c.unknown:  # "FY2, starting CT1 in August": the grade they will hold
+        coming = STAGE_LABELS.get(p.next_stage, p.next_stage)
+        return Check(c.label, "unknown", c.check or f"Not confirmed for a {coming}, which you're about to be.", c.kind)
     if p.stage in c.later:
         return Check(
             c.label,
@@ -356,6 +361,8 @@ def _role(c: RoleCriterion, p: Profile) -> Check:
 
 
 def _employment(c: EmploymentCriterion, p: Profile) -> Check:
+    if c.not_on_notice and p.on_notice:
+        return Check(c.label, "not_met", "It is for people employed by an NHS organisation and not on notice; you've handed in your notice.", c.kind)
     if p.nhs_employee is False:
         return Check(
             c.label,

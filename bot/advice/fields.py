@@ -17,20 +17,21 @@ from bot.catalogue.snapshot import Catalogue
 
 WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18, "twenty": 20,
 }  # fmt: skip
 BAND = re.compile(
-    r"(?<![A-Za-z0-9])(?:(?:agenda\s+for\s+change|afc)\s*(?:band\s*)?|band\s*-?\s*|B\s?|(?:i['’]?m|i am)\s+an?\s+(?=[2-9][a-d]?\s+(?:on|in|at|nurse|physio|ot|sister|on the)\b))"
+    r"(?<![A-Za-z0-9])(?:(?:agenda\s+for\s+change|afc)\s*(?:band\s*)?|band[\"']?\s*[:=]\s*|band\s*-?\s*|B\s?|(?:i['’]?m|i am)\s+an?\s+(?=[2-9][a-d]?\s+(?:on|in|at|nurse|physio|ot|sister|on the)\b))"
     r"([2-9]|two|three|four|five|six|seven|eight|nine)\s?([a-d])?(?![0-9A-Za-z])"
     r"|(?<![A-Za-z0-9£$])([89])\s?([a-d])(?![0-9A-Za-z])"
     r"|(?:^|[,;(]\s*|\bsubstantive(?:ly)?\s+)an?\s+([2-9])([a-d])?(?=\s*(?:[.,;)]|$))",
     re.IGNORECASE,
 )
 EXPERIENCE = re.compile(
-    r"(?<![\w.])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
-    r"\+?\s*(?:or more\s+)?(?:years?|yrs?)\b",
+    r"(?<![\w.])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty)"
+    r"\+?\s*(?:or more\s+)?(?:years?|yrs?|(months?))\b",
     re.IGNORECASE,
 )
+FUTURE_SPAN = re.compile(r"\b(?:in|within|next|another|for the next)\s+$", re.IGNORECASE)
 NOT_EXPERIENCE = re.compile(r"^\W*(?:old|ago|long|course|programme|fellowship|degree)\b", re.IGNORECASE)
 YEAR_OF_STUDY = re.compile(r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ](?:year|yr)\b", re.I)
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "final": 5}
@@ -39,6 +40,7 @@ LEADERSHIP = re.compile(
     re.IGNORECASE,
 )
 SCIENCE = re.compile(r"\bscientist\b|\bbioinformatic\w*|\blab\b|\blaboratory\b|\bgenomic\w*|\bphysics\b|\bscientific\b", re.I)
+SAME_PLACE = re.compile(r"\b(?:at|in|on) the same (?:hospital|trust|site|place|department|dept|ward|unit|practice|surgery|board)\b|\bwe both work\b|\bwork(?:s|ing)? together\b", re.I)
 POSTCODE_AFTER = frozenset({"postcode", "post", "area"})
 SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healthcare_science_practitioner"})
 
@@ -46,7 +48,7 @@ SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healt
 def standing(r: Reader, m: PlaceMention) -> Standing:
     """Whether a place is where the asker works, lives, or neither (someone else's, the past)."""
     who = r.who(Match("place", m.first, m.last, False, m.text), possessive_is_other=False)
-    if who == "other" and _of_my_team(r, m.first):
+    if who == "other" and (_of_my_team(r, m.first) or SAME_PLACE.search(r.text)):
         who = "plain"  # "I manage a team of ward clerks at Pinderfields": the team works where I do
     if who in ("other", "negated", "past"):
         return "ignore"
@@ -82,9 +84,10 @@ def registration(r: Reader, m: Mention) -> bool:
     return m.text.lower() == "reg" and m.first > 0 and r.tokens[m.first - 1].key in REGISTERING
 
 
-def stage(r: Reader) -> tuple[str | None, int | None, bool]:
-    """The asker's grade: numbered grades (FY1, CT2, ST4) first, then words (registrar)."""
-    usable = _stage_mentions(r)
+def stage(r: Reader, *, besides: tuple[int, int] | None = None) -> tuple[str | None, int | None, bool]:
+    """The asker's grade: numbered grades (FY1, CT2, ST4) first, then words (registrar); never
+    one said of the person a question is asked for (`besides`: their tokens)."""
+    usable = [(m, y) for m, y in _stage_mentions(r) if besides is None or not besides[0] <= m.first < besides[1]]
     for who in ASKER:
         mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
         if mine:
@@ -114,7 +117,20 @@ def _stage_mentions(r: Reader) -> list[tuple[Mention, int | None]]:
 
 
 def grade_mentions(r: Reader) -> list[tuple[Mention, int | None]]:
-    """Every grade said, about anyone, with its year where one is given."""
+    """Every grade said, about anyone, with its year where one is given. "my FY2 year" is the
+    asker's, but "our FY1s" and "my ST4s" are other people."""
+    return [(_plural_of_mine(r, m), y) for m, y in _grade_mentions(r)]
+
+
+def _plural_of_mine(r: Reader, m: Mention) -> Mention:
+    before = r.tokens[m.first - 1].key if m.first > 0 else ""
+    plural = m.text.lower().rstrip("'").endswith("s") and not m.text.lower().endswith("ss")
+    if before in ("my", "our") and plural:
+        return Mention(m.value, m.first, m.last, "other", m.text)
+    return m
+
+
+def _grade_mentions(r: Reader) -> list[tuple[Mention, int | None]]:
     found: list[tuple[Mention, int | None]] = []
     for stage_id, rx in r.vocab.stage_numbers:
         for hit in rx.finditer(r.text):
@@ -154,7 +170,11 @@ def band(r: Reader) -> int | None:
             continue
         if hit.group(3) and not _band_context(r, i):
             continue  # a bare "8a" only where a band makes sense
+        if THRESHOLD.match(r.text[hit.end() :]):
+            continue  # "is it all band 6+?": a threshold, not anyone's band
         said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
+        if i > 0 and r.tokens[i - 1].key in ("band", "b") and i > 1 and r.tokens[i - 2].key in ("my", "our") and _person_follows(r, i):
+            said_by = "other"  # "my band 4 admin apprentice": someone the asker manages
         candidates.append((said_by, i, value))
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
@@ -172,6 +192,17 @@ def band_between(r: Reader, first: int, last: int) -> int | None:
         if i is not None and first <= i < last and (not hit.group(3) or _band_context(r, i)):
             return int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
     return None
+
+
+THRESHOLD = re.compile(r"\s*(?:\+|plus\b|and above\b|or above\b|and over\b|or over\b|and up\b|or higher\b|and higher\b|minimum\b)", re.I)
+
+
+def _person_follows(r: Reader, i: int) -> bool:
+    """A job word within three words after token i ("band 4 admin apprentice", "band 5s")."""
+    if r.tokens[i].text.lower().endswith("s") and r.tokens[i].text[:-1].isdigit():
+        return True
+    found = r.vocab.professions.scanner.scan(r.tokens[i + 1 : i + 4])
+    return bool(found)
 
 
 def _band_context(r: Reader, i: int) -> bool:
@@ -202,6 +233,11 @@ def specialty(r: Reader, profession: str | None) -> tuple[str | None, str | None
     return None, None
 
 
+def role_mention(r: Reader) -> Mention | None:
+    """The asker's role as said ("Head of BI at Salford Royal", "I'm the deputy CNIO")."""
+    return the_asker(r.mentions(r.vocab.roles.scanner.scan(r.tokens)) + pattern_mentions(r, r.vocab.roles))
+
+
 def specialty_between(r: Reader, first: int, last: int) -> tuple[str | None, str | None]:
     """A specialty said within tokens [first, last), about anyone ("my orthodontic StRs")."""
     said = r.mentions(r.vocab.specialties.scanner.scan(r.tokens)) + pattern_mentions(r, r.vocab.specialties)
@@ -210,7 +246,7 @@ def specialty_between(r: Reader, first: int, last: int) -> tuple[str | None, str
 
 
 def role(r: Reader) -> str | None:
-    found = the_asker(r.mentions(r.vocab.roles.scanner.scan(r.tokens)) + pattern_mentions(r, r.vocab.roles))
+    found = role_mention(r)
     if found is not None:
         return found.value
     if any(c.value == "third_party" and c.text.lower() in ("i manage", "i line manage", "manage a", "managing a") for c in r.cues):
@@ -236,6 +272,10 @@ def experience(r: Reader) -> tuple[int | None, str | None]:
     for hit in EXPERIENCE.finditer(r.text):
         raw = hit.group(1).lower()
         years = int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
+        if hit.group(2) and years is not None:  # "18 months": a year and a half, counted as 1
+            if years < 12 or FUTURE_SPAN.search(r.text[: hit.start()]):
+                continue
+            years //= 12
         i = token_at(r.tokens, hit.start())
         if years is None or years > 45 or i is None or NOT_EXPERIENCE.match(r.text[hit.end() :]):
             continue
@@ -262,7 +302,7 @@ def intents(r: Reader, aspiration: str | None, job_spans: list[tuple[int, int]])
         found.append("become_clinical_scientist")
     if aspiration in ("ccio", "cnio", "deputy_ccio", "deputy_cnio"):
         found += [i for i in ("ccio", "leadership") if i not in found]
-    if aspiration in ("cio", "cdio", "deputy_digital_lead", "head_of_digital"):
+    if aspiration in ("cio", "cdio", "deputy_digital_lead", "head_of_digital", "head_of_data"):
         found += [i for i in ("cio", "leadership") if i not in found]
     if r.has_cue("later") and "plan_ahead" not in found:
         found.append("plan_ahead")
@@ -291,6 +331,11 @@ def nhs(r: Reader, profession: str | None, catalogue: Catalogue, place: PlaceMat
     if r.has_cue("nhs") or profession is not None:
         return True
     return None
+
+
+def on_notice(r: Reader) -> bool:
+    """ "I've handed in my notice": said by the asker, not negated ("I'm not on notice")."""
+    return any(c.value == "on_notice" and not r.cue_before("negation", c.first, 2) for c in r.all_cues)
 
 
 def follow_up(r: Reader, profession: str | None, named: Sequence[object]) -> bool:

@@ -196,7 +196,8 @@ def _experience_unsaid(p: ProgrammeDoc, profile: Profile) -> bool:
             continue
         if profile.experience_years is not None and profile.experience_of in (c.of, "any"):
             continue
-        if c.of == "digital_leadership" and (profile.role is not None or "leadership" in profile.intents):
+        early = profile.band is not None and profile.band <= 5  # three years leading change is unlikely at band 5
+        if c.of == "digital_leadership" and not early and (profile.role is not None or "leadership" in profile.intents):
             continue
         if c.of == "scientific" and profile.profession in SCIENTISTS:
             continue

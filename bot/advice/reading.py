@@ -70,6 +70,7 @@ class Profile(BaseModel):
     timeframe: str | None = None
     upcoming: bool = False  # the grade is the one they are applying for or about to start
     next_stage: str | None = None  # the grade they are applying for, beside the one they hold
+    on_notice: bool = False  # has handed in their notice
     subject: Subject | None = None  # asked for someone else ("my GPST2 wants..."): advice is for them
     follow_up: bool = False  # a short message that leans on what the conversation was about
     faqs: list[str] = []
@@ -97,9 +98,12 @@ class Profile(BaseModel):
         s = self.subject
         if s is None or (s.profession is None and s.stage is None and s.band is None):
             return self
+        # A clinical director's trainees are in the director's specialty unless the asker says otherwise.
+        same = s.profession == self.profession and s.specialty is None
         return self.model_copy(update={
             "profession": s.profession, "stage": s.stage, "stage_year": s.stage_year, "band": s.band,
-            "specialty": s.specialty, "specialty_group": s.specialty_group, "role": None,
+            "specialty": self.specialty if same else s.specialty,
+            "specialty_group": self.specialty_group if same else s.specialty_group, "role": None,
             "career_stage": career_stage(s.profession, s.stage, s.band, None, senior_roles),
             "next_stage": None, "upcoming": False, "registered_scientist": None,
         })  # fmt: skip
@@ -127,15 +131,17 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     profession = asker.value if asker else None
     if profession == "other_clinical":
         # "ACP in urgent care, physio by background": the base profession is the one that counts.
-        base = next((m for m in professions if m.value != "other_clinical" and m.who in (*ASKER, "group")
-                     and any(t.key == "background" or t.key == "training" for t in r.tokens[m.last : m.last + 3])), None)  # fmt: skip
+        base = next((m for m in professions if m.value != "other_clinical" and m.who in (*ASKER, "group", "other")
+                     and (any(t.key in ("background", "training") for t in r.tokens[m.last : m.last + 3])
+                          or any(t.key == "background" for t in r.tokens[max(0, m.first - 3) : m.first]))), None)  # fmt: skip
         profession = base.value if base else profession
     topics = vocab.topics.ids_in(r.tokens, text)
     if asker is None and "who_for" in topics:
         # "Is FPT open to nurses?": the group asked about is, as far as we can tell, the asker's.
         asked = next((m for m in professions if m.who == "group"), None)
         profession = asked.value if asked else None
-    stage, stage_year, upcoming = fields.stage(r)
+    asked_for = subject(r, professions)
+    stage, stage_year, upcoming = fields.stage(r, besides=asked_for.span if asked_for else None)
     band = fields.band(r)
     if profession is None and stage is not None:
         profession = "medical_student" if stage == "medical_student" else "doctor"
@@ -149,6 +155,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     if term is None or not term.grades:
         stage, stage_year, upcoming = None, None, False
     coming = fields.next_stage(r, stage) if stage is not None else None
+    if stage == "specialty" and coming is None and r.has_cue("finishing_training"):
+        coming = "gp" if fields.specialty(r, profession)[1] == "general_practice" else "consultant"  # "CCT in August"
     if stage == "medical_student" and stage_year is None:
         stage_year = fields.year_of_study(text)
     specialty, group = fields.specialty(r, profession if asker is not None else None)
@@ -159,6 +167,11 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     role = fields.role(r)
     if profession is None and role is not None:
         profession = r.vocab.role_implies.get(role)  # "I'm the CNIO" is a nurse
+    said = fields.role_mention(r)
+    if asker is not None and asker.who == "plain" and said is not None and said.who in ("self", "opening") and said.value in vocab.senior_roles:
+        # "Head of BI at Salford Royal ... half of them are on admin profiles": the role said of
+        # the asker outranks a job word found later with nothing to say whose it is
+        profession = r.vocab.role_implies.get(said.value, profession)
 
     years, years_of = fields.experience(r)
     aspiration = fields.aspiration(r, professions)
@@ -199,6 +212,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         registered_scientist=registered,
         has_degree=_degree(text),
         nhs_employee=nhs,
+        on_notice=fields.on_notice(r),
         experience_years=years,
         experience_of=years_of,
         aspiration=aspiration,
@@ -209,7 +223,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         timeframe=timeframe,
         upcoming=upcoming,
         next_stage=coming,
-        subject=subject(r, professions),
+        subject=asked_for,
         follow_up=fields.follow_up(r, profession, named),
         faqs=words.faqs(text),
     )

@@ -68,7 +68,8 @@ class Reader:
             return cue
         if m.plural:
             words = " ".join(t.text.lower().replace("’", "'") for t in self.tokens[max(0, m.first - 3) : m.first])
-            return "self" if re.search(r"\bwe(?:'re| are| re)(?: all| both)?$", words) else "group"
+            words = " ".join(t.text.lower().replace("’", "'") for t in self.tokens[max(0, m.first - 5) : m.first])
+            return "self" if re.search(r"(?:\bwe(?:'re| are| re)(?: all| both)?|\bof us)(?: band \d[a-d]?)?$", words) else "group"
         if self._clause_start(m.first) == 0 and m.first < OPENING_WORDS:
             return "opening"
         return "plain"

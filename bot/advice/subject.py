@@ -23,6 +23,7 @@ class Subject(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     text: str  # how the asker names them: "GPST2", "band 5s", "devs"
+    span: tuple[int, int] = (0, 0)  # their tokens in the question
     profession: str | None = None
     stage: str | None = None
     stage_year: int | None = None
@@ -46,7 +47,7 @@ def subject(r: Reader, people: list[Mention]) -> Subject | None:
     grades = [m for m, _ in fields.grade_mentions(r)]
     others = sorted((m for m in [*people, *grades] if m.who in ("other", "group")), key=lambda m: m.first)
     wants = [h for h in hits if h.value == "wants"]
-    chosen = next((m for m in others if any(m.last <= h.first <= m.last + NEAR for h in wants)), None)
+    chosen = next((m for m in others if any(m.last <= h.first <= m.last + NEAR and _same_sentence(r, m.last, h.first) for h in wants)), None)
     if chosen is None and ahead:  # "what could my band 5 nurses apply for?"
         chosen = next((m for m in others if any(h.last <= m.first <= h.last + NEAR for h in ahead)), None)
     asks = [h for h in hits if h.value == "asks"]
@@ -70,6 +71,7 @@ def _describe(r: Reader, m: Mention, people: list[Mention], grades: list[Mention
         profession = "dentist" if group == "dental" else "doctor"  # "orthodontic StRs" are dentists
     return Subject(
         text=m.text,
+        span=(m.first, m.last),
         profession=profession,
         stage=grade.value if grade is not None and profession in ("doctor", "dentist") else None,
         stage_year=year if grade is not None else None,
@@ -77,6 +79,10 @@ def _describe(r: Reader, m: Mention, people: list[Mention], grades: list[Mention
         specialty=specialty if profession in ("doctor", "dentist") else None,
         specialty_group=group if profession in ("doctor", "dentist") else None,
     )
+
+
+def _same_sentence(r: Reader, first: int, last: int) -> bool:
+    return not any(r.hard[i] for i in range(first + 1, last + 1))
 
 
 def _clause(r: Reader, m: Mention) -> tuple[int, int]:

@@ -83,7 +83,7 @@ def compile_vocabulary(
     for stage in reading.stages:
         for prefix in stage.numbered:
             core = re.escape(prefix.rstrip("-"))
-            numbers.append((stage.id, re.compile(rf"(?<![A-Za-z0-9]){core}\s?-?\s?([1-9])(?![0-9A-Za-z])", re.IGNORECASE)))
+            numbers.append((stage.id, re.compile(rf"(?<![A-Za-z0-9]){core}\s?-?\s?([1-9])(?:s|s'|'s)?(?![0-9A-Za-z])", re.IGNORECASE)))  # "ST4s"
     return Vocabulary(
         professions=_terms(professions.professions),
         stages=_terms(reading.stages, plurals=True),

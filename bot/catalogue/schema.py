@@ -199,6 +199,7 @@ class RoleCriterion(_Criterion):
 
 class EmploymentCriterion(_Criterion):
     kind: Literal["employment"]
+    not_on_notice: bool = False  # and not serving notice (DHLP)
 
 
 class ApprovalCriterion(_Criterion):

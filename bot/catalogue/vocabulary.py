@@ -42,6 +42,7 @@ Role = Literal[
     "deputy_ccio",
     "deputy_cnio",
     "head_of_digital",
+    "head_of_data",
     "director",
     "executive",
     "manager",
@@ -262,6 +263,8 @@ CUE_KINDS = (
     "now",
     "no_experience",
     "follow_up",
+    "on_notice",
+    "finishing_training",
 )
 
 
