@@ -63,6 +63,13 @@ def test_someone_on_notice_is_told_dhlp_is_not_open_and_a_trainee_about_to_cct_i
     assert "fpt" not in ids(finishing)
 
 
+def test_an_apprenticeship_is_not_suggested_to_a_consultant_unless_asked_for(ask: Pathfinder) -> None:
+    unasked = ask.ask("Consultant anaesthetist at Southampton General. I want to be our clinical safety officer for the EPR rollout: what training do I need?")
+    assert "data_apprenticeships" not in ids(unasked)
+    asked = ask.ask("Consultant anaesthetist in Southampton: could I do a data apprenticeship to learn data science?")
+    assert "data_apprenticeships" in ids(asked)
+
+
 def test_fy1_is_told_nothing_fits_yet_and_which_doors_open_later(ask: Pathfinder) -> None:
     answer = ask.ask(
         "I'm an FY1 in Birmingham and keen on AI. What could I actually apply for this year?"

@@ -205,6 +205,12 @@ READINGS = [
     ("My FY2 wants to get into AI, what should I tell her? I'm her educational supervisor, consultant at Nottingham", "stage", "consultant"),
     ("My husband's an ST4 at Addenbrooke's. I'm a band 7 dietitian at the same hospital - anything for me?", "region", "East of England"),
     ("Head of BI at Salford Royal. What registration can my analysts get? Half are on admin profiles.", "profession", "data_professional"),
+    ("ACP in ED at Watford General, band 8a, originally from Jamaica. Any digital leadership for ACPs?", "region", "East of England"),
+    ("Operating department practitioner band 5 at Kettering General, from Ghana. Can ODPs be CSOs?", "nation", "England"),
+    ("Band 7 ward manager at Morriston Hospital, Swansea. Options for Wales? My friend's course is England only, I think that one is England.", "nation", "Wales"),
+    ("I am a senior registrar in radiology in Colombo, Sri Lanka. Not working in UK.", "nation", "Outside the UK"),
+    ("Three of the band 6 biomedical scientists in my lab want to know about HSST. I'm their lab manager, band 8a.", "band", 8),
+    ("Just finished my MPhys at Exeter. I want to work on imaging AI in the NHS, ideally as a clinical scientist.", "profession", None),
 ]  # fmt: skip
 
 

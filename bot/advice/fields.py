@@ -56,8 +56,10 @@ def standing(r: Reader, m: PlaceMention) -> Standing:
         return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
     if r.cue_before("elsewhere", m.first, 5):
         return "ignore"
-    if any(t.key == "originally" for t in r.tokens[m.last : m.last + 3]):
-        return "ignore"  # "I'm from Glasgow originally"
+    if any(t.key == "originally" for t in r.tokens[m.last : m.last + 2]) and not any(r.soft[i] or r.hard[i] for i in range(m.last, m.last + 2)):
+        return "ignore"  # "I'm from Glasgow originally", but not "in Blackpool, originally from Goa"
+    if m.first > 0 and r.tokens[m.first - 1].key == "from" and all(x.nation == "Outside the UK" for x in m.readings):
+        return "ignore"  # "band 5 at Kettering General, from Ghana": where they come from
     if r.cue_before("work", m.first, 5):
         return "work"
     if r.cue_before("home", m.first, 5):
@@ -173,8 +175,8 @@ def band(r: Reader) -> int | None:
         if THRESHOLD.match(r.text[hit.end() :]):
             continue  # "is it all band 6+?": a threshold, not anyone's band
         said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
-        if i > 0 and r.tokens[i - 1].key in ("band", "b") and i > 1 and r.tokens[i - 2].key in ("my", "our") and _person_follows(r, i):
-            said_by = "other"  # "my band 4 admin apprentice": someone the asker manages
+        if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.tokens[i - 2].key in ("my", "our", "the") and _person_follows(r, i, plural=r.tokens[i - 2].key == "the"):
+            said_by = "other"  # "my band 4 apprentice", "three of the band 6 BMSs in my lab"
         candidates.append((said_by, i, value))
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
@@ -197,12 +199,13 @@ def band_between(r: Reader, first: int, last: int) -> int | None:
 THRESHOLD = re.compile(r"\s*(?:\+|plus\b|and above\b|or above\b|and over\b|or over\b|and up\b|or higher\b|and higher\b|minimum\b)", re.I)
 
 
-def _person_follows(r: Reader, i: int) -> bool:
-    """A job word within three words after token i ("band 4 admin apprentice", "band 5s")."""
+def _person_follows(r: Reader, i: int, *, plural: bool = False) -> bool:
+    """A job word within three words after token i ("band 4 admin apprentice", "band 5s"), or
+    with `plural`, a plural one ("band 6 biomedical scientists")."""
     if r.tokens[i].text.lower().endswith("s") and r.tokens[i].text[:-1].isdigit():
         return True
     found = r.vocab.professions.scanner.scan(r.tokens[i + 1 : i + 4])
-    return bool(found)
+    return any(m.plural for m in found) if plural else bool(found)
 
 
 def _band_context(r: Reader, i: int) -> bool:
@@ -307,7 +310,7 @@ def intents(r: Reader, aspiration: str | None, job_spans: list[tuple[int, int]])
     if r.has_cue("later") and "plan_ahead" not in found:
         found.append("plan_ahead")
     if "senior_scientist" in found and not re.search(
-        r"\b(?:become|becoming|reach|get to|progress\w*|move up|step up|aim\w*|towards|route to|train\w*|want\w* to be|wanna be|hop\w* to be|long[- ]term|eventually|one day)\b", r.text, re.I
+        r"\b(?:become|becoming|reach\w*|get(?:ting)? to|progress\w*|move up|step up|aim\w*|towards|route to|train\w*|want\w* to be|wanna be|hop\w* to be|long[- ]term|eventually|one day)\b", r.text, re.I
     ):
         found.remove("senior_scientist")  # already a consultant scientist, not heading there
     if "become_clinical_scientist" in found and aspiration not in SCIENTIST_GOAL and not re.search(

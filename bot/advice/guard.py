@@ -51,7 +51,7 @@ OWN_DATA = re.compile(
 REQUEST = re.compile(
     _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
-    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug|build|code)\b|\?\s*$|" + _DO_IT,
+    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug|build|code|need|any ideas)\b|\?\s*$|" + _DO_IT,
     re.I,
 )
 # A request in words (not a bare question mark: "ST2 core surgical? no - CST2"), for a message

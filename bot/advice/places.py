@@ -185,7 +185,7 @@ class PlaceIndex:
             return None
         # A qualifier ("(Staffs)", ", Surrey", "in North Yorkshire") describes the name before it,
         # not a second place.
-        qualified = {id(m): q for m, _ in usable for q, _ in usable if _qualifies(q, m, tokens, text)}
+        qualified = {id(m): q for m, _ in usable for q, _ in usable if _qualifies(q, m, tokens)}
         qualifiers = {id(q) for q in qualified.values()}
         primary = [(m, s) for m, s in usable if id(m) not in qualifiers] or usable
         best = min(STANDING_ORDER.index(s) for _, s in primary)
@@ -226,23 +226,23 @@ SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "hsc_trust": 1, "health_b
 CONTRAST = frozenset({"but", "though", "although", "however", "whereas", "while", "whilst", "yet"})
 
 
-def _qualifies(q: PlaceMention, m: PlaceMention, tokens: list[Token], text: str) -> bool:
+def _qualifies(q: PlaceMention, m: PlaceMention, tokens: list[Token]) -> bool:
     """Whether q, right after m, says which m is meant: "Newcastle (Staffs)", "Sutton, Surrey"."""
     if not 0 <= q.first - m.last <= 1 or q is m:
         return False
-    gap = text[tokens[m.last - 1].end : tokens[q.first].start]
     between = {t.key for t in tokens[m.last : q.first]}
-    return ("(" in gap or "," in gap or between <= {"in", "on"}) and q.readings[0].kind in QUALIFIER_KINDS
+    # "Kettering General, from Ghana" is where they come from, not which Kettering
+    return between <= {"in", "on"} and q.readings[0].kind in QUALIFIER_KINDS
 
 
 def _pick(tied: list[tuple[PlaceMention, Standing]], tokens: list[Token]) -> tuple[PlaceMention, Standing]:
     """Among equally placed mentions: the one after a contrast ("based in X but I work at Y"),
     else the most specific (a hospital over a region's name), else the first."""
     ordered = sorted(tied, key=lambda ms: ms[0].first)
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for i, (earlier, later) in enumerate(zip(ordered, ordered[1:], strict=False)):
         # "mostly Craigavon ... but everything I find is NHS England": a nation or region named
         # after a contrast does not overrule a town or hospital the asker named before it.
-        broader = _specificity(later[0]) >= SPECIFICITY["region"] > _specificity(earlier[0])
+        broader = _specificity(later[0]) >= SPECIFICITY["region"] > min(_specificity(m) for m, _ in ordered[: i + 1])
         if CONTRAST & {t.key for t in tokens[earlier[0].last : later[0].first]} and not broader:
             return later
     return min(ordered, key=lambda ms: (_specificity(ms[0]), ms[0].first))

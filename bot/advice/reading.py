@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.advice import fields
 from bot.advice.lexicon import lexicon
-from bot.advice.scope import ASKER, Reader, heads, pattern_mentions, the_asker
+from bot.advice.scope import ASKER, Mention, Reader, heads, pattern_mentions, the_asker
 from bot.advice.subject import Subject, subject
 from bot.catalogue.snapshot import Catalogue
 
@@ -122,6 +122,10 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
 
     professions = r.mentions(vocab.professions.scanner.scan(r.tokens)) + pattern_mentions(r, vocab.professions)
     professions = [m for m in professions if not fields.registration(r, m)]
+    # "shadow the digital team": a team named with nothing to say the asker is in it is not them
+    professions = [Mention(m.value, m.first, m.last, "group", m.text) if m.who == "plain" and m.text.lower().endswith(" team")
+                   and not {t.key for t in r.tokens[max(0, m.first - 2) : m.first]} & {"in", "on", "within", "our", "my", "of"} else m
+                   for m in professions]  # fmt: skip
     asker = the_asker(heads(r, professions))
     if asker is not None:
         # "I qualified as a radiographer ... but I'm now a band 7 information analyst": now wins

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.advice import fields
 from bot.advice.scope import Mention, Reader
 
-NEAR = 4  # tokens between the person and "wants" ("my orthodontic StRs really want")
+NEAR = 6  # tokens between the person and "wants" ("band 6 BMSs in my lab in Coventry want")
 
 
 class Subject(BaseModel):
@@ -41,11 +41,13 @@ def subject(r: Reader, people: list[Mention]) -> Subject | None:
     asker asks nothing for themselves ("can I", "for me")."""
     hits = r.vocab.on_behalf.scan(r.tokens, overlapping=True)
     ahead = [h for h in hits if h.value == "asks_ahead"]
+    for_them = [h for h in hits if h.value in ("asks", "asks_ahead")]
     # "how can I support my HCAs": the asker's own words, but the question is for the HCAs
-    if not hits or any(h.value == "own" and not any(h.last <= a.first <= h.last + 2 for a in ahead) for h in hits):
+    if not hits or any(h.value == "own" and not any(h.last <= a.first <= h.last + 2 for a in for_them) for h in hits):
         return None
     grades = [m for m, _ in fields.grade_mentions(r)]
-    others = sorted((m for m in [*people, *grades] if m.who in ("other", "group")), key=lambda m: m.first)
+    others = sorted((m for m in [*people, *grades] if m.who in ("other", "group") and not m.text.lower().endswith("team")),
+                    key=lambda m: m.first)  # a team is where someone works, not who they are
     wants = [h for h in hits if h.value == "wants"]
     chosen = next((m for m in others if any(m.last <= h.first <= m.last + NEAR and _same_sentence(r, m.last, h.first) for h in wants)), None)
     if chosen is None and ahead:  # "what could my band 5 nurses apply for?"

@@ -68,6 +68,7 @@ def headline(advice: Advice) -> str:
         return advice.refusal.message
     text = _headline(advice)
     if advice.for_someone and not advice.pleasantry:
+        text = text.replace("fits you", "fits them").replace("open to you", "open to them")
         return f"Answering for the {advice.for_someone} you asked about, not for you. {text}"
     return text
 

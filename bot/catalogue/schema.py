@@ -254,6 +254,13 @@ class Routing(Strict):
     # Training stages an entry is built around (FPT: chosen at specialty-training entry). Adds to
     # relevance for someone at, or about to start, that stage, whatever else they asked.
     stages: dict[Stage, Annotated[int, Field(ge=1, le=5)]] = {}
+    # Professions it is not suggested to unless they ask for what it is mainly for (its strongest
+    # intent) or name it: an apprenticeship is a way into a data job, not a doctor's next step.
+    not_suggested_to: list[Profession] = []
+
+    def main_intent(self) -> str | None:
+        """The need it serves most strongly."""
+        return max(self.intents, key=lambda i: self.intents[i]) if self.intents else None
 
     def intent(self, name: str) -> int:
         """How strongly the entry serves an intent (0 when it does not)."""
