@@ -70,6 +70,13 @@ def test_an_apprenticeship_is_not_suggested_to_a_consultant_unless_asked_for(ask
     assert "data_apprenticeships" in ids(asked)
 
 
+def test_a_programme_the_asker_is_on_is_not_offered_back_and_experience_points_to_equivalence(ask: Pathfinder) -> None:
+    trainee = ask.ask("STP trainee, year 2, clinical scientific computing in Plymouth. Once I've registered, what's the route to consultant clinical scientist?")
+    assert "stp" not in ids(trainee)
+    engineer = ask.ask("I've spent 5 years as a machine learning engineer at a medical imaging AI company (PhD). I'd like to be a clinical scientist - do I really have to start the 3-year STP from scratch?")
+    assert "ahcs_equivalence" in ids(engineer)[:3]
+
+
 def test_fy1_is_told_nothing_fits_yet_and_which_doors_open_later(ask: Pathfinder) -> None:
     answer = ask.ask(
         "I'm an FY1 in Birmingham and keen on AI. What could I actually apply for this year?"

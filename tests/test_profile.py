@@ -211,6 +211,12 @@ READINGS = [
     ("I am a senior registrar in radiology in Colombo, Sri Lanka. Not working in UK.", "nation", "Outside the UK"),
     ("Three of the band 6 biomedical scientists in my lab want to know about HSST. I'm their lab manager, band 8a.", "band", 8),
     ("Just finished my MPhys at Exeter. I want to work on imaging AI in the NHS, ideally as a clinical scientist.", "profession", None),
+    ("STP trainee, year 2, clinical scientific computing in Plymouth. What's the route to consultant?", "on_programme", ["stp"]),
+    ("When is the next Digital Health Leadership Programme cohort?", "on_programme", []),
+    ("I'm doing the Topol application this week, any tips?", "on_programme", []),
+    ("My wife's the CCIO at our trust in York. I'm a band 3 ward clerk there. How do I get into IT?", "region", "North East and Yorkshire"),
+    ("My husband works at Leeds General. I am a nurse, is there anything for me?", "region", None),
+    ("Asking for a friend who's a band 6 OT in Kent - is Topol open to OTs?", "profession", None),
 ]  # fmt: skip
 
 

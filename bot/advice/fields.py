@@ -40,7 +40,8 @@ LEADERSHIP = re.compile(
     re.IGNORECASE,
 )
 SCIENCE = re.compile(r"\bscientist\b|\bbioinformatic\w*|\blab\b|\blaboratory\b|\bgenomic\w*|\bphysics\b|\bscientific\b", re.I)
-SAME_PLACE = re.compile(r"\b(?:at|in|on) the same (?:hospital|trust|site|place|department|dept|ward|unit|practice|surgery|board)\b|\bwe both work\b|\bwork(?:s|ing)? together\b", re.I)
+SAME_PLACE = re.compile(r"\b(?:at|in|on) the same (?:hospital|trust|site|place|department|dept|ward|unit|practice|surgery|board)\b|\bwe both work\b|\bwork(?:s|ing)? together\b"
+                        r"|\bi(?:'m| am| work)\b[^.?!]{0,40}(?<!is )(?<!are )(?<!was )\bthere\b(?!\s*(?:is|are|was|were|isn|aren|'s|any\w*)\b)", re.I)
 POSTCODE_AFTER = frozenset({"postcode", "post", "area"})
 SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healthcare_science_practitioner"})
 

@@ -23,10 +23,17 @@ _NEGATIONS = frozenset(
 )
 
 
+_HOLDERS = frozenset({"trainee", "fellow", "participant", "delegate"})
+_NOT_HELD = frozenset({"application", "applications", "interview", "form", "statement", "portfolio", "deadline", "round", "cohort"})
+_ON_IT = ("currently on", "i'm on", "i am on", "im on", "currently doing", "i'm doing", "i am doing",
+          "halfway through", "in my", "on my")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class NamedMention:
     programme_id: str
     negated: bool
+    held: bool = False  # the asker is on it now: "STP trainee", "Topol fellow here", "I'm on the HSST"
 
 
 @dataclass
@@ -61,8 +68,11 @@ class AliasIndex:
                 if word_like and not originals[i][:1].isupper():
                     continue
                 negated = bool(_NEGATIONS.intersection(tokens[max(0, i - 6) : i]))
-                if pid not in found or (found[pid].negated and not negated):
-                    found[pid] = NamedMention(pid, negated)
+                before = " ".join(t for t in tokens[max(0, i - 3) : i] if t != "the")
+                after = tokens[i + n] if i + n < len(tokens) else ""
+                held = not negated and after not in _NOT_HELD and (after in _HOLDERS or before.endswith(_ON_IT))
+                if pid not in found or (found[pid].negated and not negated) or held:
+                    found[pid] = NamedMention(pid, negated, held)
                 i += n - 1
                 break
             i += 1

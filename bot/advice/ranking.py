@@ -159,10 +159,13 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
     named = p.id in profile.named
     if not s.active and (named or p.status.state != "unverified"):
         return None  # closed or historical, or asked about by name: said back (Advice.inactive)
+    if p.id in profile.on_programme:
+        return None  # "STP trainee, year 2": not a route for them, they are on it
     if not named and _experience_unsaid(p, profile):
         return None  # years of experience it needs, and not a word about having any
-    if not named and profile.profession in p.routing.not_suggested_to and p.routing.main_intent() not in profile.intents:
-        return None  # an apprenticeship for a consultant who asked about clinical safety
+    unasked = not named and p.routing.main_intent() not in profile.intents
+    if unasked and (profile.profession in p.routing.not_suggested_to or p.routing.not_for_senior and profile.career_stage == "senior"):
+        return None  # an apprenticeship for a consultant who asked about clinical safety, or a head of BI
     bonus = {"eligible": 1.5, "possible": 0.0, "information": 0.0}.get(s.verdict, 0.0)
     if not s.active:
         s.timing = "check"  # may no longer run: never "fits you now", never ahead of one that runs

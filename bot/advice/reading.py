@@ -71,6 +71,7 @@ class Profile(BaseModel):
     upcoming: bool = False  # the grade is the one they are applying for or about to start
     next_stage: str | None = None  # the grade they are applying for, beside the one they hold
     on_notice: bool = False  # has handed in their notice
+    on_programme: list[str] = []  # programmes the asker is on now ("STP trainee"): never suggested back
     subject: Subject | None = None  # asked for someone else ("my GPST2 wants..."): advice is for them
     follow_up: bool = False  # a short message that leans on what the conversation was about
     faqs: list[str] = []
@@ -140,11 +141,11 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
                           or any(t.key == "background" for t in r.tokens[max(0, m.first - 3) : m.first]))), None)  # fmt: skip
         profession = base.value if base else profession
     topics = vocab.topics.ids_in(r.tokens, text)
-    if asker is None and "who_for" in topics:
+    asked_for = subject(r, professions)
+    if asker is None and "who_for" in topics and asked_for is None:
         # "Is FPT open to nurses?": the group asked about is, as far as we can tell, the asker's.
         asked = next((m for m in professions if m.who == "group"), None)
         profession = asked.value if asked else None
-    asked_for = subject(r, professions)
     stage, stage_year, upcoming = fields.stage(r, besides=asked_for.span if asked_for else None)
     band = fields.band(r)
     if profession is None and stage is not None:
@@ -223,6 +224,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         intents=intents,
         named=[m.programme_id for m in named if not m.negated],
         named_negated=[m.programme_id for m in named if m.negated],
+        on_programme=[m.programme_id for m in named if m.held],
         asked_topics=topics,
         timeframe=timeframe,
         upcoming=upcoming,

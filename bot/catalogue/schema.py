@@ -257,6 +257,7 @@ class Routing(Strict):
     # Professions it is not suggested to unless they ask for what it is mainly for (its strongest
     # intent) or name it: an apprenticeship is a way into a data job, not a doctor's next step.
     not_suggested_to: list[Profession] = []
+    not_for_senior: bool = False  # an entry route: not offered to senior staff unless asked for
 
     def main_intent(self) -> str | None:
         """The need it serves most strongly."""
