@@ -8,7 +8,7 @@ between the fields when they disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bot.advice.matching import Match
 from bot.advice.places import PlaceMatch, PlaceMention, Standing
@@ -87,10 +87,13 @@ def registration(r: Reader, m: Mention) -> bool:
     return m.text.lower() == "reg" and m.first > 0 and r.tokens[m.first - 1].key in REGISTERING
 
 
-def stage(r: Reader, *, besides: tuple[int, int] | None = None) -> tuple[str | None, int | None, bool]:
+Grades = list[tuple[Mention, int | None]]  # every grade said (grade_mentions), read once per question
+
+
+def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) -> tuple[str | None, int | None, bool]:
     """The asker's grade: numbered grades (FY1, CT2, ST4) first, then words (registrar); never
     one said of the person a question is asked for (`besides`: their tokens)."""
-    usable = [(m, y) for m, y in _stage_mentions(r) if besides is None or not besides[0] <= m.first < besides[1]]
+    usable = [(m, y) for m, y in _about_the_asker(grades) if besides is None or not besides[0] <= m.first < besides[1]]
     for who in ASKER:
         mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
         if mine:
@@ -105,21 +108,21 @@ def stage(r: Reader, *, besides: tuple[int, int] | None = None) -> tuple[str | N
     return None, None, False
 
 
-def next_stage(r: Reader, current: str | None) -> str | None:
+def next_stage(r: Reader, grades: Grades, current: str | None) -> str | None:
     """The grade the asker is applying for or about to start, beside the one they hold
     ("IMT3, applying for ST3 this round"): a door that opens with it is a current one."""
-    for m, _ in _stage_mentions(r):
+    for m, _ in _about_the_asker(grades):
         if m.value != current and m.who in (*ASKER, "wish") and r.cue_before("upcoming", m.first, 6):
             return m.value
     return None
 
 
-def _stage_mentions(r: Reader) -> list[tuple[Mention, int | None]]:
-    """Every grade said about the asker or wished for, with its year where one is given."""
-    return [(m, y) for m, y in grade_mentions(r) if m.who in (*ASKER, "wish")]
+def _about_the_asker(grades: Grades) -> Grades:
+    """The grades said about the asker or wished for."""
+    return [(m, y) for m, y in grades if m.who in (*ASKER, "wish")]
 
 
-def grade_mentions(r: Reader) -> list[tuple[Mention, int | None]]:
+def grade_mentions(r: Reader) -> Grades:
     """Every grade said, about anyone, with its year where one is given. "my FY2 year" is the
     asker's, but "our FY1s" and "my ST4s" are other people."""
     return [(_plural_of_mine(r, m), y) for m, y in _grade_mentions(r)]
@@ -133,8 +136,8 @@ def _plural_of_mine(r: Reader, m: Mention) -> Mention:
     return m
 
 
-def _grade_mentions(r: Reader) -> list[tuple[Mention, int | None]]:
-    found: list[tuple[Mention, int | None]] = []
+def _grade_mentions(r: Reader) -> Grades:
+    found: Grades = []
     for stage_id, rx in r.vocab.stage_numbers:
         for hit in rx.finditer(r.text):
             i = token_at(r.tokens, hit.start())
@@ -162,8 +165,8 @@ def _is_postcode(r: Reader, i: int, hit: re.Match[str]) -> bool:
     return bool(re.match(r"\s?\d[A-Za-z]{2}\b", after)) or nxt in POSTCODE_AFTER
 
 
-def band(r: Reader) -> int | None:
-    candidates: list[tuple[str, int, int]] = []
+def _bands(r: Reader) -> Iterator[tuple[re.Match[str], int, int]]:
+    """Every band said, about anyone: (match, token index, band)."""
     for hit in BAND.finditer(r.text):
         group = next(g for g in (1, 3, 5) if hit.group(g))
         raw = hit.group(group).lower()
@@ -173,6 +176,12 @@ def band(r: Reader) -> int | None:
             continue
         if hit.group(3) and not _band_context(r, i):
             continue  # a bare "8a" only where a band makes sense
+        yield hit, i, value
+
+
+def band(r: Reader) -> int | None:
+    candidates: list[tuple[str, int, int]] = []
+    for hit, i, value in _bands(r):
         if THRESHOLD.match(r.text[hit.end() :]):
             continue  # "is it all band 6+?": a threshold, not anyone's band
         said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
@@ -188,13 +197,7 @@ def band(r: Reader) -> int | None:
 
 def band_between(r: Reader, first: int, last: int) -> int | None:
     """A band said within tokens [first, last), about anyone ("my band 5s")."""
-    for hit in BAND.finditer(r.text):
-        group = next(g for g in (1, 3, 5) if hit.group(g))
-        raw = hit.group(group).lower()
-        i = token_at(r.tokens, hit.start(group))
-        if i is not None and first <= i < last and (not hit.group(3) or _band_context(r, i)):
-            return int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
-    return None
+    return next((value for _, i, value in _bands(r) if first <= i < last), None)
 
 
 THRESHOLD = re.compile(r"\s*(?:\+|plus\b|and above\b|or above\b|and over\b|or over\b|and up\b|or higher\b|and higher\b|minimum\b)", re.I)
@@ -249,8 +252,8 @@ def specialty_between(r: Reader, first: int, last: int) -> tuple[str | None, str
     return (m.value, r.vocab.specialty_groups[m.value]) if m is not None else (None, None)
 
 
-def role(r: Reader) -> str | None:
-    found = role_mention(r)
+def role(r: Reader, found: Mention | None) -> str | None:
+    """The asker's role: the one said of them (role_mention), or a manager by what they do."""
     if found is not None:
         return found.value
     if any(c.value == "third_party" and c.text.lower() in ("i manage", "i line manage", "manage a", "managing a") for c in r.cues):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from bot.advice import fields
 from bot.advice.lexicon import lexicon
 from bot.advice.scope import ASKER, Mention, Reader, heads, pattern_mentions, the_asker
-from bot.advice.subject import Subject, subject
+from bot.advice.subject import Person, Subject, subject
 from bot.catalogue.snapshot import Catalogue
 
 DEGREE = re.compile(r"\bdegree\b|\bBSc\b|\bMSc\b|\bPhD\b|\bmaster'?s\b|\bgraduat\w*|\bBEng\b|\bMEng\b|\bBA\b|\bMPhys\b|\bMChem\b", re.I)
@@ -39,17 +39,11 @@ NOT_REGISTERED = re.compile(
 )
 
 
-class Profile(BaseModel):
+class Profile(Person):
     """Who is asking. Every field is optional: unknown stays None."""
 
     model_config = ConfigDict(extra="forbid")
 
-    profession: str | None = None
-    stage: str | None = None
-    stage_year: int | None = None
-    band: int | None = None
-    specialty: str | None = None
-    specialty_group: str | None = None
     role: str | None = None
     career_stage: str | None = None
     place: str | None = None
@@ -99,13 +93,12 @@ class Profile(BaseModel):
         s = self.subject
         if s is None or (s.profession is None and s.stage is None and s.band is None):
             return self
-        # A clinical director's trainees are in the director's specialty unless the asker says otherwise.
-        same = s.profession == self.profession and s.specialty is None
+        theirs = {name: getattr(s, name) for name in Person.model_fields}
+        if s.profession == self.profession and s.specialty is None:
+            # A clinical director's trainees are in the director's specialty unless the asker says otherwise.
+            theirs.update(specialty=self.specialty, specialty_group=self.specialty_group)
         return self.model_copy(update={
-            "profession": s.profession, "stage": s.stage, "stage_year": s.stage_year, "band": s.band,
-            "specialty": self.specialty if same else s.specialty,
-            "specialty_group": self.specialty_group if same else s.specialty_group, "role": None,
-            "career_stage": career_stage(s.profession, s.stage, s.band, None, senior_roles),
+            **theirs, "role": None, "career_stage": career_stage(s.profession, s.stage, s.band, None, senior_roles),
             "next_stage": None, "upcoming": False, "registered_scientist": None,
         })  # fmt: skip
 
@@ -141,12 +134,13 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
                           or any(t.key == "background" for t in r.tokens[max(0, m.first - 3) : m.first]))), None)  # fmt: skip
         profession = base.value if base else profession
     topics = vocab.topics.ids_in(r.tokens, text)
-    asked_for = subject(r, professions)
+    grades = fields.grade_mentions(r)
+    asked_for = subject(r, professions, grades)
     if asker is None and "who_for" in topics and asked_for is None:
         # "Is FPT open to nurses?": the group asked about is, as far as we can tell, the asker's.
         asked = next((m for m in professions if m.who == "group"), None)
         profession = asked.value if asked else None
-    stage, stage_year, upcoming = fields.stage(r, besides=asked_for.span if asked_for else None)
+    stage, stage_year, upcoming = fields.stage(r, grades, besides=asked_for.span if asked_for else None)
     band = fields.band(r)
     if profession is None and stage is not None:
         profession = "medical_student" if stage == "medical_student" else "doctor"
@@ -159,7 +153,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     term = catalogue.professions.term(profession)
     if term is None or not term.grades:
         stage, stage_year, upcoming = None, None, False
-    coming = fields.next_stage(r, stage) if stage is not None else None
+    coming = fields.next_stage(r, grades, stage) if stage is not None else None
     if stage == "specialty" and coming is None and r.has_cue("finishing_training"):
         coming = "gp" if fields.specialty(r, profession)[1] == "general_practice" else "consultant"  # "CCT in August"
     if stage == "medical_student" and stage_year is None:
@@ -169,10 +163,10 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         specialty, group = fields.specialty(r, None)
     if profession == "doctor" and group == "dental":
         profession = "dentist"  # "Orthodontic StR": a grade said by a dentist
-    role = fields.role(r)
+    said = fields.role_mention(r)
+    role = fields.role(r, said)
     if profession is None and role is not None:
         profession = r.vocab.role_implies.get(role)  # "I'm the CNIO" is a nurse
-    said = fields.role_mention(r)
     if asker is not None and asker.who == "plain" and said is not None and said.who in ("self", "opening") and said.value in vocab.senior_roles:
         # "Head of BI at Salford Royal ... half of them are on admin profiles": the role said of
         # the asker outranks a job word found later with nothing to say whose it is

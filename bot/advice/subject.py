@@ -17,13 +17,10 @@ from bot.advice.scope import Mention, Reader
 NEAR = 6  # tokens between the person and "wants" ("band 6 BMSs in my lab in Coventry want")
 
 
-class Subject(BaseModel):
-    """Who a question is asked for, as far as the asker says."""
+class Person(BaseModel):
+    """What a message says of someone that eligibility is checked against: the asker (Profile) or
+    the person a question is asked for (Subject)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    text: str  # how the asker names them: "GPST2", "band 5s", "devs"
-    span: tuple[int, int] = (0, 0)  # their tokens in the question
     profession: str | None = None
     stage: str | None = None
     stage_year: int | None = None
@@ -32,7 +29,16 @@ class Subject(BaseModel):
     specialty_group: str | None = None
 
 
-def subject(r: Reader, people: list[Mention]) -> Subject | None:
+class Subject(Person):
+    """Who a question is asked for, as far as the asker says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str  # how the asker names them: "GPST2", "band 5s", "devs"
+    span: tuple[int, int] = (0, 0)  # their tokens in the question
+
+
+def subject(r: Reader, people: list[Mention], said: fields.Grades) -> Subject | None:
     """The person the question is asked for, or None when it is about the asker.
 
     A person someone else is (a profession or grade said of another, or of a group) counts when
@@ -45,7 +51,7 @@ def subject(r: Reader, people: list[Mention]) -> Subject | None:
     # "how can I support my HCAs": the asker's own words, but the question is for the HCAs
     if not hits or any(h.value == "own" and not any(h.last <= a.first <= h.last + 2 for a in for_them) for h in hits):
         return None
-    grades = [m for m, _ in fields.grade_mentions(r)]
+    grades = [m for m, _ in said]
     others = sorted((m for m in [*people, *grades] if m.who in ("other", "group") and not m.text.lower().endswith("team")),
                     key=lambda m: m.first)  # a team is where someone works, not who they are
     wants = [h for h in hits if h.value == "wants"]
@@ -58,16 +64,17 @@ def subject(r: Reader, people: list[Mention]) -> Subject | None:
         chosen = before[-1] if before else None
     if chosen is None:
         return None
-    return _describe(r, chosen, people, grades)
+    return _describe(r, chosen, people, said)
 
 
-def _describe(r: Reader, m: Mention, people: list[Mention], grades: list[Mention]) -> Subject:
+def _describe(r: Reader, m: Mention, people: list[Mention], said: fields.Grades) -> Subject:
     """Profession, grade, band and specialty said with the person ("one of my orthodontic StRs")."""
     start, end = _clause(r, m)
+    grades = [g for g, _ in said]
     near = [g for g in grades if start <= g.first < end]
     profession = m.value if m in people else next((p.value for p in people if start <= p.first < end), None)
     grade = m if m in grades else (near[0] if near else None)
-    year = next((y for g, y in fields.grade_mentions(r) if grade is not None and g.first == grade.first), None)
+    year = next((y for g, y in said if grade is not None and g.first == grade.first), None)
     specialty, group = fields.specialty_between(r, start, end)
     if grade is not None and profession in (None, "doctor"):
         profession = "dentist" if group == "dental" else "doctor"  # "orthodontic StRs" are dentists
