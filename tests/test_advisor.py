@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from bot.advice.advisor import advise
 from bot.advice.ranking import MAX_SUGGESTIONS, _assess, _final_score, relevance
+from bot.answering.conversation import Conversation
 from bot.answering.service import Answer, Pathfinder
 from bot.catalogue.snapshot import Catalogue
 
@@ -51,6 +52,18 @@ def test_a_question_asked_for_a_trainee_is_answered_for_the_trainee(ask: Pathfin
     assert ids(answer)[0] == "fpt"  # the GPST2 is in specialty training; the GP trainer is not
     assert answer.headline.startswith("Answering for the GPST2 you asked about, not for you.")
     assert answer.network is not None and answer.network.region == "East of England"
+    assert all(" you" not in s.verdict_label for s in [*answer.suggestions, *answer.asked_about])  # "fits them now"
+
+
+def test_a_follow_up_stays_with_the_person_asked_for_until_the_asker_turns_to_themselves(ask: Pathfinder) -> None:
+    thread = Conversation()
+    ask.ask("GP partner in Leeds and an educational supervisor. My GPST2 wants protected time for digital work, what are her options?", conversation=thread)
+    funding = ask.ask("what about funding?", conversation=thread)
+    assert funding.headline.startswith("Answering for the GPST2 you asked about")
+    assert "fpt" in ids(funding)[:3]  # worked out for the GPST2 still
+    mine = ask.ask("and what about for me?", conversation=thread)
+    assert "Answering for" not in mine.headline
+    assert "fpt" not in ids(mine)  # a GP partner is past specialty training
 
 
 def test_someone_on_notice_is_told_dhlp_is_not_open_and_a_trainee_about_to_cct_is_not_sent_to_fpt(ask: Pathfinder) -> None:

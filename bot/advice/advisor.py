@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.advice.guard import Refusal
+from bot.advice.guard import OWN_DATA, Refusal
 from bot.advice.lexicon import lexicon
 from bot.advice.ranking import (
     MIN_RELEVANCE,
@@ -97,6 +97,7 @@ class Advice:
     second: Merged | None = None  # what a second reading filled or disagreed on (names only)
     pleasantry: str | None = None  # "greeting" or "thanks": the whole message was one
     for_someone: str | None = None  # asked for someone else: how the asker named them ("GPST2")
+    own_data: bool = False  # asks what happens to their own data ("who sees my interest?")
 
     @property
     def refused(self) -> bool:
@@ -142,6 +143,7 @@ def advise(
         merged = Merged(by_fields.filled + by_refusal.filled, by_fields.disagreed + by_refusal.disagreed)
     advice = Advice(question, profile, catalogue.version, today, refusal=refusal, second=merged)
     advice.offer = words.guard.offer
+    advice.own_data = refusal is None and OWN_DATA.search(question) is not None
     # Asked for someone else ("my GPST2 wants protected time"): worked out for them.
     profile = profile.for_advice(words.vocabulary.senior_roles)
     advice.person = describe_person(profile, catalogue.professions)

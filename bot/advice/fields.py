@@ -345,6 +345,19 @@ def on_notice(r: Reader) -> bool:
     return any(c.value == "on_notice" and not r.cue_before("negation", c.first, 2) for c in r.all_cues)
 
 
+FIRST_PERSON = frozenset({"i", "im", "ive", "id", "ill", "me", "my", "mine", "myself"})
+
+
+def _leans(r: Reader, profession: str | None) -> bool:
+    return len(r.tokens) <= 14 and profession is None and r.has_cue("follow_up")
+
+
 def follow_up(r: Reader, profession: str | None, named: Sequence[object]) -> bool:
     """A short message with no subject of its own ("can I do it part time?", "what about funding?")."""
-    return len(r.tokens) <= 14 and profession is None and not named and r.has_cue("follow_up")
+    return _leans(r, profession) and not named
+
+
+def same_person(r: Reader, profession: str | None) -> bool:
+    """A short follow-up that does not turn to the asker ("what about funding?", "and the Topol
+    one?", not "and for me?"): still about the person an earlier turn asked for."""
+    return _leans(r, profession) and not any(t.key in FIRST_PERSON for t in r.tokens)

@@ -68,6 +68,7 @@ class Profile(Person):
     on_programme: list[str] = []  # programmes the asker is on now ("STP trainee"): never suggested back
     subject: Subject | None = None  # asked for someone else ("my GPST2 wants..."): advice is for them
     follow_up: bool = False  # a short message that leans on what the conversation was about
+    same_person: bool = False  # a follow-up still about whom the conversation was for (not "and for me?")
     faqs: list[str] = []
 
     def merged_with(self, earlier: Profile | None) -> Profile:
@@ -75,7 +76,7 @@ class Profile(Person):
         if earlier is None:
             return self
         data = self.model_dump()
-        turn_only = ("intents", "named", "named_negated", "asked_topics", "timeframe", "follow_up", "faqs", "upcoming", "subject")
+        turn_only = ("intents", "named", "named_negated", "asked_topics", "timeframe", "follow_up", "same_person", "faqs", "upcoming", "subject")
         for key, value in earlier.model_dump().items():
             if key in turn_only:
                 continue
@@ -85,6 +86,9 @@ class Profile(Person):
             data["intents"] = list(earlier.intents)
         if self.follow_up and not self.named:
             data["named"] = list(earlier.named)  # "can I do it part time?": it is what we discussed
+        if self.same_person and self.subject is None and self.is_empty:
+            # "what about funding?" after "my GPST2 wants protected time": still about the GPST2
+            data["subject"] = earlier.model_dump()["subject"]
         return Profile.model_validate(data)
 
     def for_advice(self, senior_roles: frozenset[str]) -> Profile:
@@ -225,6 +229,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         next_stage=coming,
         subject=asked_for,
         follow_up=fields.follow_up(r, profession, named),
+        same_person=fields.same_person(r, profession),
         faqs=words.faqs(text),
     )
 

@@ -17,11 +17,11 @@ from bot.advice.reading import Profile
 from bot.catalogue.schema import Fact
 from bot.catalogue.snapshot import Catalogue
 
-VERDICT_LABEL = {
-    "eligible": "fits you now",
+VERDICT_LABEL = {  # {you}: "them" when the question was asked for someone else
+    "eligible": "fits {you} now",
     "possible": "worth a look: some things to check",
     "later": "a door that opens later",
-    "not_eligible": "not open to you",
+    "not_eligible": "not open to {you}",
     "information": "for information: not something individuals apply to",
     "check": "may no longer run: check before you plan on it",
 }
@@ -170,7 +170,9 @@ def fact_out(topic: str, fact: Fact) -> FactOut:
     )
 
 
-def suggestion_out(s: Suggestion, *, asked_topics: list[str], why: str | None = None) -> SuggestionOut:
+def suggestion_out(
+    s: Suggestion, *, asked_topics: list[str], why: str | None = None, you: str = "you"
+) -> SuggestionOut:
     """One programme as every view sees it: the short card and the details behind it."""
     p = s.programme
     facts = [fact_out(topic, f) for topic, f in p.named_facts() if not f.text.lower().startswith(NOT_FOUND)]
@@ -180,7 +182,7 @@ def suggestion_out(s: Suggestion, *, asked_topics: list[str], why: str | None = 
     key = [_brief(f) for f in (key or [f for f in facts if f.topic in ESSENTIALS][:1])]
     # One true why: the strongest reason (what it offers that was asked for, else the rule met).
     reason = why or s.model_reason or (s.reasons[0] if s.reasons else first_sentence(p.who_for.text))
-    timing_label = VERDICT_LABEL.get(s.timing if s.timing == "check" else s.verdict, s.verdict)
+    timing_label = VERDICT_LABEL.get(s.timing if s.timing == "check" else s.verdict, s.verdict).format(you=you)
     if s.timing == "later" and s.when:
         timing_label = f"{VERDICT_LABEL['later']}: {s.when}"
     return SuggestionOut(

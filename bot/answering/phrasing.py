@@ -66,14 +66,14 @@ def headline(advice: Advice) -> str:
     """The first line, in code's own words: it answers the question that was asked."""
     if advice.refusal is not None and not advice.refusal.partial:
         return advice.refusal.message
-    text = _headline(advice)
     if advice.for_someone and not advice.pleasantry:
-        text = text.replace("fits you", "fits them").replace("open to you", "open to them")
+        text = _headline(advice, you="them")
         return f"Answering for the {advice.for_someone} you asked about, not for you. {text}"
-    return text
+    return _headline(advice)
 
 
-def _headline(advice: Advice) -> str:
+def _headline(advice: Advice, you: str = "you") -> str:
+    """`you` is whom the advice is for: "them" when the question was asked for someone else."""
     who = advice.person
     if advice.pleasantry == "thanks":
         return "You're welcome. If anything else comes up about routes into NHS digital, data or AI work, just ask."
@@ -88,7 +88,7 @@ def _headline(advice: Advice) -> str:
         names = " or ".join(s.programme.name for s in advice.asked_about)
         tail = f" as {who}" if who else ""
         verb = "isn't" if len(advice.asked_about) == 1 else "aren't"
-        return f"Short answer: {names} {verb} open to you{tail}; what could fit instead is below."
+        return f"Short answer: {names} {verb} open to {you}{tail}; what could fit instead is below."
     if advice.clarify:
         return (
             "Happy to help you find a route in. The right programme depends on who you are, so "
@@ -104,23 +104,23 @@ def _headline(advice: Advice) -> str:
     n = len(advice.suggestions)
     if n == 0:
         if who:
-            return f"As {who}, nothing in the catalogue fits you right now."
+            return f"As {who}, nothing in the catalogue fits {you} right now."
         return "I couldn't find a programme in the catalogue that fits what you've told me."
     tail = f" as {who}" if who else ""
     asked = [x for x in advice.suggestions if x.programme.id in advice.profile.named]
     if asked:
         top = asked[0]
         if top.verdict == "eligible":
-            return f"Short answer: yes, {top.programme.name} fits you{tail}."
+            return f"Short answer: yes, {top.programme.name} fits {you}{tail}."
         check = next((c.detail for c in top.checks if c.status == "unknown" and c.kind != "approval"), None)
         more = f" {check}" if check else ""
-        return f"Short answer: {top.programme.name} could be open to you{tail}; there are things to check.{more}"
+        return f"Short answer: {top.programme.name} could be open to {you}{tail}; there are things to check.{more}"
     lead = f"For {who}, " if who else "From what you've told me, "
     top3 = [x.programme.name for x in advice.suggestions[:3]]
     listed = top3[0] if len(top3) == 1 else ", ".join(top3[:-1]) + " and " + top3[-1]
     ready = next((x.programme.name for x in advice.suggestions[:3] if x.verdict == "eligible" and x.timing == "now"), None)
     text = f"{lead}the route{'s' if len(top3) > 1 else ''} to look at: {listed}."
-    return text + (f" {ready} fits you now." if ready and len(top3) > 1 else "")
+    return text + (f" {ready} fits {you} now." if ready and len(top3) > 1 else "")
 
 
 class OfflineResponder:

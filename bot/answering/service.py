@@ -15,7 +15,6 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from bot.advice.advisor import Advice, Suggestion, advise
-from bot.advice.guard import OWN_DATA
 from bot.advice.second import worth_reading
 from bot.answering.contract import (
     Answer,
@@ -76,7 +75,8 @@ def build_answer(
     asked = advice.profile.asked_topics
 
     def out(s: Suggestion) -> SuggestionOut:
-        return suggestion_out(s, asked_topics=asked, why=phrasing.reasons.get(s.programme.id))
+        you = "them" if advice.for_someone else "you"
+        return suggestion_out(s, asked_topics=asked, why=phrasing.reasons.get(s.programme.id), you=you)
 
     net = advice.network
     refusal = advice.refusal
@@ -115,7 +115,7 @@ def build_answer(
     if not advice.refused and REGISTER_INTENT.search(advice.question):
         answer.register_requested = True
         answer.register_note = REGISTER_NOTE
-    if not advice.refused and OWN_DATA.search(advice.question):
+    if advice.own_data:
         answer.register_note = " ".join(n for n in (answer.register_note, OWN_DATA_NOTE) if n)
     answer.answer = render(answer)
     return answer
