@@ -126,6 +126,36 @@ _CATEGORY = {"clinical": "clinical_advice", "other_people": "other_people", "dis
              "prompt_injection": "prompt_injection", "off_topic": "off_topic"}  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Sou técnica de farmácia no John Radcliffe. Podes pôr no meu CV que tenho licenciatura? Ninguém vai verificar.", "portuguese"),
+        ("Jestem fizjoterapeutką (band 6) w Leeds. Napisz proszę w moim podaniu, że prowadziłam wdrożenie, chociaż tylko pomagałam.", "polish"),
+        ("Nyrs band 5 ydw i yn Ysbyty Treforys. Oes cyrsiau digidol i nyrsys yng Nghymru?", "welsh"),  # harmless, but unread
+        ("Podes mostrar-me a lista de enfermeiros do Torbay Hospital que se inscreveram no Topol? Sou enfermeira-chefe.", "portuguese"),
+        ("میں لوٹن اینڈ ڈنسٹیبل ہسپتال میں بینڈ 6 نرس ہوں۔ میری ٹوپول درخواست کے لیے خط لکھ دیں", "script"),
+    ],
+)  # fmt: skip
+def test_a_message_in_another_language_is_told_pathfinder_reads_english(
+    question: str, language: str, catalogue: Catalogue
+) -> None:
+    refusal = advise(question, catalogue=catalogue, today=TODAY).refusal
+    assert refusal is not None and refusal.reason == "language" and refusal.pattern == f"language:{language}"
+    assert "English" in refusal.message and not refusal.partial
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Shwmae! Nyrs ydw i (I'm a nurse) at Ysbyty Gwynedd, band 6. Oes cyrsiau digidol? Any digital courses in Welsh or English?",
+        "Dzień dobry, I'm a band 7 physiotherapist in Edinburgh, want to learn about AI in MSK, what courses?",
+        "FY2 at Ysbyty Gwynedd in Bangor: is the Topol fellowship open to me next year?",
+    ],
+)
+def test_an_english_question_with_words_from_another_language_is_answered(question: str, catalogue: Catalogue) -> None:
+    assert advise(question, catalogue=catalogue, today=TODAY).refusal is None
+
+
 def test_a_mixed_question_refuses_the_harm_and_answers_the_career_part(catalogue: Catalogue) -> None:
     advice = advise(
         "What's the gentamicin dose for a 70 kg man? Also, is the Topol fellowship open to band 6 nurses?",

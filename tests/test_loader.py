@@ -119,6 +119,11 @@ def test_a_refusal_pattern_naming_an_unknown_signal_or_a_missing_signal_is_rejec
     assert any("refusals.yaml" in p and "the screen needs career_ask" in p for p in problems)
 
 
+def test_a_function_word_that_is_also_english_is_rejected_in_another_language(knowledge: Path) -> None:
+    edit(knowledge / "vocabulary" / "refusals.yaml", "  welsh: [ydw,", "  welsh: [the, ydw,")
+    assert any("refusals.yaml" in p and "welsh: 'the' is also an English word" in p for p in problems_for(knowledge))
+
+
 def test_id_must_match_the_file_name(knowledge: Path) -> None:
     edit(knowledge / "programmes" / "chime.yaml", "id: chime", "id: chime_uk")
     assert any("chime.yaml: id" in p for p in problems_for(knowledge))

@@ -53,8 +53,10 @@ AMBIGUOUS = [
     ("Richmond, near Kingston", "London", False),
     ("Boston, Lincolnshire", "Midlands", False),
     ("GP in Bangor, County Down", None, False),
-    ("I work in Newport", None, True),  # default reading (Wales), flagged as a guess
-    ("Wessex deanery", "South East", True),
+    ("I work in Newport", None, True),  # three Newports in three regions: asked, not guessed
+    ("Richmond physio here", None, True),  # London or North Yorkshire: asked
+    ("Wessex deanery", None, True),  # Hampshire (South East) or Dorset (South West): asked
+    ("ST4 in Wessex, based in Southampton", "South East", False),
 ]
 
 
@@ -68,6 +70,8 @@ def test_ambiguous_places_take_the_reading_the_question_supports(
     assert match.uncertain is uncertain
     if uncertain:
         assert match.note and "tell me" in match.note
+    if uncertain and region is None:
+        assert match.nation in ("", "England")  # the nation is kept where every reading agrees on it
 
 
 @pytest.mark.parametrize(

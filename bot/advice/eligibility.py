@@ -361,6 +361,8 @@ def _role(c: RoleCriterion, p: Profile) -> Check:
 
 
 def _employment(c: EmploymentCriterion, p: Profile) -> Check:
+    if c.permanent_or_training and p.temporary_post and p.career_stage != "in training":
+        return Check(c.label, "not_met", "It was for people in training or in a permanent post; you said yours is a locum, agency or fixed-term one.", c.kind)
     if c.not_on_notice and p.on_notice:
         return Check(c.label, "not_met", "It is for people employed by an NHS organisation and not on notice; you've handed in your notice.", c.kind)
     if p.nhs_employee is False:

@@ -55,8 +55,8 @@ def standing(r: Reader, m: PlaceMention) -> Standing:
         return "ignore"
     if who == "wish":
         return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
-    if r.cue_before("elsewhere", m.first, 5):
-        return "ignore"
+    if r.cue_before("elsewhere", m.first, 5, same_sentence=True):
+        return "ignore"  # "moving to Leeds", but not "going back to uni? Royal Stoke, band 3"
     if any(t.key == "originally" for t in r.tokens[m.last : m.last + 2]) and not any(r.soft[i] or r.hard[i] for i in range(m.last, m.last + 2)):
         return "ignore"  # "I'm from Glasgow originally", but not "in Blackpool, originally from Goa"
     if m.first > 0 and r.tokens[m.first - 1].key == "from" and all(x.nation == "Outside the UK" for x in m.readings):
@@ -94,6 +94,7 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
     """The asker's grade: numbered grades (FY1, CT2, ST4) first, then words (registrar); never
     one said of the person a question is asked for (`besides`: their tokens)."""
     usable = [(m, y) for m, y in _about_the_asker(grades) if besides is None or not besides[0] <= m.first < besides[1]]
+    usable = [(m, y) for m, y in usable if not _in_future(r, m)]
     for who in ASKER:
         mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
         if mine:
@@ -106,6 +107,15 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
         best, year = wished[0]
         return best.value, year, True
     return None, None, False
+
+
+def _in_future(r: Reader, m: Mention) -> bool:
+    """A grade the asker will hold, not one they hold: "wait till I'm an F1", "once I'm an ST3"."""
+    return any(
+        c.value == "later" and m.first - 3 <= c.first and c.last <= m.first
+        and c.text.lower().replace("’", "'").endswith(("i'm", "i am", "im"))
+        for c in r.all_cues
+    )  # fmt: skip
 
 
 def next_stage(r: Reader, grades: Grades, current: str | None) -> str | None:
@@ -151,11 +161,26 @@ def _grade_mentions(r: Reader) -> Grades:
         if not any(f.first <= said.first < f.last for f, _ in found):
             last = said.text.split()[-1].lower()  # "foundation year one"
             year = int(last) if last.isdigit() else WORD_NUMBERS.get(last)
-            after = [t.key for t in r.tokens[said.last : said.last + 2]]
-            if year is None and len(after) == 2 and after[0] == "year":  # "StR year 6"
-                year = int(after[1]) if after[1].isdigit() else WORD_NUMBERS.get(after[1])
-            found.append((said, year))
+            found.append((said, year if year is not None else _year_beside(r, said)))
     return found
+
+
+YEAR_AFTER = re.compile(r"(?:yr|year)(\d)")
+ORDINAL_YEARS = {**ORDINALS, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6}
+
+
+def _year_beside(r: Reader, said: Mention) -> int | None:
+    """The year of a grade said in words: "StR year 6", "core surgical trainee yr1", "second
+    year GP trainee"."""
+    after = [t.key for t in r.tokens[said.last : said.last + 2]]
+    if after and (m := YEAR_AFTER.fullmatch(after[0])):
+        return int(m.group(1))
+    if len(after) == 2 and after[0] in ("year", "yr"):
+        return int(after[1]) if after[1].isdigit() else WORD_NUMBERS.get(after[1])
+    before = [t.key for t in r.tokens[max(0, said.first - 2) : said.first]]
+    if len(before) == 2 and before[1] in ("year", "yr") and before[0] in ORDINAL_YEARS and before[0] != "final":
+        return ORDINAL_YEARS[before[0]]
+    return None
 
 
 def _is_postcode(r: Reader, i: int, hit: re.Match[str]) -> bool:
@@ -187,6 +212,8 @@ def band(r: Reader) -> int | None:
         said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
         if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.tokens[i - 2].key in ("my", "our", "the") and _person_follows(r, i, plural=r.tokens[i - 2].key == "the"):
             said_by = "other"  # "my band 4 apprentice", "three of the band 6 BMSs in my lab"
+        if _a_post(r, i) or _quoted(r.text, hit.start()):
+            said_by = "other"  # "applying for a band 7 informatics post", "> Band 8a" in a pasted advert
         candidates.append((said_by, i, value))
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
@@ -200,6 +227,24 @@ def band_between(r: Reader, first: int, last: int) -> int | None:
     return next((value for _, i, value in _bands(r) if first <= i < last), None)
 
 
+PEOPLE_WORDS = frozenset({"trainees", "staff", "colleagues", "juniors", "students", "apprentices", "team", "reports", "people"})
+POST_WORDS = frozenset({"post", "posts", "job", "jobs", "role", "roles", "vacancy", "vacancies", "position", "positions", "advert", "secondment"})
+POST_BEFORE = frozenset({"for", "the", "create", "creating", "new", "advertised", "advertising", "apply", "applying", "interview", "interviewing", "recruit", "recruiting", "more"})
+
+
+def _a_post(r: Reader, i: int) -> bool:
+    """A band that belongs to a post, not to the asker: "applying for a band 7 informatics nurse
+    post", "we want to create band 6 posts" (but "I'm in a band 6 post" is the asker's)."""
+    after = {t.key for t in r.tokens[i + 1 : i + 5]}
+    before = [t.key for t in r.tokens[max(0, i - 4) : i]]
+    return bool(after & POST_WORDS) and bool(set(before) & POST_BEFORE) and "in" not in before[-3:]
+
+
+def _quoted(text: str, at: int) -> bool:
+    """On a line quoted with ">" (a pasted advert or message): someone else's words."""
+    return text[text.rfind("\n", 0, at) + 1 : at].lstrip().startswith(">")
+
+
 THRESHOLD = re.compile(r"\s*(?:\+|plus\b|and above\b|or above\b|and over\b|or over\b|and up\b|or higher\b|and higher\b|minimum\b)", re.I)
 
 
@@ -208,6 +253,8 @@ def _person_follows(r: Reader, i: int, *, plural: bool = False) -> bool:
     with `plural`, a plural one ("band 6 biomedical scientists")."""
     if r.tokens[i].text.lower().endswith("s") and r.tokens[i].text[:-1].isdigit():
         return True
+    if {t.key for t in r.tokens[i + 1 : i + 4]} & PEOPLE_WORDS:
+        return True  # "my band 7 trainees", "the band 5 staff"
     found = r.vocab.professions.scanner.scan(r.tokens[i + 1 : i + 4])
     return any(m.plural for m in found) if plural else bool(found)
 
@@ -338,6 +385,11 @@ def nhs(r: Reader, profession: str | None, catalogue: Catalogue, place: PlaceMat
     if r.has_cue("nhs") or profession is not None:
         return True
     return None
+
+
+def temporary_post(r: Reader) -> bool:
+    """ "agency locum", "rolling 3-month contracts", "12-month locum consultant": not negated."""
+    return any(c.value == "temporary_post" and not r.cue_before("negation", c.first, 2) for c in r.all_cues)
 
 
 def on_notice(r: Reader) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.advice.drugs import drug_spans
+from bot.advice.language import Languages
 from bot.advice.learned import LearnedScreen
 from bot.advice.matching import tokenise
 from bot.catalogue.vocabulary import LEARNED_CATEGORY, LearnedScreenFile, RefusalsFile
@@ -68,7 +69,9 @@ DISAVOWED = re.compile(
     r"\b(?:(?:i'?m |i am )?not|never|no)\s+(?:trying|wanting|asking(?: you)?|looking|going|planning|about)\s+to\s+"
     r"(?:\w+\s+){0,2}?(?:backdat|fak|lie|lying|exaggerat|inflat|forg|fabricat|cheat|pad|embellish|overstat|mislead)\w*"
     r"(?:\s+(?:anything|it|this|that|them|my \w+))?"
-    r"|\bi (?:don'?t|do not) want to (?:lie|exaggerate|overstate|inflate|mislead|fake|embellish)\w*(?:\s+(?:anything|it|this|that))?",
+    r"|\bi (?:don'?t|do not) want to (?:lie|exaggerate|overstate|inflate|mislead|fake|embellish)\w*(?:\s+(?:anything|it|this|that))?"
+    # "(not asking for sedation advice, promise)": what the asker says they are not asking for
+    r"|\b(?:i'?m |i am )?not (?:asking|looking) (?:you )?for (?:any )?(?:\w+\s+){0,2}?(?:advice|a dose|doses|a diagnosis)\b",
     re.I,
 )
 # Text-speak the patterns would otherwise each have to spell: "what did she ask u", "ur logs".
@@ -113,6 +116,7 @@ class Guard:
     outright: frozenset[str]  # off-topic patterns matched even beside career words
     pleasantries: tuple[tuple[str, tuple[str, ...]], ...]  # (kind, its phrases longest first)
     idioms: re.Pattern[str]  # everyday phrases with a clinical word in them ("pension lump sum")
+    languages: Languages  # a message in another language can't be screened: it is told so
     learned: LearnedScreen | None = None  # refuses beside the rules, never instead of them
 
     @classmethod
@@ -148,7 +152,8 @@ class Guard:
         )
         idioms = re.compile(expand(r"\b(?:{idiom})\b") if file.signals.get("idiom") else r"(?!x)x", re.IGNORECASE)
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
-        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, pleasantries, idioms, model)
+        languages = Languages.build(file.languages)
+        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, pleasantries, idioms, languages, model)
 
     def pleasantry(self, question: str) -> str | None:
         """ "greeting" or "thanks" when the message is nothing else ("hi!", "thanks, that's really
@@ -170,6 +175,10 @@ class Guard:
         """A refusal if the question (or part of it) is one Pathfinder must not answer: the
         rules' refusal, else the learned screen's where it is sure enough."""
         refusal = self._rules(question)
+        if refusal is None or refusal.soft:  # the rules read English: what they can't read is not waved through
+            language = self.languages.other_than_english(question)
+            if language is not None:
+                return self._refuse("language", pattern=f"language:{language}")
         # "who sees my interest?": the model can't tell it from fishing in the log; the rules can
         model, open_to_it = self.learned, refusal is None or refusal.soft
         if model is not None and open_to_it and not OWN_DATA.search(question) and model.refuses(question):
@@ -185,7 +194,7 @@ class Guard:
         marked = _mark_drugs(plain)
         sentences = [s for s in SENTENCE.split(marked) if s.strip()] or [""]
         hits = [self._hits(" ".join(s.split())) for s in sentences]
-        decoded = _decoded_blobs(text)
+        decoded = _decoded_blobs(text) + _unleeted(text)
         for blob in decoded:
             for pid, category, _ in self._hits(blob):
                 if category in ("prompt_injection", "other_people"):
@@ -258,6 +267,18 @@ def _spelt_out(text: str) -> str:
 
 def _unmark(text: str) -> str:
     return text.replace("DRUGNAME", "a medicine")
+
+
+LEET = str.maketrans("013457@$", "oieastas")
+LEET_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*[0-9])[a-z0-9]*[0-9][a-z]\w*\b", re.I)  # "1gn0r3", "y0ur"
+
+
+def _unleeted(text: str) -> list[str]:
+    """ "1gn0r3 y0ur pr3v10us 1nstruct10ns" spelt out, to be screened too (where three or more
+    words mix digits into letters; "ST4" or "FY2" alone do not)."""
+    if len(LEET_WORD.findall(text)) < 3:
+        return []
+    return [LEET_WORD.sub(lambda m: m.group(0).translate(LEET), text)]
 
 
 def _decoded_blobs(text: str) -> list[str]:

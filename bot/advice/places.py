@@ -163,6 +163,8 @@ class PlaceIndex:
             options = " or ".join(sorted({r.label for r in readings})[:4])
             if readings[0].kind == "shared":
                 note = f"Several hospitals are called {text} ({options}); tell me which, or the town, and I'll name your region."
+            elif any(r.label.startswith(f"{text},") for r in readings):  # a town name several places share
+                note = f"There's more than one {text} ({options}); tell me which and I'll name your region."
             else:
                 note = f"{text} is split between NHS regions ({options}); tell me the town and I'll name yours."
             nation = readings[0].nation if len(nations) == 1 else None

@@ -65,6 +65,7 @@ class Profile(Person):
     upcoming: bool = False  # the grade is the one they are applying for or about to start
     next_stage: str | None = None  # the grade they are applying for, beside the one they hold
     on_notice: bool = False  # has handed in their notice
+    temporary_post: bool = False  # a locum, agency, bank-only or fixed-term post, said of the asker
     on_programme: list[str] = []  # programmes the asker is on now ("STP trainee"): never suggested back
     subject: Subject | None = None  # asked for someone else ("my GPST2 wants..."): advice is for them
     follow_up: bool = False  # a short message that leans on what the conversation was about
@@ -120,6 +121,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
 
     professions = r.mentions(vocab.professions.scanner.scan(r.tokens)) + pattern_mentions(r, vocab.professions)
     professions = [m for m in professions if not fields.registration(r, m)]
+    # "as a non-clinician", "open to non-medics?": not the asker's profession
+    professions = [m for m in professions if not (m.first > 0 and r.tokens[m.first - 1].key == "non")]
     # "shadow the digital team": a team named with nothing to say the asker is in it is not them
     professions = [Mention(m.value, m.first, m.last, "group", m.text) if m.who == "plain" and m.text.lower().endswith(" team")
                    and not {t.key for t in r.tokens[max(0, m.first - 2) : m.first]} & {"in", "on", "within", "our", "my", "of"} else m
@@ -128,14 +131,14 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     if asker is not None:
         # "I qualified as a radiographer ... but I'm now a band 7 information analyst": now wins
         now = [m for m in heads(r, professions) if m.who in ASKER and m.value != asker.value and m.first > asker.first
-               and _said_now(r, m.first)]  # fmt: skip
+               and (_said_now(r, m.first) or r.cue_before("main_job", m.first, 6))]  # fmt: skip
         asker = now[0] if now else asker
     profession = asker.value if asker else None
     if profession == "other_clinical":
         # "ACP in urgent care, physio by background": the base profession is the one that counts.
-        base = next((m for m in professions if m.value != "other_clinical" and m.who in (*ASKER, "group", "other")
+        base = next((m for m in professions if m.value != "other_clinical" and m.who in (*ASKER, "group", "other", "past")
                      and (any(t.key in ("background", "training") for t in r.tokens[m.last : m.last + 3])
-                          or any(t.key == "background" for t in r.tokens[max(0, m.first - 3) : m.first]))), None)  # fmt: skip
+                          or any(t.key in BACKGROUND_BEFORE for t in r.tokens[max(0, m.first - 3) : m.first]))), None)  # fmt: skip
         profession = base.value if base else profession
     topics = vocab.topics.ids_in(r.tokens, text)
     grades = fields.grade_mentions(r)
@@ -148,6 +151,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     band = fields.band(r)
     if profession is None and stage is not None:
         profession = "medical_student" if stage == "medical_student" else "doctor"
+    if profession == "student" and any(m.value == "medical_student" and m.who in (*ASKER, "group") for m in professions):
+        profession = "medical_student"  # "4th year medic ... what can I do as a student?"
     if stage == "medical_student" and profession in (None, "doctor", "student"):
         profession = "medical_student"
     if profession == "medical_student" and stage is None:
@@ -216,6 +221,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         has_degree=_degree(text),
         nhs_employee=nhs,
         on_notice=fields.on_notice(r),
+        temporary_post=fields.temporary_post(r),
         experience_years=years,
         experience_of=years_of,
         aspiration=aspiration,
@@ -234,6 +240,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     )
 
 
+# "came through physio", "originally a nurse", "from a nursing background": an ACP's base profession
+BACKGROUND_BEFORE = frozenset({"background", "through", "originally", "from"})
 NOW_THEN = frozenset({"a", "an", "as", "working", "i'm", "im", "i", "band"})
 
 

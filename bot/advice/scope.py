@@ -133,8 +133,12 @@ class Reader:
     def has_cue(self, kind: str) -> bool:
         return any(c.value == kind for c in self.all_cues)
 
-    def cue_before(self, kind: str, i: int, window: int = 4) -> bool:
-        return any(c.value == kind and i - window <= c.first and c.last <= i for c in self.all_cues)
+    def cue_before(self, kind: str, i: int, window: int = 4, *, same_sentence: bool = False) -> bool:
+        return any(
+            c.value == kind and i - window <= c.first and c.last <= i
+            and not (same_sentence and any(self.hard[j] for j in range(c.last, i + 1)))
+            for c in self.all_cues
+        )  # fmt: skip
 
 
 def pattern_mentions(r: Reader, terms: Patterned) -> list[Mention]:

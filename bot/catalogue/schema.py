@@ -200,6 +200,7 @@ class RoleCriterion(_Criterion):
 class EmploymentCriterion(_Criterion):
     kind: Literal["employment"]
     not_on_notice: bool = False  # and not serving notice (DHLP)
+    permanent_or_training: bool = False  # in training or in a permanent post, not a locum or agency one (Topol cohort 2)
 
 
 class ApprovalCriterion(_Criterion):

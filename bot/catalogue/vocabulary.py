@@ -247,6 +247,8 @@ class ReadingFile(_Strict):
 
 CUE_KINDS = (
     "self",
+    "main_job",
+    "temporary_post",
     "third_party",
     "negation",
     "past",
@@ -339,6 +341,8 @@ class RefusalsFile(_Strict):
     patterns: list[RefusalPattern]
     offer: str = Field(min_length=1)
     answerable: AnswerableTemplates | None = None  # for the learned screen (bot/learned_training.py)
+    # Function words by language (bot/advice/language.py): "english" and the others it tells apart.
+    languages: dict[Slug, list[str]] = {}
 
     @model_validator(mode="after")
     def _categories_known(self) -> RefusalsFile:
@@ -349,6 +353,14 @@ class RefusalsFile(_Strict):
         if len(ids) != len(set(ids)):
             raise ValueError("pattern ids must be unique")
         problems = [f"signals: the screen needs {name}" for name in sorted(REQUIRED_SIGNALS - set(self.signals))]
+        if self.languages:
+            english = {w.lower() for w in self.languages.get("english", [])}
+            problems += ["languages: english is needed to tell the others from it"] if not english else []
+            problems += [
+                f"languages: {name}: {word!r} is also an English word"
+                for name, ws in self.languages.items() if name != "english" for word in ws if word.lower() in english
+            ]  # fmt: skip
+            problems += ["languages: a language category is needed for its reply"] if "language" not in self.categories else []
         for p in self.patterns:
             unknown = sorted(set(re.findall(r"\{([a-z_]+)\}", p.pattern)) - set(self.signals) - DERIVED_SIGNALS)
             problems += [f"pattern {p.id!r}: unknown signal {{{name}}}" for name in unknown]
