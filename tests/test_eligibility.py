@@ -80,6 +80,7 @@ NOT_REGISTERED = {"kind": "registration", "label": "not yet registered", "requir
 DEGREE = {"kind": "degree", "label": "a degree"}
 ROLE = {"kind": "role", "label": "leader", "allowed": ["cio", "ccio"]}
 EMPLOYMENT = {"kind": "employment", "label": "NHS"}
+PERMANENT = {"kind": "employment", "label": "NHS, in training or a permanent post", "permanent_or_training": True}
 APPROVAL = {"kind": "approval", "label": "sign-off", "check": "Get sign-off."}
 LOCAL = {"kind": "local", "label": "offered locally", "check": "Ask your local office."}
 LOCAL_EXCEPT = {**LOCAL, "exclusions": [{"office": "Kent, Surrey and Sussex", "specialty_groups": ["psychiatry"],
@@ -117,6 +118,7 @@ RULES = [
     (EXPERIENCE, {"experience_years": 4, "experience_of": "digital_leadership"}, ("met", False)),
     (EXPERIENCE, {"experience_years": 2, "experience_of": "digital_leadership"}, ("not_met", True)),
     (EXPERIENCE, {"experience_years": 4, "experience_of": "scientific"}, ("unknown", False)),
+    (EXPERIENCE, {"experience_years": 5, "experience_of": "any"}, ("unknown", False)),  # "5 yrs qualified"
     (EXPERIENCE, {}, ("unknown", False)),
     (
         REGISTERED,
@@ -139,6 +141,9 @@ RULES = [
     (ROLE, {"profession": "doctor", "stage": "specialty"}, ("not_met", True)),
     (ROLE, {}, ("unknown", False)),
     (EMPLOYMENT, {"nhs_employee": True}, ("met", False)),
+    (PERMANENT, {"nhs_employee": True, "temporary_post": True, "career_stage": "established"}, ("not_met", False)),
+    (PERMANENT, {"nhs_employee": True, "temporary_post": True, "career_stage": "in training"}, ("met", False)),  # a trainee's locum shifts
+    (PERMANENT, {"nhs_employee": True}, ("met", False)),
     (EMPLOYMENT, {"profession": "medical_student", "nhs_employee": False}, ("not_met", True)),
     (APPROVAL, {"profession": "nurse"}, ("unknown", False)),
     (LOCAL, {"profession": "doctor"}, ("unknown", False)),

@@ -191,6 +191,19 @@ def test_the_asker_is_still_who_is_asking_when_the_question_is_for_someone_else(
 
 # Timing, notice, and what is said about others' bands and grades.
 READINGS = [
+    ("Agency locum in ED at the Cumberland Infirmary, rolling 3 month contracts, specialty doctor level", "temporary_post", True),
+    ("Consultant anaesthetist in Derby, substantive since 2019. Any AI fellowships?", "temporary_post", False),
+    ("4th yr med student at Cardiff - do I have to wait till I'm an F1 for the AI fellowship?", "stage", "medical_student"),
+    ("How do I ask my clinical director for a reference? ST5 renal, Royal Preston.", "stage", "specialty"),
+    ("My FY1 asked whether foundation doctors can do Topol. I'm her supervisor, consultant physician in Derby.", "stage", "consultant"),
+    ("Speciality doctor (O&G) at Craigavon Area Hospital, no training number", "stage", "sas"),
+    ("Hi - second year GP trainee in Inverness. Does FPT exist in Scotland?", "stage_year", 2),
+    ("core surgical trainee yr1 in Aberdeen, robotics is my thing", "stage_year", 1),
+    ("ACP in the ED at Whiston, came through physio. Is the clinical AI fellowship open to non-medics?", "profession", "ahp"),
+    ("I'm in the Army Reserve as a medic but my civvy job is band 5 staff nurse at Stepping Hill.", "profession", "nurse"),
+    ("Applying for a band 7 informatics nurse post in Hull, but right now I'm a band 5 staffie in Grimsby.", "band", 5),
+    ("HR manager in Norwich: we want to create band 6 clinical informatics posts. Which framework?", "band", None),
+    ("Practice manager for a PCN in Hertfordshire. Is there a leadership qualification for me as a non-clinician?", "profession", "manager"),
     ("Head of digital in Birmingham, 8c. I've handed in my notice and leave in April.", "on_notice", True),
     ("Head of digital in Birmingham, 8c, not on notice. Is DHLP for me?", "on_notice", False),
     ("GP ST3 in Nottingham, CCT in August. Is a CSO role a good first step?", "next_stage", "gp"),

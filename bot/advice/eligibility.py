@@ -286,6 +286,13 @@ def _experience(c: ExperienceCriterion, p: Profile) -> Check:
             f"Typically needs at least {c.min_years} years {what}; check yours.",
             c.kind,
         )
+    if p.experience_years >= c.min_years and c.of != "any" and p.experience_of == "any":
+        return Check(  # "5 yrs qualified" is not 5 years leading digital change
+            c.label,
+            "unknown",
+            f"You have {p.experience_years} years in all; check that about {c.min_years} of them were {what}.",
+            c.kind,
+        )
     if p.experience_years >= c.min_years:
         return Check(
             c.label,

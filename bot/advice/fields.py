@@ -32,7 +32,8 @@ EXPERIENCE = re.compile(
     re.IGNORECASE,
 )
 FUTURE_SPAN = re.compile(r"\b(?:in|within|next|another|for the next)\s+$", re.IGNORECASE)
-NOT_EXPERIENCE = re.compile(r"^\W*(?:old|ago|long|course|programme|fellowship|degree)\b", re.IGNORECASE)
+# "10 years old", "8 years out caring for my mum", "two years off": not experience
+NOT_EXPERIENCE = re.compile(r"^\W*(?:old|ago|long|course|programme|fellowship|degree|out|off|away|career break|break)\b", re.IGNORECASE)
 YEAR_OF_STUDY = re.compile(r"\b(first|second|third|fourth|fifth|final|[1-6](?:st|nd|rd|th)?)[- ](?:year|yr)\b", re.I)
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "final": 5}
 LEADERSHIP = re.compile(
@@ -138,10 +139,22 @@ def grade_mentions(r: Reader) -> Grades:
     return [(_plural_of_mine(r, m), y) for m, y in _grade_mentions(r)]
 
 
+PERSON_VERBS = frozenset({"asked", "asks", "wants", "wanted", "said", "says", "told", "needs", "thinks", "reckons", "suggested", "keeps", "is", "was", "has"})
+NOT_A_PERSON = frozenset({"year", "years", "rotation", "rotations", "post", "job", "training", "placement", "rota", "time", "days", "block", "portfolio", "arcp", "contract"})
+
+
 def _plural_of_mine(r: Reader, m: Mention) -> Mention:
+    """ "our FY1s", "my ST4s", "my FY1 asked me", "my clinical director": other people; "my FY2
+    year", "my core training" are the asker's."""
     before = r.tokens[m.first - 1].key if m.first > 0 else ""
-    plural = m.text.lower().rstrip("'").endswith("s") and not m.text.lower().endswith("ss")
-    if before in ("my", "our") and plural:
+    plural = m.text.rstrip("'").endswith("s") and not m.text.lower().endswith("ss")  # "GPs", not "SAS"
+    if before not in ("my", "our"):
+        if plural and m.who in ASKER and not any(ch.isdigit() for ch in m.text) and not {t.key for t in r.tokens[max(0, m.first - 3) : m.first]} & {"both", "we", "us", "were", "all"}:
+            return Mention(m.value, m.first, m.last, "group", m.text)  # "open to newly qualified GPs?"
+        return m
+    after = r.tokens[m.last].key if m.last < len(r.tokens) else ""
+    worded = not any(ch.isdigit() for ch in m.text)  # "my registrar" is a person; "my ST4 year" a time
+    if plural or after in PERSON_VERBS or (worded and after not in NOT_A_PERSON):
         return Mention(m.value, m.first, m.last, "other", m.text)
     return m
 

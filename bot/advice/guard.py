@@ -213,6 +213,8 @@ class Guard:
             return self._refuse(category, pattern=pid)
         if self._asks_about_career(text):
             return None
+        if OWN_DATA.search(text):
+            return None  # "does my trust see what I ask you?": about Pathfinder itself, answered from how it works
         if any(ASKS.search(s) for s in sentences):
             # It asks for something, and nothing in it is about a career: a job title alone is
             # who is asking, not what about ("consultant at Ninewells - who'll win the league?").
