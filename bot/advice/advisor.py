@@ -156,8 +156,10 @@ def advise(
     scores = {p.id: relevance(p, profile, implied) for p in catalogue.programmes}
     heirs: dict[str, str] = {}  # a closed body's work goes on where its members went
     for p in catalogue.programmes:
+        if not p.succeeded_by or p.status.active:
+            continue  # only a closed body with successors passes its work on
         squarely = sum(w * p.routing.intent(i) for i, w in implied.items() if p.routing.intent(i) >= 3)
-        for pid in p.succeeded_by if squarely and not p.status.active else []:
+        for pid in p.succeeded_by if squarely else []:
             scores[pid], heirs[pid] = max(scores.get(pid, 0.0), squarely), p.name
     assess.scores = scores
     advice.clarify = (

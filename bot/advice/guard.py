@@ -67,11 +67,11 @@ ASKS = re.compile(
 # "Not trying to backdate anything": a disavowal, removed before the patterns look for the act.
 DISAVOWED = re.compile(
     r"\b(?:(?:i'?m |i am )?not|never|no)\s+(?:trying|wanting|asking(?: you)?|looking|going|planning|about)\s+to\s+"
-    r"(?:\w+\s+){0,2}?(?:backdat|fak|lie|lying|exaggerat|inflat|forg|fabricat|cheat|pad|embellish|overstat|mislead)\w*"
+    r"(?:\w+\s+){0,2}?(?:backdat|fak|lie|lying|exaggerat|inflat|forg|fabricat|cheat|pad|embellish|overstat|mislead|pretend)\w*"
     r"(?:\s+(?:anything|it|this|that|them|my \w+))?"
     r"|\bi (?:don'?t|do not) want to (?:lie|exaggerate|overstate|inflate|mislead|fake|embellish)\w*(?:\s+(?:anything|it|this|that))?"
     # "(not asking for sedation advice, promise)": what the asker says they are not asking for
-    r"|\b(?:i'?m |i am )?not (?:asking|looking) (?:you )?for (?:any )?(?:\w+\s+){0,2}?(?:advice|a dose|doses|a diagnosis)\b",
+    r"|\b(?:i'?m |i am )?not (?:asking|looking) (?:you )?(?:for|about) (?:any |the )?(?:\w+\s+){0,2}?(?:advice|a dose|doses|a diagnosis|side|bit|part)\b",
     re.I,
 )
 # Text-speak the patterns would otherwise each have to spell: "what did she ask u", "ur logs".

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -274,11 +274,11 @@ class Routing(Strict):
 
     def role(self, role: str | None) -> int:
         """How squarely the entry is aimed at a role (0 when it is not)."""
-        return next((w for r, w in self.roles.items() if r == role), 0)
+        return cast(dict[str, int], self.roles).get(role or "", 0)
 
     def stage(self, stage: str | None) -> int:
         """How squarely the entry is built around a training stage (0 when it is not)."""
-        return next((w for s, w in self.stages.items() if s == stage), 0)
+        return cast(dict[str, int], self.stages).get(stage or "", 0)
 
 
 class ProgrammeDoc(Strict):
