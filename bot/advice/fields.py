@@ -225,8 +225,8 @@ def band(r: Reader) -> int | None:
         said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
         if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.tokens[i - 2].key in ("my", "our", "the") and _person_follows(r, i, plural=r.tokens[i - 2].key == "the"):
             said_by = "other"  # "my band 4 apprentice", "three of the band 6 BMSs in my lab"
-        if _a_post(r, i) or _quoted(r.text, hit.start()):
-            said_by = "other"  # "applying for a band 7 informatics post", "> Band 8a" in a pasted advert
+        if _a_post(r, i):
+            said_by = "other"  # "applying for a band 7 informatics post", "create band 6 posts"
         candidates.append((said_by, i, value))
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
@@ -251,11 +251,6 @@ def _a_post(r: Reader, i: int) -> bool:
     after = {t.key for t in r.tokens[i + 1 : i + 5]}
     before = [t.key for t in r.tokens[max(0, i - 4) : i]]
     return bool(after & POST_WORDS) and bool(set(before) & POST_BEFORE) and "in" not in before[-3:]
-
-
-def _quoted(text: str, at: int) -> bool:
-    """On a line quoted with ">" (a pasted advert or message): someone else's words."""
-    return text[text.rfind("\n", 0, at) + 1 : at].lstrip().startswith(">")
 
 
 THRESHOLD = re.compile(r"\s*(?:\+|plus\b|and above\b|or above\b|and over\b|or over\b|and up\b|or higher\b|and higher\b|minimum\b)", re.I)
