@@ -395,14 +395,19 @@ def nhs(r: Reader, profession: str | None, catalogue: Catalogue, place: PlaceMat
     return None
 
 
+def _said(r: Reader, kind: str) -> bool:
+    """A cue of `kind` that is not negated ("I'm not on notice")."""
+    return any(c.value == kind and not r.cue_before("negation", c.first, 2) for c in r.all_cues)
+
+
 def temporary_post(r: Reader) -> bool:
-    """ "agency locum", "rolling 3-month contracts", "12-month locum consultant": not negated."""
-    return any(c.value == "temporary_post" and not r.cue_before("negation", c.first, 2) for c in r.all_cues)
+    """ "agency locum", "rolling 3-month contracts", "12-month locum consultant"."""
+    return _said(r, "temporary_post")
 
 
 def on_notice(r: Reader) -> bool:
-    """ "I've handed in my notice": said by the asker, not negated ("I'm not on notice")."""
-    return any(c.value == "on_notice" and not r.cue_before("negation", c.first, 2) for c in r.all_cues)
+    """ "I've handed in my notice", said by the asker."""
+    return _said(r, "on_notice")
 
 
 FIRST_PERSON = frozenset({"i", "im", "ive", "id", "ill", "me", "my", "mine", "myself"})
