@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -53,6 +54,16 @@ def test_a_question_asked_for_a_trainee_is_answered_for_the_trainee(ask: Pathfin
     assert answer.headline.startswith("Answering for the GPST2 you asked about, not for you.")
     assert answer.network is not None and answer.network.region == "East of England"
     assert all(" you" not in s.verdict_label for s in [*answer.suggestions, *answer.asked_about])  # "fits them now"
+    checks = [e.detail for s in [*answer.suggestions, *answer.asked_about, *answer.later] for e in s.eligibility]
+    assert checks and not [d for d in checks if re.search(r"\b[Yy]ou(r|rs)?\b", d)]  # the checks are about them
+    assert any(re.search(r"\b(They|they|their)\b", d) for d in checks)
+
+
+def test_checks_about_the_asker_still_say_you(ask: Pathfinder) -> None:
+    answer = ask.ask("Band 5 staff nurse in Leeds, one year qualified. Could I do the Digital Health Leadership Programme?")
+    checks = [e.detail for s in [*answer.suggestions, *answer.asked_about] for e in s.eligibility]
+    assert any(re.search(r"\b[Yy]ou", d) for d in checks)
+    assert not any(re.search(r"\b[Tt]hey\b", d) for d in checks)
 
 
 def test_a_follow_up_stays_with_the_person_asked_for_until_the_asker_turns_to_themselves(ask: Pathfinder) -> None:

@@ -25,7 +25,7 @@ from bot.advice.ranking import (
 from bot.advice.reach import by_reach, devolved_only, network
 from bot.advice.reading import Profile, read_profile
 from bot.advice.second import Merged, SecondReading, merge_profile, merge_refusal
-from bot.advice.wording import cautions, describe_person, reasons, window_note
+from bot.advice.wording import cautions, checks_about_them, describe_person, reasons, window_note
 from bot.catalogue.schema import Fact, Faq, NetworkDoc, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
 
@@ -206,7 +206,9 @@ def advise(
         # A factual question about a named programme: answer about that programme only.
         advice.suggestions = [s for s in advice.suggestions if s.programme.id in profile.named]
     for s in [*advice.suggestions, *advice.asked_about, *advice.later, *advice.inactive]:
-        s.reasons = reasons(s, profile, implied, offers, heirs.get(s.programme.id))
+        if advice.for_someone:
+            checks_about_them(s)
+        s.reasons = reasons(s, profile, implied, offers, heirs.get(s.programme.id), them=bool(advice.for_someone))
         s.cautions = cautions(s.programme, today)
         s.window = window_note(s.programme, today)
     return advice

@@ -7,6 +7,8 @@ window is what the sources say with its date, never a guess at the next round.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date
 
 from bot.advice.ranking import Suggestion
@@ -21,6 +23,8 @@ def reasons(
     intents: dict[str, float],
     offers: dict[str, str],
     heir_of: str | None = None,
+    *,
+    them: bool = False,
 ) -> list[str]:
     """Why a programme is suggested, from what it squarely serves and the checks it met."""
     routing = s.programme.routing
@@ -36,7 +40,7 @@ def reasons(
     if wanted:
         found.append("it offers " + _join(wanted[:3]))
     if profile.profession and profile.profession in routing.audiences:
-        found.append("it is aimed at people in your profession")
+        found.append(f"it is aimed at people in {'their' if them else 'your'} profession")
     met = [
         c.detail.rstrip(".")
         for c in s.checks
@@ -45,6 +49,30 @@ def reasons(
     if met:
         found.append(_join([m[0].lower() + m[1:] for m in met[:2]]))
     return found
+
+
+# The checks say "you" of the person the advice is worked out for. Asked for someone else, that
+# person is "they" (whose grammar matches "you": they're, they have, their, theirs, to them).
+_THEM = [
+    (re.compile(r"\b(to|get|for) you\b"), r"\1 them"),
+    (re.compile(r"\byours\b"), "theirs"),
+    (re.compile(r"\byour\b"), "their"),
+    (re.compile(r"\bYour\b"), "Their"),
+    (re.compile(r"\byou\b"), "they"),
+    (re.compile(r"\bYou\b"), "They"),
+]
+
+
+def about_them(detail: str) -> str:
+    """A check's detail said of the person asked about, not of the asker."""
+    for pattern, repl in _THEM:
+        detail = pattern.sub(repl, detail)
+    return detail
+
+
+def checks_about_them(s: Suggestion) -> None:
+    """Asked for someone else ("my FY2 wants..."): every check speaks of them."""
+    s.checks = [replace(c, detail=about_them(c.detail)) for c in s.checks]
 
 
 def _join(items: list[str]) -> str:

@@ -392,7 +392,7 @@ def candidates(advice: Advice, *, compact: bool = False) -> dict[str, Any]:
     rest = [] if compact else [brief(s) for s in ranked[COMPACT_CANDIDATES:]]
     data: dict[str, Any] = {
         "person": advice.person or "not stated",
-        "asked_for_someone_else": advice.for_someone,  # then "you" in the checks means them
+        "asked_for_someone_else": advice.for_someone,  # then the checks say "they" of them
         "candidates": detailed + rest,
         "asked_about_but_not_open_now": [
             (brief if compact else item)(s) for s in advice.asked_about
