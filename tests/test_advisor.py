@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.advice.advisor import advise
-from bot.advice.ranking import MAX_SUGGESTIONS, _assess, _final_score, relevance
+from bot.advice.ranking import MAX_SUGGESTIONS, _assess, _final_score
+from bot.advice.relevance import relevance
 from bot.answering.conversation import Conversation
 from bot.answering.service import Answer, Pathfinder
 from bot.catalogue.snapshot import Catalogue

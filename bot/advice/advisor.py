@@ -20,9 +20,8 @@ from bot.advice.ranking import (
     implied_intents,
     later_doors,
     rank,
-    relevance,
 )
-from bot.advice.reach import by_reach, devolved_only, network
+from bot.advice.reach import by_reach, network
 from bot.advice.reading import Profile, read_profile
 from bot.advice.second import Merged, SecondReading, merge_profile, merge_refusal
 from bot.advice.wording import cautions, checks_about_them, describe_person, reasons, window_note
@@ -153,11 +152,10 @@ def advise(
 
     assess = Assessor(catalogue, profile, today)
     implied = implied_intents(profile, assess)
-    scores = {p.id: relevance(p, profile, implied) for p in catalogue.programmes}
+    routing = words.routing
+    scores = routing.scores(profile, implied, catalogue.by_id)
     heirs: dict[str, str] = {}  # a closed body's work goes on where its members went
-    for p in catalogue.programmes:
-        if not p.succeeded_by or p.status.active:
-            continue  # only a closed body with successors passes its work on
+    for p in routing.with_heirs:
         squarely = sum(w * p.routing.intent(i) for i, w in implied.items() if p.routing.intent(i) >= 3)
         for pid in p.succeeded_by if squarely else []:
             scores[pid], heirs[pid] = max(scores.get(pid, 0.0), squarely), p.name
@@ -177,15 +175,15 @@ def advise(
     by_id = {f.id: f for f in catalogue.faqs.faqs}
     advice.faqs = [by_id[f] for f in profile.faqs if f in by_id]
     if not advice.clarify:
-        advice.suggestions = rank(assess, scores, profile)
+        advice.suggestions = rank(assess, scores, profile, routing)
         if not any(s.active for s in advice.suggestions) and not implied and not profile.named:
             # On topic (the screen let it through), no need named and nothing that runs stood out
             # for who they are: "where do I even start?" asks for a route in.
             implied = {"informatics_career": 1.0}
-            scores = {p.id: relevance(p, profile, implied) for p in catalogue.programmes}
+            scores = routing.scores(profile, implied, catalogue.by_id)
             assess.scores = scores
-            advice.suggestions = rank(assess, scores, profile)
-    doors = later_doors(assess, scores, profile, advice.suggestions)
+            advice.suggestions = rank(assess, scores, profile, routing)
+    doors = later_doors(assess, scores, profile, advice.suggestions, routing)
     asked = {s.programme.id: s for s in advice.asked_about}
     for door in doors:
         if door.programme.id in asked:
@@ -193,9 +191,9 @@ def advise(
     advice.later = [d for d in doors if d.programme.id not in asked]
     advice.network, advice.network_note = network(catalogue, profile, lambda pid: assess(pid).verdict)
     if profile.nation is None and advice.suggestions and any(
-        devolved_only(p) and scores.get(p.id, 0.0) >= MIN_RELEVANCE and p.status.active
-        and p.id not in {s.programme.id for s in advice.suggestions}
-        for p in catalogue.programmes
+        scores.get(pid, 0.0) >= MIN_RELEVANCE and catalogue.by_id[pid].status.active
+        and pid not in {s.programme.id for s in advice.suggestions}
+        for pid in routing.devolved_only
     ):  # fmt: skip
         advice.network_note = ELSEWHERE_NOTE
     if profile.nation in ("Wales", "Scotland", "Northern Ireland"):

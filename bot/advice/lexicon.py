@@ -1,4 +1,4 @@
-"""The question-time indexes of one catalogue version: programme names and places.
+"""The question-time indexes of one catalogue version: programme names, places and routing.
 
 Built once per catalogue version (the snapshot is immutable) and shared by every question.
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.advice.guard import Guard
 from bot.advice.matching import PhraseScanner, tokenise
 from bot.advice.places import PlaceIndex
+from bot.advice.relevance import RoutingIndex
 from bot.advice.vocabulary import Vocabulary, compile_vocabulary
 from bot.catalogue.schema import ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
@@ -87,6 +88,7 @@ class Lexicon:
     vocabulary: Vocabulary
     faq_phrases: PhraseScanner[str]
     guard: Guard
+    routing: RoutingIndex
 
     def faqs(self, text: str) -> list[str]:
         """The FAQs a question asks (by id)."""
@@ -116,6 +118,7 @@ def lexicon(catalogue: Catalogue) -> Lexicon:
             vocabulary=compile_vocabulary(catalogue.professions, catalogue.intents, catalogue.reading),
             faq_phrases=faq_phrases,
             guard=Guard.build(catalogue.refusals, catalogue.learned),
+            routing=RoutingIndex.build(catalogue.programmes),
         )
         if len(_BUILT) >= 4:  # old snapshots: a reload replaced them
             _BUILT.clear()

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.advice.eligibility import Check, Verdict, check_programme, verdict
-from bot.advice.reach import devolved_only, own_nation_route
 from bot.advice.reading import Profile
+from bot.advice.relevance import RoutingIndex, devolved_only, own_nation_route
 from bot.catalogue.schema import ExperienceCriterion, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
 
 MAX_SUGGESTIONS = 5
 MIN_RELEVANCE = 2.0
-NATION_BONUS = 4.0
 MAX_BONUS = 3.5  # eligible (1.5) plus a role match (2): the most a check can add to relevance
 INACTIVE_PENALTY = 100.0
 ROLE_BONUS = 2.0
@@ -95,33 +94,14 @@ def implied_intents(profile: Profile, assess: Assessor) -> dict[str, float]:
     return weights
 
 
-def relevance(programme: ProgrammeDoc, profile: Profile, intents: dict[str, float]) -> float:
-    """How well a programme's routing serves the person, before any eligibility check."""
-    routing = programme.routing
-    score = sum(routing.intent(i) * w for i, w in intents.items())
-    if profile.profession is not None:
-        score += routing.audience(profile.profession)
-    score += routing.role(profile.role)
-    if profile.profession in ("doctor", "dentist"):
-        score += max(routing.stage(profile.stage), routing.stage(profile.next_stage))
-    if "fellowship" in intents and programme.kind == "fellowship":
-        score += 3
-    if programme.id in profile.named:
-        score += 8
-    if own_nation_route(programme, profile.nation):
-        score += NATION_BONUS  # someone in Wales sees Wales's own routes first
-    return score
-
-
-def rank(assess: Assessor, scores: dict[str, float], profile: Profile) -> list[Suggestion]:
+def rank(assess: Assessor, scores: dict[str, float], profile: Profile, index: RoutingIndex) -> list[Suggestion]:
     """The top suggestions, checked in order of relevance until nothing further can beat them."""
     named = set(profile.named)
     candidates = sorted(
         (pid for pid, score in scores.items() if score >= MIN_RELEVANCE or pid in named),
         key=lambda pid: (-scores[pid], pid),
     )
-    targeted = {r for p in assess.catalogue.programmes for r in p.routing.roles}
-    elsewhere = profile.role in targeted  # their role has entries of its own
+    elsewhere = profile.role in index.targeted_roles  # their role has entries of its own
     chosen: list[tuple[float, Suggestion]] = []
     for pid in candidates:
         routing = assess.programme(pid).routing
@@ -211,24 +191,19 @@ def _experience_unsaid(p: ProgrammeDoc, profile: Profile) -> bool:
 
 
 def later_doors(
-    assess: Assessor, scores: dict[str, float], profile: Profile, suggestions: list[Suggestion]
+    assess: Assessor, scores: dict[str, float], profile: Profile, suggestions: list[Suggestion], index: RoutingIndex
 ) -> list[Suggestion]:
     """Up to three relevant programmes that are not open to the person yet, with when they open."""
     shown = {s.programme.id for s in suggestions}
     future = _future(profile)
-    future_profession = _future_profession(profile)
-    doors: list[Suggestion] = []
+    # Relevant now, or aimed at the profession they are heading for (a medical student's doctors' routes)
+    aimed = index.by_audience.get(_future_profession(profile), {})
+    relevant = [pid for pid, score in scores.items() if score >= MIN_RELEVANCE]
     candidates = sorted(
-        (
-            pid
-            for pid, score in scores.items()
-            if pid not in shown
-            and (
-                score >= MIN_RELEVANCE or assess.programme(pid).routing.audience(future_profession)
-            )
-        ),
-        key=lambda pid: -scores[pid],
+        (pid for pid in dict.fromkeys([*relevant, *aimed]) if pid not in shown),
+        key=lambda pid: (-scores.get(pid, 0.0), pid),
     )
+    doors: list[Suggestion] = []
     for pid in candidates[:MAX_DOOR_CANDIDATES]:
         s = assess(pid)
         if not s.active or s.verdict in ("eligible", "possible", "information"):

@@ -12,31 +12,17 @@ from collections.abc import Callable
 
 from bot.advice.eligibility import Verdict
 from bot.advice.reading import Profile
+from bot.advice.relevance import DEVOLVED
 from bot.catalogue.schema import NationCriterion, NetworkDoc, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
 
 UK_NATIONS = ("England", "Wales", "Scotland", "Northern Ireland")
-DEVOLVED = ("Wales", "Scotland", "Northern Ireland")
 UNVERIFIED_NETWORK = (
     "Health Education England supported regional informatics skills networks; only the North "
     "West's is confirmed now. Your organisation's digital or workforce team will know what runs "
     "locally, and the national communities (the CCIO, CNIO and Health CIO networks, the Shuri "
     "Network, BCS Health and Care) are open wherever you work."
 )
-
-
-def own_nation_route(programme: ProgrammeDoc, nation: str | None) -> bool:
-    """Whether a programme is only for the person's own devolved nation (Wales's own routes)."""
-    if nation not in DEVOLVED:
-        return False
-    rule = next((c for c in programme.eligibility if isinstance(c, NationCriterion)), None)
-    return rule is not None and set(rule.allowed) == {nation}
-
-
-def devolved_only(programme: ProgrammeDoc) -> bool:
-    """Whether a programme is only for one or more of Wales, Scotland and Northern Ireland."""
-    rule = next((c for c in programme.eligibility if isinstance(c, NationCriterion)), None)
-    return rule is not None and bool(rule.allowed) and set(rule.allowed) <= set(DEVOLVED)
 
 
 def network(
