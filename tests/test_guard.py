@@ -88,6 +88,9 @@ ANSWERED = [
     "Are there any NHS training schemes being developed jointly with industry?",
     "Can I apply for Topol as a band 5 nurse?",
     "Can you help me write my personal statement for the Topol fellowship?",
+    "forget what I said before, I'm a band 6 dietitian not a 5, at Leicester Royal",
+    "I was going to pretend this was for a friend but it's me: FY1 in Derry, what informatics routes are there?",
+    "G P S T three up in Inverness, any AI stuff that doesn't need trips to London",
 ]
 
 

@@ -128,6 +128,8 @@ INTENT_CASES = [
     ("any scheme with health-tech start-ups?", "industry"),
     ("once I'm a registrar, how should I plan for that?", "plan_ahead"),
     ("I want to become a clinical scientist", "become_clinical_scientist"),
+    ("I'd like to help make our EPR safer for patients", "clinical_safety"),
+    ("our trust is piloting an AI scribe and I want to be on the safety side of it", "clinical_safety"),
 ]
 
 
@@ -161,6 +163,7 @@ SUBJECTS = [
     ("My husband is a paramedic and wants to get into digital. What is there for him?", ("ahp", None, None, None)),
     ("Practice educator here. How can I support my HCAs who want to get into digital?", ("healthcare_support_worker", None, None, None)),
     ("CCIO here: I've got registrars asking about protected time for informatics. Where should I point them?", ("doctor", "specialty", None, None)),
+    ("Band 7 ward manager. One of my band 5 staff nurses has been our e-obs super user all year - she wants more digital work. What can I suggest to her?", ("nurse", None, None, 5)),
 ]  # fmt: skip
 NOT_SUBJECTS = [
     "My husband is a paramedic and I'm a nurse: can I do Topol?",
@@ -230,6 +233,30 @@ READINGS = [
     ("My wife's the CCIO at our trust in York. I'm a band 3 ward clerk there. How do I get into IT?", "region", "North East and Yorkshire"),
     ("My husband works at Leeds General. I am a nurse, is there anything for me?", "region", None),
     ("Asking for a friend who's a band 6 OT in Kent - is Topol open to OTs?", "profession", None),
+    # Dictated and thumbed grades and bands (bot/advice/spoken.py)
+    ("s t four in cardiology at the QE, dictating this on my walk in", "stage_year", 4),
+    ("f y two at musgrove, anything for me or too early", "stage", "foundation"),
+    ("im a band sex physio in hull any digital courses", "band", 6),
+    ("band ate a analyst at an ICB in the midlands", "band", 8),
+    # A band that is a programme's rule, someone else's, or the asker's group's
+    ("HCA at Derby. Isn't the leadership programme only for band 7? What can I do?", "band", None),
+    ("What would you suggest for a band 5 who's keen on informatics? I'm her ward manager in Leeds", "band", None),
+    ("My band 7 mentee is thinking about digital too, but this is for me: FY2 in Bath", "band", None),
+    ("Is the data academy open to band 3 ward clerks like me? Working at Pinderfields", "band", 3),
+    ("Is the data academy open to band 3 ward clerks like me? Working at Pinderfields", "profession", "admin_staff"),
+    # Who: someone the asker supports; a group that includes the asker; a count-as question
+    ("Chaplain at Leeds General. A nurse I support wants to go into digital, what can I tell her?", "profession", None),
+    ("We're three radiographers at Southmead and want to learn AI together", "profession", "ahp"),
+    ("Nursing associate in Telford - would I count as a nurse for the CNIO network?", "profession", "nursing_associate"),
+    ("How much does the CCIO network cost to join?", "role", None),
+    ("Genetic counsellor in Birmingham interested in genomic data routes", "profession", "other_clinical"),
+    ("medic doing an intercalated year in Leeds, what's out there for AI", "profession", "medical_student"),
+    ("non-clinical 111 call handler in Preston wanting to get into data", "profession", "admin_staff"),
+    ("Physicist at a medtech startup in Cambridge, how do I become a clinical scientist?", "profession", "external_scientist"),
+    ("Clinical scientist in Leeds, I've been registered for three years, what next?", "registered_scientist", True),
+    # Where: a completed move, a border town said to be 'practically' elsewhere
+    ("Moved from Ninewells to the RVI last month as an ST5. What's open in England?", "region", "North East and Yorkshire"),
+    ("Practice nurse in Berwick, we're practically in Scotland but which programmes apply?", "nation", "England"),
 ]  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -291,6 +292,31 @@ def test_a_saved_profile_shapes_answers_only_within_the_max_idle_period(fake_sla
         assert [p.user_id for p in rows_of(app.engine, SavedProfile)] == ["U0FRESH"]
     finally:
         app.stop()
+
+
+def test_a_registration_form_is_answered_while_the_database_refuses_connections(
+    app: Running, fake_slack: FakeSlack
+) -> None:
+    """The form must be answered within Slack's three seconds whatever the database is doing: it
+    is checked against the catalogue in memory, and the person is told nothing was recorded."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("needs a PostgreSQL server that can be told to refuse connections")
+    first, second = Who("U0DBUP"), Who("U0DBDOWN")
+    assert register(app, first) == (200, "")  # the catalogue is in memory from here on
+    until(lambda: rows_of(app.engine, Interest))
+    name = app.engine.url.database
+    admin = create_engine(app.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})  # fmt: skip
+        assert register(app, second) == (200, "")  # answered (the modal closes), not Slack's error
+        assert until(lambda: said_to(fake_slack, second.dm, "Nothing was changed"))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+    assert len(rows_of(app.engine, Interest)) == 1  # nothing half-recorded for the second person
 
 
 def test_registering_again_reopens_or_moves_and_says_so(

@@ -56,6 +56,8 @@ def standing(r: Reader, m: PlaceMention) -> Standing:
         return "ignore"
     if who == "wish":
         return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
+    if _moved_to(r, m.first):
+        return "work"  # "just moved from UHW to the QEUH": where they went is where they work now
     if r.cue_before("elsewhere", m.first, 5, same_sentence=True):
         return "ignore"  # "moving to Leeds", but not "going back to uni? Royal Stoke, band 3"
     if any(t.key == "originally" for t in r.tokens[m.last : m.last + 2]) and not any(r.soft[i] or r.hard[i] for i in range(m.last, m.last + 2)):
@@ -67,6 +69,20 @@ def standing(r: Reader, m: PlaceMention) -> Standing:
     if r.cue_before("home", m.first, 5):
         return "home"
     return "asker"
+
+
+MOVED = frozenset({"moved", "transferred", "switched", "relocated", "rotated", "came", "swapped"})
+
+
+def _moved_to(r: Reader, i: int) -> bool:
+    """A place after "moved from X to": the move is done, so it is where they are now."""
+    j = i - 1
+    if j >= 0 and r.tokens[j].key == "the":
+        j -= 1
+    if j < 1 or r.tokens[j].key != "to" or any(r.hard[k] for k in range(max(0, j - 8), i)):
+        return False
+    keys = [t.key for t in r.tokens[max(0, j - 8) : j]]
+    return any(a in MOVED and b == "from" for a, b in zip(keys, keys[1:], strict=False))
 
 
 # Words before "reg" that make it a professional registration, not a registrar.
@@ -225,8 +241,10 @@ def band(r: Reader) -> int | None:
         said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
         if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.tokens[i - 2].key in ("my", "our", "the") and _person_follows(r, i, plural=r.tokens[i - 2].key == "the"):
             said_by = "other"  # "my band 4 apprentice", "three of the band 6 BMSs in my lab"
-        if _a_post(r, i):
-            said_by = "other"  # "applying for a band 7 informatics post", "create band 6 posts"
+        if _a_post(r, i) or _a_requirement(r, i) or _someone_else(r, i):
+            said_by = "other"  # "a band 7 informatics post", "Topol is for band 6", "a band 5 who wants to..."
+        if _like_me(r, i + 1, 5):
+            said_by = "self"  # "open to band 4 admin staff like me"
         candidates.append((said_by, i, value))
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
@@ -240,7 +258,9 @@ def band_between(r: Reader, first: int, last: int) -> int | None:
     return next((value for _, i, value in _bands(r) if first <= i < last), None)
 
 
-PEOPLE_WORDS = frozenset({"trainees", "staff", "colleagues", "juniors", "students", "apprentices", "team", "reports", "people"})
+PEOPLE_WORDS = frozenset({"trainees", "staff", "colleagues", "juniors", "students", "apprentices", "team", "reports", "people",
+                          "mentee", "mentees", "deputy", "deputies", "mate", "mates", "supervisee", "supervisees", "trainee",
+                          "apprentice", "colleague", "student", "junior"})
 POST_WORDS = frozenset({"post", "posts", "job", "jobs", "role", "roles", "vacancy", "vacancies", "position", "positions", "advert", "secondment"})
 POST_BEFORE = frozenset({"for", "the", "create", "creating", "new", "advertised", "advertising", "apply", "applying", "interview", "interviewing", "recruit", "recruiting", "more"})
 
@@ -251,6 +271,52 @@ def _a_post(r: Reader, i: int) -> bool:
     after = {t.key for t in r.tokens[i + 1 : i + 5]}
     before = [t.key for t in r.tokens[max(0, i - 4) : i]]
     return bool(after & POST_WORDS) and bool(set(before) & POST_BEFORE) and "in" not in before[-3:]
+
+
+# "Topol is for band 6", "open to band 7s", "aimed at band 5 and above": what a programme asks for.
+REQUIRES = (("is", "for"), ("are", "for"), ("only", "for"), ("just", "for"), ("open", "to"), ("aimed", "at"),
+            ("restricted", "to"), ("limited", "to"), ("need", "be"), ("needs", "be"), ("must", "be"), ("have", "be"))
+
+
+def _a_requirement(r: Reader, i: int) -> bool:
+    """A band a programme asks for, not the asker's: "the Topol fellowship is for band 6 I think"."""
+    if i < 3 or r.tokens[i - 1].key not in ("band", "b") or any(r.hard[k] or r.soft[k] for k in range(i - 3, i)):
+        return False
+    keys = [t.key for t in r.tokens[max(0, i - 4) : i - 1]]  # the words just before "band"
+    if keys[-2:] == ["to", "be"] and len(keys) == 3:
+        return (keys[0], "be") in REQUIRES  # "need to be band 6"
+    return (keys[-2], keys[-1]) in REQUIRES
+
+
+def _someone_else(r: Reader, i: int) -> bool:
+    """ "a band 5 who wants to be a CNIO", "a band 6 I supervise": a person who is not the asker."""
+    if i < 2 or r.tokens[i - 1].key not in ("band", "b") or r.tokens[i - 2].key not in ("a", "an"):
+        return False
+    after = [t.key for t in r.tokens[i + 1 : i + 3]]
+    return bool(after) and (after[0] in ("who", "whos", "who's") or (after[0] == "i" and len(after) > 1 and after[1] in MINE_VERBS))
+
+
+# "a nurse I support", "a band 6 I line manage": someone the asker looks after, not the asker
+MINE_VERBS = frozenset({"support", "manage", "supervise", "mentor", "line", "teach", "train", "precept", "oversee", "know"})
+LIKE_ME = (("like", "me"), ("like", "myself"), ("such", "as"))
+
+
+def _like_me(r: Reader, start: int, span: int) -> bool:
+    """ "band 4 admin staff like me": the group named includes the asker."""
+    keys = [t.key for t in r.tokens[start : start + span + 1]]
+    return any((a, b) in LIKE_ME and (a != "such" or c == "myself") for a, b, c in zip(keys, keys[1:], [*keys[2:], ""], strict=False))
+
+
+def looked_after(r: Reader, first: int, last: int) -> bool:
+    """ "a nurse I support", "one of the HCAs I line manage": someone the asker looks after."""
+    keys = [t.key for t in r.tokens[last : last + 2]]
+    named = first > 0 and r.tokens[first - 1].key in ("a", "an", "the", "one", "some", "two", "three")
+    return named and len(keys) == 2 and keys[0] == "i" and keys[1] in MINE_VERBS
+
+
+def like_me(r: Reader, last: int) -> bool:
+    """A group named just before "like me" ("admin staff like me"): the asker is one of them."""
+    return _like_me(r, last, 2)
 
 
 THRESHOLD = re.compile(r"\s*(?:\+|plus\b|and above\b|or above\b|and over\b|or over\b|and up\b|or higher\b|and higher\b|minimum\b)", re.I)
@@ -295,9 +361,15 @@ def specialty(r: Reader, profession: str | None) -> tuple[str | None, str | None
     return None, None
 
 
+# A role named just before one of these names a body or an event, not a person: "the CNIO network".
+NAMING_NEXT = frozenset({"network", "networks", "summer", "community", "forum", "conference", "webinar", "webinars",
+                         "event", "events", "meetup", "newsletter", "council"})
+
+
 def role_mention(r: Reader) -> Mention | None:
     """The asker's role as said ("Head of BI at Salford Royal", "I'm the deputy CNIO")."""
-    return the_asker(r.mentions(r.vocab.roles.scanner.scan(r.tokens)) + pattern_mentions(r, r.vocab.roles))
+    said = r.mentions(r.vocab.roles.scanner.scan(r.tokens)) + pattern_mentions(r, r.vocab.roles)
+    return the_asker([m for m in said if m.last >= len(r.tokens) or r.tokens[m.last].key not in NAMING_NEXT])
 
 
 def specialty_between(r: Reader, first: int, last: int) -> tuple[str | None, str | None]:

@@ -22,6 +22,7 @@ from bot.advice.drugs import drug_spans
 from bot.advice.language import Languages
 from bot.advice.learned import LearnedScreen
 from bot.advice.matching import tokenise
+from bot.advice.spoken import unspoken
 from bot.catalogue.vocabulary import LEARNED_CATEGORY, LearnedScreenFile, RefusalsFile
 
 SENTENCE = re.compile(
@@ -52,14 +53,15 @@ OWN_DATA = re.compile(
 REQUEST = re.compile(
     _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
-    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug|build|code|need|any ideas)\b|\?\s*$|" + _DO_IT,
+    r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug|build|code|need|any ideas|pick|choose|pretend|imagine)\b|\?\s*$|"
+    r"\bneed (?:some |a bit of |your )?help\b|\bhelp (?:me )?(?:writ|draft)\w*|" + _DO_IT,
     re.I,
 )
 # A request in words (not a bare question mark: "ST2 core surgical? no - CST2"), for a message
 # that has no career word at all.
 ASKS = re.compile(
     _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:help me|write|tell me|give me|make me|draft|plan|book|find me|"
-    r"recommend|suggest|what|whats|what's|who|who's|how|where|when|which|should i|is there|are there|is it|are they|"
+    r"recommend|suggest|what(?! i (?:said|wrote|meant|typed|put)\b)|whats|what's|who|who's|how|where|when|which|should i|is there|are there|is it|are they|"
     r"explain|translate|compose|create|generate|list|show me|summari[sz]e|fix|debug|rank|sort out|convert|rewrite|"
     r"proofread|calculate|work out|pick|choose)\b|(?:\S+\s+){5,}\S*\?\s*$|" + _DO_IT,
     re.I,
@@ -174,6 +176,7 @@ class Guard:
     def screen(self, question: str) -> Refusal | None:
         """A refusal if the question (or part of it) is one Pathfinder must not answer: the
         rules' refusal, else the learned screen's where it is sure enough."""
+        question = unspoken(question)  # "G P S T three" is a grade, not loose letters
         refusal = self._rules(question)
         if refusal is None or refusal.soft:  # the rules read English: what they can't read is not waved through
             language = self.languages.other_than_english(question)

@@ -16,6 +16,7 @@ from pydantic import ConfigDict
 from bot.advice import fields
 from bot.advice.lexicon import lexicon
 from bot.advice.scope import ASKER, Mention, Reader, heads, pattern_mentions, the_asker
+from bot.advice.spoken import unspoken
 from bot.advice.subject import Person, Subject, subject
 from bot.catalogue.snapshot import Catalogue
 
@@ -29,7 +30,8 @@ NO_DEGREE = re.compile(
 NOT_HELD = re.compile(r"\bdegree[- ]apprenticeships?\b|\b(?:do|get|study for|start|doing|getting) (?:a|an|my) (?:\w+ )?degree\b", re.I)
 REGISTERED = re.compile(
     r"\bHCPC[- ]?(?:registered|reg(?:['’]?d)?)\b|\bregistered (?:clinical |biomedical )?scientist\b|"
-    r"\bregistered with (?:the )?HCPC\b|\bon the HCPC register\b|\bI(?:['’]m| am) (?:HCPC )?registered\b|\bIBMS registered\b",
+    r"\bregistered with (?:the )?HCPC\b|\bon the HCPC register\b|\bI(?:['’]m| am) (?:HCPC )?registered\b|\bIBMS registered\b|"
+    r"\bI(?:['’]ve| have) been (?:HCPC[- ])?registered (?:for|since)\b|\bregistered for (?:\w+ )?(?:years|a year)\b",
     re.IGNORECASE,
 )
 NOT_REGISTERED = re.compile(
@@ -114,7 +116,7 @@ class Profile(Person):
 
 def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     """Everything the question says about who is asking and what they want."""
-    text = " ".join(question.split())
+    text = unspoken(" ".join(question.split()))
     words = lexicon(catalogue)
     r = Reader(text, words)
     vocab = r.vocab
@@ -127,6 +129,10 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     professions = [Mention(m.value, m.first, m.last, "group", m.text) if m.who == "plain" and m.text.lower().endswith(" team")
                    and not {t.key for t in r.tokens[max(0, m.first - 2) : m.first]} & {"in", "on", "within", "our", "my", "of"} else m
                    for m in professions]  # fmt: skip
+    # "a nurse I support" is someone the asker looks after; "admin staff like me" includes the asker
+    professions = [Mention(m.value, m.first, m.last, "other", m.text) if fields.looked_after(r, m.first, m.last)
+                   else Mention(m.value, m.first, m.last, "plain", m.text) if m.who in ("group", "other") and fields.like_me(r, m.last)
+                   else m for m in professions]  # fmt: skip
     asker = the_asker(heads(r, professions))
     if asker is not None:
         # "I qualified as a radiographer ... but I'm now a band 7 information analyst": now wins
@@ -153,6 +159,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         profession = "medical_student" if stage == "medical_student" else "doctor"
     if profession == "student" and any(m.value == "medical_student" and m.who in (*ASKER, "group") for m in professions):
         profession = "medical_student"  # "4th year medic ... what can I do as a student?"
+    if profession == "doctor" and stage is None and any(m.value == "medical_student" and m.who in ASKER for m in professions):
+        profession = "medical_student"  # "medic at HYMS doing an intercalated year": a medic still studying
     if stage == "medical_student" and profession in (None, "doctor", "student"):
         profession = "medical_student"
     if profession == "medical_student" and stage is None:
@@ -186,6 +194,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     # Words that name someone's job are not a wish: "data analyst" does not ask for data skills.
     job_spans = [(r.tokens[m.first].start, r.tokens[m.last - 1].end) for m in professions if m.who in (*ASKER, "group")]
     intents = fields.intents(r, aspiration, job_spans)
+    if profession == "clinical_scientist" and registered_now(text):
+        intents = [i for i in intents if i != "become_clinical_scientist"]  # "consultant clinical scientist" is a step up, not a way in
     named = words.aliases.find(text)
     place = words.places.find(text, standing=lambda m: fields.standing(r, m))
 
@@ -243,6 +253,10 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
 # "came through physio", "originally a nurse", "from a nursing background": an ACP's base profession
 BACKGROUND_BEFORE = frozenset({"background", "through", "originally", "from"})
 NOW_THEN = frozenset({"a", "an", "as", "working", "i'm", "im", "i", "band"})
+
+
+def registered_now(text: str) -> bool:
+    return not NOT_REGISTERED.search(text) and bool(REGISTERED.search(text))
 
 
 def _said_now(r: Reader, i: int) -> bool:

@@ -61,7 +61,10 @@ def subject(r: Reader, people: list[Mention], said: fields.Grades) -> Subject | 
     asks = [h for h in hits if h.value == "asks"]
     if chosen is None and asks:  # "...a physics graduate... what's the route for them?"
         before = [m for m in others if m.first < asks[0].first]
-        chosen = before[-1] if before else None
+        # "one of my band 6 staff nurses has been our EPR superuser ... point her to": the person
+        # the asker names as theirs, not a job they do beside it
+        named = [m for m in before if _mine(r, m.first)]
+        chosen = named[-1] if named else before[-1] if before else None
     if chosen is None:
         return None
     return _describe(r, chosen, people, said)
@@ -88,6 +91,12 @@ def _describe(r: Reader, m: Mention, people: list[Mention], said: fields.Grades)
         specialty=specialty if profession in ("doctor", "dentist") else None,
         specialty_group=group if profession in ("doctor", "dentist") else None,
     )
+
+
+def _mine(r: Reader, first: int) -> bool:
+    """ "my GPST2", "one of my band 6 staff nurses", "one of our HCAs": a person the asker names."""
+    keys = [t.key for t in r.tokens[max(0, first - 4) : first]]
+    return "my" in keys or any(a == "of" and b == "our" for a, b in zip(keys, keys[1:], strict=False))
 
 
 def _same_sentence(r: Reader, first: int, last: int) -> bool:

@@ -97,6 +97,11 @@ class CatalogueCache:
         self._lock = threading.Lock()
         self._snapshot: Catalogue | None = None
 
+    def latest(self) -> Catalogue:
+        """The snapshot last read, without asking the database whether it is still current (for a
+        reply due within Slack's three seconds); the first call reads it."""
+        return self._snapshot if self._snapshot is not None else self.get()
+
     def get(self) -> Catalogue:
         with Session(self._engine) as session:
             meta = session.get(CatalogueMeta, "version")

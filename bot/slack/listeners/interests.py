@@ -22,6 +22,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlmodel import Session, col, select
 
+from bot.catalogue.schema import NetworkDoc, ProgrammeDoc
 from bot.catalogue.tables import Network, Programme
 from bot.db import write_session
 from bot.interests import log as interest_log
@@ -134,13 +135,17 @@ def register(app: App, services: Services) -> None:
 
     @app.view("interest_modal")
     def on_register_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:  # fmt: skip
+        # Checked against the catalogue in memory: the form must be answered within three seconds,
+        # and a slow database must not turn a valid form into Slack's "trouble connecting" error.
+        catalogue = services.pathfinder.known_catalogue()
         person = identity(body)
-        values = interest_values(view, Choices.of(services.pathfinder.catalogue()))
-        programme = _programme(services, str(metadata(view).get("programme") or ""))
+        values = interest_values(view, Choices.of(catalogue))
+        programme_id = str(metadata(view).get("programme") or "")
+        programme = catalogue.by_id.get(programme_id) if len(programme_id) <= 64 else None
         errors = {}
         if not values["consent"]:
             errors["consent"] = "Tick to consent, or press Cancel: nothing is recorded without it."
-        network = interest_log.network_for(engine, values["region"]) if values["region"] else None
+        network = catalogue.network_for(values["region"]) if values["region"] else None
         if network is None:
             errors["region"] = "Choose the NHS England region you work in."
         if person is None or programme is None:
@@ -287,8 +292,8 @@ def _record(
     poster: Poster,
     services: Services,
     person: Person,
-    programme: Programme,
-    network: Network,
+    programme: ProgrammeDoc,
+    network: NetworkDoc,
     values: dict[str, Any],
 ) -> None:
     try:
