@@ -298,13 +298,18 @@ def _someone_else(r: Reader, i: int) -> bool:
 
 # "a nurse I support", "a band 6 I line manage": someone the asker looks after, not the asker
 MINE_VERBS = frozenset({"support", "manage", "supervise", "mentor", "line", "teach", "train", "precept", "oversee", "know"})
-LIKE_ME = (("like", "me"), ("like", "myself"), ("such", "as"))
+LIKE_ME = (("like", "me", ""), ("like", "myself", ""), ("such", "as", "myself"), ("in", "my", "position"),
+           ("in", "my", "shoes"), ("at", "my", "level"), ("in", "my", "situation"))
 
 
 def _like_me(r: Reader, start: int, span: int) -> bool:
-    """ "band 4 admin staff like me": the group named includes the asker."""
+    """ "band 4 admin staff like me", "a nurse in my position": the person named is the asker."""
     keys = [t.key for t in r.tokens[start : start + span + 1]]
-    return any((a, b) in LIKE_ME and (a != "such" or c == "myself") for a, b, c in zip(keys, keys[1:], [*keys[2:], ""], strict=False))
+    for i in range(len(keys) - 1):
+        for a, b, c in LIKE_ME:
+            if keys[i] == a and keys[i + 1] == b and (not c or (i + 2 < len(keys) and keys[i + 2] == c)):
+                return True
+    return False
 
 
 def looked_after(r: Reader, first: int, last: int) -> bool:
@@ -389,7 +394,8 @@ def role(r: Reader, found: Mention | None) -> str | None:
 
 
 NO_EXPERIENCE = re.compile(
-    r"\b(?:no|zero|nil|without any|don['’]?t have any|haven['’]?t (?:got )?any|not any)\s+(?:[\w-]+\s+){0,2}?(?:experience|background)\b",
+    # "no clinical background" says nothing about digital experience
+    r"\b(?:no|zero|nil|without any|don['’]?t have any|haven['’]?t (?:got )?any|not any)\s+(?!(?:clinical|medical|nursing|healthcare|health|patient[- ]facing)\b)(?:[\w-]+\s+){0,2}?(?:experience|background)\b",
     re.IGNORECASE,
 )
 

@@ -131,7 +131,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
                    for m in professions]  # fmt: skip
     # "a nurse I support" is someone the asker looks after; "admin staff like me" includes the asker
     professions = [Mention(m.value, m.first, m.last, "other", m.text) if fields.looked_after(r, m.first, m.last)
-                   else Mention(m.value, m.first, m.last, "plain", m.text) if m.who in ("group", "other") and fields.like_me(r, m.last)
+                   else Mention(m.value, m.first, m.last, "self" if m.who == "plain" else "plain", m.text)
+                   if m.who in ("group", "other", "plain") and fields.like_me(r, m.last)
                    else m for m in professions]  # fmt: skip
     asker = the_asker(heads(r, professions))
     if asker is not None:

@@ -8,6 +8,7 @@ each question costs one primary-key read of the version row, and a reload by
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -89,6 +90,27 @@ def read_snapshot(session: Session) -> Catalogue:
     return Catalogue.build(meta.value, programmes, networks, places, documents)
 
 
+# Snapshots by catalogue version, shared by every cache in the process. The version is a hash of
+# everything loaded (knowledge/ and the code that derives place rows), so two databases holding
+# the same version hold the same catalogue: a second engine (or a second service on the same one)
+# reuses the snapshot, and with it the indexes built for it (lexicon.py), instead of spending a
+# second or two reading and indexing it again.
+_SHARED: dict[str, Catalogue] = {}
+_SHARED_LOCK = threading.Lock()
+_SHARED_MAX = 4
+
+
+def _shared(version: str, read: Callable[[], Catalogue]) -> Catalogue:
+    with _SHARED_LOCK:
+        found = _SHARED.get(version)
+        if found is None:
+            found = read()
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.pop(next(iter(_SHARED)))
+            _SHARED[version] = found
+        return found
+
+
 class CatalogueCache:
     """Holds the current snapshot for one engine; rebuilds it when the version changes."""
 
@@ -114,5 +136,5 @@ class CatalogueCache:
                 return current
             with self._lock:
                 if self._snapshot is None or self._snapshot.version != meta.value:
-                    self._snapshot = read_snapshot(session)
+                    self._snapshot = _shared(meta.value, lambda: read_snapshot(session))
                 return self._snapshot
