@@ -195,16 +195,16 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     # Words that name someone's job are not a wish: "data analyst" does not ask for data skills.
     job_spans = [(r.tokens[m.first].start, r.tokens[m.last - 1].end) for m in professions if m.who in (*ASKER, "group")]
     intents = fields.intents(r, aspiration, job_spans)
-    if profession == "clinical_scientist" and registered_now(text):
-        intents = [i for i in intents if i != "become_clinical_scientist"]  # "consultant clinical scientist" is a step up, not a way in
-    named = words.aliases.find(text)
-    place = words.places.find(text, standing=lambda m: fields.standing(r, m))
-
     registered: bool | None = None
     if NOT_REGISTERED.search(text):
         registered = False
     elif REGISTERED.search(text) or profession == "biomedical_scientist" and "registered" in text.lower():
         registered = True
+    if profession == "clinical_scientist" and registered:
+        intents = [i for i in intents if i != "become_clinical_scientist"]  # "consultant clinical scientist" is a step up, not a way in
+    named = words.aliases.find(text)
+    place = words.places.find(text, standing=lambda m: fields.standing(r, m))
+
     nhs = fields.nhs(r, profession, catalogue, place)
     if nhs is False and profession in catalogue.professions.expand(["healthcare_science"]):
         profession = "external_scientist"  # a bioinformatician in a university lab
@@ -254,10 +254,6 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
 # "came through physio", "originally a nurse", "from a nursing background": an ACP's base profession
 BACKGROUND_BEFORE = frozenset({"background", "through", "originally", "from"})
 NOW_THEN = frozenset({"a", "an", "as", "working", "i'm", "im", "i", "band"})
-
-
-def registered_now(text: str) -> bool:
-    return not NOT_REGISTERED.search(text) and bool(REGISTERED.search(text))
 
 
 def _said_now(r: Reader, i: int) -> bool:
