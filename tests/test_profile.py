@@ -164,6 +164,10 @@ SUBJECTS = [
     ("Practice educator here. How can I support my HCAs who want to get into digital?", ("healthcare_support_worker", None, None, None)),
     ("CCIO here: I've got registrars asking about protected time for informatics. Where should I point them?", ("doctor", "specialty", None, None)),
     ("Band 7 ward manager. One of my band 5 staff nurses has been our e-obs super user all year - she wants more digital work. What can I suggest to her?", ("nurse", None, None, 5)),
+    # A grade between "my" and the person; "is she eligible"; named after the question
+    ("My band 5 staff nurse wants to do the digital health leadership programme, is she eligible? I'm her ward manager at Leeds General", ("nurse", None, None, 5)),
+    ("Would he be eligible for Topol? he's my FY2, I'm his educational supervisor in Bristol", ("doctor", "foundation", 2, None)),
+    ("could she do the NHS fellowship in clinical AI? I'm a consultant radiologist, she's a band 6 radiographer", ("ahp", None, None, 6)),
 ]  # fmt: skip
 NOT_SUBJECTS = [
     "My husband is a paramedic and I'm a nurse: can I do Topol?",
@@ -254,6 +258,8 @@ READINGS = [
     ("non-clinical 111 call handler in Preston wanting to get into data", "profession", "admin_staff"),
     ("Physicist at a medtech startup in Cambridge, how do I become a clinical scientist?", "profession", "external_scientist"),
     ("Clinical scientist in Leeds, I've been registered for three years, what next?", "registered_scientist", True),
+    ("I'm her ward manager at Leeds General and she wants to know about the DHLP", "role", "manager"),
+    ("As their line manager (band 8a physio) what digital courses could my team do?", "profession", "ahp"),
     # Where: a completed move, a border town said to be 'practically' elsewhere
     ("Moved from Ninewells to the RVI last month as an ST5. What's open in England?", "region", "North East and Yorkshire"),
     ("Practice nurse in Berwick, we're practically in Scotland but which programmes apply?", "nation", "England"),

@@ -23,6 +23,8 @@ ASKER = ("self", "opening", "plain")  # attributions that describe the asker, st
 HARD_BREAK = re.compile(r"[.!?;:\n]|\s-\s|—|–|[\U0001F000-\U0001FAFF\u2600-\u27BF]")  # emoji end a thought
 SOFT_BREAK = re.compile(r"[,()/\[\]\"]")
 POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
+# Words between a possessive and the person it names: "my band 5 staff nurse", "our two new FY1s".
+HELD_BY = re.compile(r"band|bands|afc|\d{1,2}[a-d]?s?|two|three|four|five|six|new|newly|junior|senior|newest")
 OPENING_WORDS = 6  # a role named in the first words of a message describes its author
 PSEUDO_NEGATION = frozenset({"sure", "certain", "only", "just", "yet", "too", "bad", "much", "really"})
 
@@ -60,8 +62,12 @@ class Reader:
     # -- who a phrase is about ---------------------------------------------------------------
 
     def who(self, m: Match[str], *, possessive_is_other: bool = True) -> Who:
-        before = self.tokens[m.first - 1].key if m.first > 0 else ""
-        if possessive_is_other and before in POSSESSIVES:
+        owner = self._owner(m.first)
+        if possessive_is_other and owner is not None:
+            keys = [t.key for t in self.tokens[max(0, owner - 2) : owner]]
+            # "I'm her ward manager", "as their line manager": the asker's job towards them
+            if keys[-1:] in (["im"], ["as"]) or keys == ["i", "am"]:
+                return "self"
             return "other"
         cue = self._governing_cue(m.first)
         if cue is not None:
@@ -73,6 +79,16 @@ class Reader:
         if self._clause_start(m.first) == 0 and m.first < OPENING_WORDS:
             return "opening"
         return "plain"
+
+    def _owner(self, i: int) -> int | None:
+        """The possessive a person at token i is named with: "my FY2", "my band 5 staff nurse",
+        "our two new band 6s" (grade and count words may come between)."""
+        j = i - 1
+        while j >= 0 and i - j <= 4 and not self.hard[j + 1] and HELD_BY.fullmatch(self.tokens[j].key):
+            j -= 1
+        if j >= 0 and self.tokens[j].key in POSSESSIVES and not self.hard[j + 1]:
+            return j
+        return None
 
     def _clause_start(self, i: int) -> int:
         while i > 0 and not self.hard[i]:

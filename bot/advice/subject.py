@@ -64,7 +64,9 @@ def subject(r: Reader, people: list[Mention], said: fields.Grades) -> Subject | 
         # "one of my band 6 staff nurses has been our EPR superuser ... point her to": the person
         # the asker names as theirs, not a job they do beside it
         named = [m for m in before if _mine(r, m.first)]
-        chosen = named[-1] if named else before[-1] if before else None
+        # "would he be eligible for Topol? he's my FY2": named after the question
+        after = [m for m in others if m.first > asks[0].first]
+        chosen = named[-1] if named else before[-1] if before else after[0] if after else None
     if chosen is None:
         return None
     return _describe(r, chosen, people, said)
