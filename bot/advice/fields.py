@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from bot.advice import whose
 from bot.advice.matching import Match
 from bot.advice.places import PlaceMatch, PlaceMention, Standing
 from bot.advice.scope import ASKER, Mention, Reader, pattern_mentions, the_asker, token_at
@@ -236,15 +237,10 @@ def _bands(r: Reader) -> Iterator[tuple[re.Match[str], int, int]]:
 def band(r: Reader) -> int | None:
     candidates: list[tuple[str, int, int]] = []
     for hit, i, value in _bands(r):
-        if THRESHOLD.match(r.text[hit.end() :]):
+        if whose.THRESHOLD.match(r.text[hit.end() :]):
             continue  # "is it all band 6+?": a threshold, not anyone's band
         said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
-        if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.tokens[i - 2].key in ("my", "our", "the") and _person_follows(r, i, plural=r.tokens[i - 2].key == "the"):
-            said_by = "other"  # "my band 4 apprentice", "three of the band 6 BMSs in my lab"
-        if _a_post(r, i) or _a_requirement(r, i) or _someone_else(r, i):
-            said_by = "other"  # "a band 7 informatics post", "Topol is for band 6", "a band 5 who wants to..."
-        if _like_me(r, i + 1, 5):
-            said_by = "self"  # "open to band 4 admin staff like me"
+        said_by = whose.band(r, i) or said_by
         candidates.append((said_by, i, value))
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
@@ -256,86 +252,6 @@ def band(r: Reader) -> int | None:
 def band_between(r: Reader, first: int, last: int) -> int | None:
     """A band said within tokens [first, last), about anyone ("my band 5s")."""
     return next((value for _, i, value in _bands(r) if first <= i < last), None)
-
-
-PEOPLE_WORDS = frozenset({"trainees", "staff", "colleagues", "juniors", "students", "apprentices", "team", "reports", "people",
-                          "mentee", "mentees", "deputy", "deputies", "mate", "mates", "supervisee", "supervisees", "trainee",
-                          "apprentice", "colleague", "student", "junior"})
-POST_WORDS = frozenset({"post", "posts", "job", "jobs", "role", "roles", "vacancy", "vacancies", "position", "positions", "advert", "secondment"})
-POST_BEFORE = frozenset({"for", "the", "create", "creating", "new", "advertised", "advertising", "apply", "applying", "interview", "interviewing", "recruit", "recruiting", "more"})
-
-
-def _a_post(r: Reader, i: int) -> bool:
-    """A band that belongs to a post, not to the asker: "applying for a band 7 informatics nurse
-    post", "we want to create band 6 posts" (but "I'm in a band 6 post" is the asker's)."""
-    after = {t.key for t in r.tokens[i + 1 : i + 5]}
-    before = [t.key for t in r.tokens[max(0, i - 4) : i]]
-    return bool(after & POST_WORDS) and bool(set(before) & POST_BEFORE) and "in" not in before[-3:]
-
-
-# "Topol is for band 6", "open to band 7s", "aimed at band 5 and above": what a programme asks for.
-REQUIRES = (("is", "for"), ("are", "for"), ("only", "for"), ("just", "for"), ("open", "to"), ("aimed", "at"),
-            ("restricted", "to"), ("limited", "to"), ("need", "be"), ("needs", "be"), ("must", "be"), ("have", "be"))
-
-
-def _a_requirement(r: Reader, i: int) -> bool:
-    """A band a programme asks for, not the asker's: "the Topol fellowship is for band 6 I think"."""
-    if i < 3 or r.tokens[i - 1].key not in ("band", "b") or any(r.hard[k] or r.soft[k] for k in range(i - 3, i)):
-        return False
-    keys = [t.key for t in r.tokens[max(0, i - 4) : i - 1]]  # the words just before "band"
-    if keys[-2:] == ["to", "be"] and len(keys) == 3:
-        return (keys[0], "be") in REQUIRES  # "need to be band 6"
-    return (keys[-2], keys[-1]) in REQUIRES
-
-
-def _someone_else(r: Reader, i: int) -> bool:
-    """ "a band 5 who wants to be a CNIO", "a band 6 I supervise": a person who is not the asker."""
-    if i < 2 or r.tokens[i - 1].key not in ("band", "b") or r.tokens[i - 2].key not in ("a", "an"):
-        return False
-    after = [t.key for t in r.tokens[i + 1 : i + 3]]
-    return bool(after) and (after[0] in ("who", "whos", "who's") or (after[0] == "i" and len(after) > 1 and after[1] in MINE_VERBS))
-
-
-# "a nurse I support", "a band 6 I line manage": someone the asker looks after, not the asker
-MINE_VERBS = frozenset({"support", "manage", "supervise", "mentor", "line", "teach", "train", "precept", "oversee", "know"})
-LIKE_ME = (("like", "me", ""), ("like", "myself", ""), ("such", "as", "myself"), ("in", "my", "position"),
-           ("in", "my", "shoes"), ("at", "my", "level"), ("in", "my", "situation"))
-
-
-def _like_me(r: Reader, start: int, span: int) -> bool:
-    """ "band 4 admin staff like me", "a nurse in my position": the person named is the asker."""
-    keys = [t.key for t in r.tokens[start : start + span + 1]]
-    for i in range(len(keys) - 1):
-        for a, b, c in LIKE_ME:
-            if keys[i] == a and keys[i + 1] == b and (not c or (i + 2 < len(keys) and keys[i + 2] == c)):
-                return True
-    return False
-
-
-def looked_after(r: Reader, first: int, last: int) -> bool:
-    """ "a nurse I support", "one of the HCAs I line manage": someone the asker looks after."""
-    keys = [t.key for t in r.tokens[last : last + 2]]
-    named = first > 0 and r.tokens[first - 1].key in ("a", "an", "the", "one", "some", "two", "three")
-    return named and len(keys) == 2 and keys[0] == "i" and keys[1] in MINE_VERBS
-
-
-def like_me(r: Reader, last: int) -> bool:
-    """A group named just before "like me" ("admin staff like me"): the asker is one of them."""
-    return _like_me(r, last, 2)
-
-
-THRESHOLD = re.compile(r"\s*(?:\+|plus\b|and above\b|or above\b|and over\b|or over\b|and up\b|or higher\b|and higher\b|minimum\b)", re.I)
-
-
-def _person_follows(r: Reader, i: int, *, plural: bool = False) -> bool:
-    """A job word within three words after token i ("band 4 admin apprentice", "band 5s"), or
-    with `plural`, a plural one ("band 6 biomedical scientists")."""
-    if r.tokens[i].text.lower().endswith("s") and r.tokens[i].text[:-1].isdigit():
-        return True
-    if {t.key for t in r.tokens[i + 1 : i + 4]} & PEOPLE_WORDS:
-        return True  # "my band 7 trainees", "the band 5 staff"
-    found = r.vocab.professions.scanner.scan(r.tokens[i + 1 : i + 4])
-    return any(m.plural for m in found) if plural else bool(found)
 
 
 def _band_context(r: Reader, i: int) -> bool:

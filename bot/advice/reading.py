@@ -13,7 +13,7 @@ import re
 
 from pydantic import ConfigDict
 
-from bot.advice import fields
+from bot.advice import fields, whose
 from bot.advice.lexicon import lexicon
 from bot.advice.scope import ASKER, Mention, Reader, heads, pattern_mentions, the_asker
 from bot.advice.spoken import unspoken
@@ -130,9 +130,9 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
                    and not {t.key for t in r.tokens[max(0, m.first - 2) : m.first]} & {"in", "on", "within", "our", "my", "of"} else m
                    for m in professions]  # fmt: skip
     # "a nurse I support" is someone the asker looks after; "admin staff like me" includes the asker
-    professions = [Mention(m.value, m.first, m.last, "other", m.text) if fields.looked_after(r, m.first, m.last)
+    professions = [Mention(m.value, m.first, m.last, "other", m.text) if whose.looked_after(r, m.first, m.last)
                    else Mention(m.value, m.first, m.last, "self" if m.who == "plain" else "plain", m.text)
-                   if m.who in ("group", "other", "plain") and fields.like_me(r, m.last)
+                   if m.who in ("group", "other", "plain") and whose.like_me(r, m.last)
                    else m for m in professions]  # fmt: skip
     asker = the_asker(heads(r, professions))
     if asker is not None:
