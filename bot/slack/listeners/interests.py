@@ -20,10 +20,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlmodel import Session, col, select
 
 from bot.catalogue.schema import NetworkDoc, ProgrammeDoc
-from bot.catalogue.tables import Network, Programme
 from bot.db import write_session
 from bot.interests import log as interest_log
 from bot.interests import registry, rights
@@ -129,7 +127,7 @@ def register(app: App, services: Services) -> None:
         programme = _programme(services, str(metadata(view).get("programme") or ""))
         if programme is None or not view.get("id"):
             return
-        region = chosen_region(view, Choices.of(services.pathfinder.catalogue()))
+        region = chosen_region(view, Choices.of(services.pathfinder.known_catalogue()))
         fresh = registration_modal(services, c.person, programme, region=region)
         c.poster.update_view(str(view["id"]), fresh, hash_=view.get("hash"))
 
@@ -244,23 +242,15 @@ def dm_channels(poster: Poster, person: Person, body: dict[str, Any]) -> list[st
 # -- Registration -----------------------------------------------------------------------------
 
 
-def _programme(services: Services, programme_id: str) -> Programme | None:
+def _programme(services: Services, programme_id: str) -> ProgrammeDoc | None:
+    """The programme a button or form names, from the catalogue in memory (no database trip)."""
     if not programme_id or len(programme_id) > 64:
         return None
-    with Session(services.engine) as session:
-        return session.get(Programme, programme_id)
-
-
-def _networks(services: Services) -> dict[str, str]:
-    with Session(services.engine) as session:
-        rows = session.exec(
-            select(Network).where(col(Network.region).is_not(None)).order_by(col(Network.region))
-        ).all()
-    return {str(r.region): r.name for r in rows}
+    return services.pathfinder.known_catalogue().by_id.get(programme_id)
 
 
 def registration_modal(
-    services: Services, person: Person, programme: Programme, *, region: str | None = None
+    services: Services, person: Person, programme: ProgrammeDoc, *, region: str | None = None
 ) -> dict[str, Any]:
     """The modal, prefilled from the person's saved profile or what they last told us; the
     consent notice names the network of `region` (or of the prefilled region)."""
@@ -272,7 +262,9 @@ def registration_modal(
         defaults = {"region": said.region, "profession": said.profession, "stage": said.stage, "band": said.band}  # fmt: skip
     if region:
         defaults["region"] = region
-    network = _networks(services).get(defaults.get("region") or "")
+    catalogue = services.pathfinder.known_catalogue()
+    served_by = catalogue.network_for(defaults.get("region"))
+    network = served_by.name if served_by else None
     chosen = defaults.get("region") if network else None
     consent = interest_log.consent_text(
         network=escape(network or "your region's ISDN"),
@@ -284,7 +276,7 @@ def registration_modal(
         programme=programme.name,
         consent=consent,
         defaults=defaults,
-        choices=Choices.of(services.pathfinder.catalogue()),
+        choices=Choices.of(catalogue),
     )
 
 
