@@ -6,6 +6,10 @@ Reports rows lost, duplicate rows, errors a user would have seen (lock errors in
 replays were recognised as repeats, write p50/p99/max and the wall time. All but the latencies
 must be 0 (replays: 100 recognised).
 
+Then a flood: 10,000 refused exports by one person without a role, from 8 threads. Every one
+must be counted in the audit log, which keeps 20 in full per person, action and hour and counts
+the rest in one entry (the unit test floods 2,000; the volume and its timing are measured here).
+
     python bench/interest_writes.py [--pg URL] [--pool N] [--out FILE]
 
 PostgreSQL is used when --pg or PATHFINDER_TEST_DATABASE_URL is set (a scratch database is made
@@ -40,12 +44,15 @@ from sqlmodel import Session, func, select  # noqa: E402
 
 from bench.ask_latency import percentile  # noqa: E402
 from bot.catalogue.loader import load_catalogue, read_catalogue  # noqa: E402
-from bot.db import make_engine, migrate, normalise_url, pool_size_for  # noqa: E402
+from bot.db import make_engine, migrate, normalise_url, pool_size_for, write_session  # noqa: E402
+from bot.interests import audit, registry  # noqa: E402
 from bot.interests import log as interest_log  # noqa: E402
-from bot.interests.tables import Interest  # noqa: E402
+from bot.interests.access import Actor, Denied  # noqa: E402
+from bot.interests.tables import AuditEntry, Interest  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 WRITES = 1000
+FLOOD, FLOOD_THREADS = 10_000, 8
 REPLAYS = 100
 THREADS = 32
 PROGRAMMES = ["topol", "fpt", "clinical_ai_fellowship", "dhlp", "stp"]
@@ -128,6 +135,50 @@ def run(engine: Engine, seed: int = 11) -> dict[str, Any]:
     }
 
 
+def flood(engine: Engine) -> dict[str, Any]:
+    """10,000 refused exports from 8 threads: each counted, few entries kept."""
+    flooder = Actor.slack("T0BENCH", "UFLOOD")
+    latencies: list[float] = []
+    unexpected: list[str] = []
+    lock = threading.Lock()
+    start_line = threading.Barrier(FLOOD_THREADS)
+
+    def worker() -> None:
+        start_line.wait()
+        for _ in range(FLOOD // FLOOD_THREADS):
+            began = time.perf_counter()
+            try:
+                with write_session(engine) as session:
+                    registry.export(session=session, actor=flooder)
+                unexpected.append("an export was allowed")
+            except Denied:
+                pass
+            except Exception as exc:  # noqa: BLE001 - what an operator would see
+                with lock:
+                    unexpected.append(exc.__class__.__name__)
+            with lock:
+                latencies.append((time.perf_counter() - began) * 1000)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(FLOOD_THREADS) as pool:
+        for _ in range(FLOOD_THREADS):
+            pool.submit(worker)
+    wall = time.perf_counter() - began
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.actor == flooder.ref)).all()
+    return {
+        "refused": FLOOD,
+        "threads": FLOOD_THREADS,
+        "counted": sum(e.occurrences for e in entries),
+        "entries_kept": len(entries),
+        "kept_in_full_per_hour": audit.REFUSALS_IN_FULL,
+        "errors": len(unexpected),
+        "refusal_ms_p50": round(percentile(latencies, 0.50), 2),
+        "refusal_ms_p99": round(percentile(latencies, 0.99), 2),
+        "wall_s": round(wall, 2),
+    }
+
+
 def _prepared(engine: Engine) -> Engine:
     migrate(engine)
     with Session(engine) as session:
@@ -175,11 +226,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     results: dict[str, Any] = {}
+    floods: dict[str, Any] = {}
     with sqlite() as engine:
         results["sqlite"] = run(engine)
+        floods["sqlite"] = flood(engine)
     if args.pg:
         with postgres(args.pg, args.pool) as engine:
             results["postgresql"] = run(engine) | {"pool": args.pool or "5 + 10 overflow"}
+            floods["postgresql"] = flood(engine)
     else:
         print("PostgreSQL skipped: pass --pg URL or set PATHFINDER_TEST_DATABASE_URL")
     for backend, r in results.items():
@@ -193,11 +247,17 @@ def main() -> int:
         )
         for e in r["first_errors"]:
             print(f"  e.g. {e}")
+    for backend, f in floods.items():
+        print(
+            f"{backend:10s} flood of {f['refused']} refused exports from {f['threads']} threads: counted "
+            f"{f['counted']}, audit entries kept {f['entries_kept']}, errors {f['errors']}; refusal p50 "
+            f"{f['refusal_ms_p50']} ms, p99 {f['refusal_ms_p99']} ms; {f['wall_s']} s in all"
+        )
     if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        args.out.write_text(json.dumps({**results, "flood": floods}, indent=2) + "\n")
     failed = any(
         r["rows_lost"] or r["duplicate_rows"] or r["user_visible_errors"] for r in results.values()
-    )
+    ) or any(f["counted"] != f["refused"] or f["errors"] for f in floods.values())
     return 1 if failed else 0
 
 

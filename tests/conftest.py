@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -219,6 +220,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller reports for all of them
+        workeroutput["canary"] = {"leaks": CANARY.leaks, "seen": CANARY.seen, "errors": CANARY.errors}
+        return
     if CANARY.leaks:
         print(f"\nlog canary: {len(CANARY.leaks)} personal-data leak(s) in logs at INFO or above:")
         for leak in sorted(set(CANARY.leaks))[:20]:
@@ -229,6 +234,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"\nlog canary: {CANARY.seen} log records at INFO or above ({CANARY.errors} at ERROR, "
             "tracebacks included), no seeded personal data"
         )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist's controller: add up what each worker's canary saw (its logs are its own)."""
+    seen = getattr(node, "workeroutput", {}).get("canary")
+    if seen:
+        CANARY.leaks += seen["leaks"]
+        CANARY.seen += seen["seen"]
+        CANARY.errors += seen["errors"]
 
 
 @pytest.fixture()

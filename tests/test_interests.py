@@ -491,7 +491,9 @@ def test_the_audit_log_refuses_to_delete_entries_younger_than_a_year(db: Engine)
         Periods(interests=timedelta(days=1), conversations=timedelta(days=1), audit=timedelta(days=30))  # fmt: skip
 
 
-def test_ten_thousand_refused_requests_are_counted_and_leave_the_real_entries_readable(db: Engine) -> None:  # fmt: skip
+def test_a_flood_of_refused_requests_is_counted_and_leaves_the_real_entries_readable(db: Engine) -> None:  # fmt: skip
+    # 2,000 refusals from eight threads: a hundred times what is kept in full per hour. The same
+    # flood at 10,000 and its timing is in bench/interest_writes.py (the volume is not the property).
     nw = coordinator(db, "UNWCOORD", "North West")
     interest_log.record_interest(db, draft=draft())
     interest_log.export(db, actor=nw)
@@ -499,14 +501,14 @@ def test_ten_thousand_refused_requests_are_counted_and_leave_the_real_entries_re
     flooder = Actor.slack(TEAM, "UFLOOD")
 
     def refused_many() -> None:
-        for _ in range(1_250):
+        for _ in range(250):
             with pytest.raises(Denied), write_session(db) as session:
                 registry.export(session=session, actor=flooder)
 
     assert at_once(8, refused_many)[1] == []
     flood = audits(db, actor=flooder.ref)
     hours = len({e.bucket or e.at.replace(minute=0, second=0, microsecond=0) for e in flood})
-    assert sum(e.occurrences for e in flood) == 10_000
+    assert sum(e.occurrences for e in flood) == 2_000
     assert len(flood) <= (audit.REFUSALS_IN_FULL + 1) * hours  # 21, unless an hour turned
     page = read_audit(db, actor=OPERATOR, limit=25 * hours + len(real))
     assert not page.truncated and set(real) <= {e.id for e in page}
