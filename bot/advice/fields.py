@@ -231,6 +231,8 @@ def _bands(r: Reader) -> Iterator[tuple[re.Match[str], int, int]]:
             continue
         if hit.group(3) and not _band_context(r, i):
             continue  # a bare "8a" only where a band makes sense
+        if hit.group(1) and hit.group(0)[:1] in "Bb" and not hit.group(0)[:4].lower() == "band" and _named_unit(r, hit.start()):
+            continue  # "Ward B3", "bay B4": a place on site, not a band
         yield hit, i, value
 
 
@@ -252,6 +254,14 @@ def band(r: Reader) -> int | None:
 def band_between(r: Reader, first: int, last: int) -> int | None:
     """A band said within tokens [first, last), about anyone ("my band 5s")."""
     return next((value for _, i, value in _bands(r) if first <= i < last), None)
+
+
+UNITS = frozenset({"ward", "bay", "room", "bed", "unit", "floor", "level", "block", "wing", "theatre", "clinic", "corridor", "zone"})
+
+
+def _named_unit(r: Reader, offset: int) -> bool:
+    j = token_at(r.tokens, offset)
+    return j is not None and j > 0 and r.tokens[j - 1].key in UNITS
 
 
 def _band_context(r: Reader, i: int) -> bool:

@@ -234,8 +234,9 @@ class Guard:
         out = []
         careerish = self.core.search(sentence) is not None
         for pid, category, rx in self.patterns:
-            if category == "off_topic" and (careerish and pid not in self.outright or not REQUEST.search(sentence)):
+            if category == "off_topic" and pid not in self.outright and (careerish or not REQUEST.search(sentence)):
                 continue  # "I love cricket analytics: which data courses?" is a career question
+            # (an outright pattern is itself a request: "... - write the leaflet for our new app")
             m = rx.search(sentence)
             if m:
                 out.append((pid, category, m))

@@ -152,8 +152,8 @@ class PlaceIndex:
             if picked is not None:
                 return _reading(text, picked)
         words = " " + " ".join(t.key for t in tokens) + " "
-        for r in readings:
-            if any(f" {h} " in words for h in r.hints):
+        for r in readings:  # "Richmond (North Yorks, not London)": a hint said with "not" rules it out
+            if any(f" {h} " in words and f" not {h} " not in words for h in r.hints):
                 return _reading(text, r)
         picked = _consistent(readings, others)
         if picked is not None:

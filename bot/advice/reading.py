@@ -164,8 +164,9 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         profession = "medical_student"  # "medic at HYMS doing an intercalated year": a medic still studying
     if stage == "medical_student" and profession in (None, "doctor", "student"):
         profession = "medical_student"
-    if profession == "medical_student" and stage is None:
-        stage = "medical_student"  # "3rd year medic"
+    if profession == "medical_student" and stage != "medical_student":
+        # "3rd year medic"; "intercalating ... a foot in this through FY": a grade still to come
+        stage, stage_year = "medical_student", None
     if band is not None and profession == "doctor" and (asker is None or asker.value != "doctor"):
         profession = None  # "band 6 trainee" is not a doctor: only grades said that
     term = catalogue.professions.term(profession)

@@ -82,9 +82,9 @@ class Reader:
 
     def _owner(self, i: int) -> int | None:
         """The possessive a person at token i is named with: "my FY2", "my band 5 staff nurse",
-        "our two new band 6s" (grade and count words may come between)."""
+        "our two new band 6s", "our PACS manager" (grade, count and unit words may come between)."""
         j = i - 1
-        while j >= 0 and i - j <= 4 and not self.hard[j + 1] and HELD_BY.fullmatch(self.tokens[j].key):
+        while j >= 0 and i - j <= 4 and not self.hard[j + 1] and (HELD_BY.fullmatch(self.tokens[j].key) or _acronym(self.tokens[j].text)):
             j -= 1
         if j >= 0 and self.tokens[j].key in POSSESSIVES and not self.hard[j + 1]:
             return j
@@ -155,6 +155,11 @@ class Reader:
             and not (same_sentence and any(self.hard[j] for j in range(c.last, i + 1)))
             for c in self.all_cues
         )  # fmt: skip
+
+
+def _acronym(word: str) -> bool:
+    """ "our PACS manager", "my ED consultant": a unit's acronym between a possessive and a person."""
+    return 2 <= len(word) <= 5 and word.isupper() and word.isalpha()
 
 
 def pattern_mentions(r: Reader, terms: Patterned) -> list[Mention]:

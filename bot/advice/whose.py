@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot.advice.matching import Match
 from bot.advice.scope import Reader, Who
 
 PEOPLE_WORDS = frozenset({"trainees", "staff", "colleagues", "juniors", "students", "apprentices", "team", "reports", "people",
@@ -101,6 +102,17 @@ def band(r: Reader, i: int) -> Who | None:
         return "self"  # "open to band 4 admin staff like me"
     if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.tokens[i - 2].key in ("my", "our", "the") and person_follows(r, i, plural=r.tokens[i - 2].key == "the"):
         return "other"  # "my band 4 apprentice", "three of the band 6 BMSs in my lab"
+    if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.soft[i - 1] and _said_of_another(r, i - 1):
+        return "other"  # "she's the therapist (band 6)", "my colleague is an OT, band 6"
     if a_post(r, i) or a_requirement(r, i) or someone_else(r, i):
         return "other"  # "a band 7 informatics post", "Topol is for band 6", "a band 5 who wants to..."
     return None
+
+
+def _said_of_another(r: Reader, k: int) -> bool:
+    """A job named just before token k (a comma or bracket between) and said of someone else."""
+    for m in r.vocab.professions.scanner.scan(r.tokens[max(0, k - 4) : k]):
+        if m.last + max(0, k - 4) == k:
+            first = m.first + max(0, k - 4)
+            return r.who(Match(m.value, first, k, m.plural, m.text)) == "other"
+    return False
