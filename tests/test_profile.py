@@ -168,6 +168,7 @@ SUBJECTS = [
     ("My band 5 staff nurse wants to do the digital health leadership programme, is she eligible? I'm her ward manager at Leeds General", ("nurse", None, None, 5)),
     ("Would he be eligible for Topol? he's my FY2, I'm his educational supervisor in Bristol", ("doctor", "foundation", 2, None)),
     ("could she do the NHS fellowship in clinical AI? I'm a consultant radiologist, she's a band 6 radiographer", ("ahp", None, None, 6)),
+    ("asking on behalf of @Priya (not on here yet) - she's a band 7 CNS at the QEUH and wants a digital nursing role. Any pointers I can pass on?", ("nurse", None, None, 7)),
 ]  # fmt: skip
 NOT_SUBJECTS = [
     "My husband is a paramedic and I'm a nurse: can I do Topol?",
@@ -189,6 +190,19 @@ def test_a_question_asked_for_someone_else_reads_them_as_its_subject(
 @pytest.mark.parametrize("question", NOT_SUBJECTS)
 def test_a_question_about_the_asker_has_no_subject(question: str, catalogue: Catalogue) -> None:
     assert read_profile(question, catalogue=catalogue).subject is None
+
+
+def test_where_the_person_asked_for_works_is_theirs_and_decides_when_the_asker_names_nowhere(catalogue: Catalogue) -> None:
+    profile = read_profile(
+        "asking on behalf of @Priya (not on here yet) - she's a band 7 CNS at the QEUH and wants a digital "
+        "nursing role. Any pointers I can pass on?", catalogue=catalogue,
+    )  # fmt: skip
+    assert profile.nation is None and profile.subject is not None
+    assert (profile.subject.nation, profile.subject.region) == ("Scotland", None)
+    senior = frozenset(["ccio", "cnio"])
+    assert profile.for_advice(senior).nation == "Scotland"
+    asker_says = read_profile("Band 7 ward manager in Hull. My band 5 nurse wants to do digital, what can she do?", catalogue=catalogue)  # fmt: skip
+    assert asker_says.for_advice(senior).region == "North East and Yorkshire"  # the asker's own place stands
 
 
 def test_the_asker_is_still_who_is_asking_when_the_question_is_for_someone_else(catalogue: Catalogue) -> None:
@@ -259,6 +273,8 @@ READINGS = [
     ("Physicist at a medtech startup in Cambridge, how do I become a clinical scientist?", "profession", "external_scientist"),
     ("Clinical scientist in Leeds, I've been registered for three years, what next?", "registered_scientist", True),
     ("I'm her ward manager at Leeds General and she wants to know about the DHLP", "role", "manager"),
+    # A nation named as what programmes are for is not where anyone works
+    ("Practice nurse here - everything I find seems to be for England, is there anything else?", "nation", None),
     ("As their line manager (band 8a physio) what digital courses could my team do?", "profession", "ahp"),
     # Where: a completed move, a border town said to be 'practically' elsewhere
     ("Moved from Ninewells to the RVI last month as an ST5. What's open in England?", "region", "North East and Yorkshire"),

@@ -48,11 +48,14 @@ POSTCODE_AFTER = frozenset({"postcode", "post", "area"})
 SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healthcare_science_practitioner"})
 
 
-def standing(r: Reader, m: PlaceMention) -> Standing:
-    """Whether a place is where the asker works, lives, or neither (someone else's, the past)."""
+def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
+    """Whether a place is where the asker works, lives, or neither (someone else's, the past).
+    With `theirs`, a place said of someone else counts: the question is asked for them."""
     who = r.who(Match("place", m.first, m.last, False, m.text), possessive_is_other=False)
-    if who == "other" and (_of_my_team(r, m.first) or SAME_PLACE.search(r.text)):
+    if who == "other" and (theirs or _of_my_team(r, m.first) or SAME_PLACE.search(r.text)):
         who = "plain"  # "I manage a team of ward clerks at Pinderfields": the team works where I do
+    if _scope_not_place(r, m):
+        return "ignore"  # "everything seems to be for England": what programmes are for, not where they work
     if who in ("other", "negated", "past"):
         return "ignore"
     if who == "wish":
@@ -72,6 +75,14 @@ def standing(r: Reader, m: PlaceMention) -> Standing:
     return "asker"
 
 
+def _scope_not_place(r: Reader, m: PlaceMention) -> bool:
+    """ "everything seems to be for England": a nation named as what programmes are for."""
+    if m.first < 2 or r.tokens[m.first - 1].key != "for" or r.tokens[m.first - 2].key in WORK_FOR:
+        return False
+    return r.tokens[m.first].key not in ("our", "my") and all(x.kind == "nation" for x in m.readings)
+
+
+WORK_FOR = frozenset({"work", "works", "working", "worked", "employed", "job", "nurse", "doctor"})
 MOVED = frozenset({"moved", "transferred", "switched", "relocated", "rotated", "came", "swapped"})
 
 

@@ -101,6 +101,8 @@ class Profile(Person):
         if s is None or (s.profession is None and s.stage is None and s.band is None):
             return self
         theirs = {name: getattr(s, name) for name in Person.model_fields}
+        if self.nation is None and s.nation is not None:  # the asker named nowhere of their own
+            theirs.update(place=s.place, nation=s.nation, region=s.region)
         if s.profession == self.profession and s.specialty is None:
             # A clinical director's trainees are in the director's specialty unless the asker says otherwise.
             theirs.update(specialty=self.specialty, specialty_group=self.specialty_group)
@@ -205,6 +207,12 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         intents = [i for i in intents if i != "become_clinical_scientist"]  # "consultant clinical scientist" is a step up, not a way in
     named = words.aliases.find(text)
     place = words.places.find(text, standing=lambda m: fields.standing(r, m))
+    if asked_for is not None and place is None:
+        # "asking on behalf of Priya: she's a CNS at the QEUH": where she works is hers (the
+        # profile stays the asker's); the advice uses it when the asker names nowhere of their own
+        theirs = words.places.find(text, standing=lambda m: fields.standing(r, m, theirs=True))
+        if theirs is not None and not theirs.uncertain:
+            asked_for = asked_for.model_copy(update={"place": theirs.label, "nation": theirs.nation, "region": theirs.region})
 
     nhs = fields.nhs(r, profession, catalogue, place)
     if nhs is False and profession in catalogue.professions.expand(["healthcare_science"]):

@@ -36,6 +36,9 @@ class Subject(Person):
 
     text: str  # how the asker names them: "GPST2", "band 5s", "devs"
     span: tuple[int, int] = (0, 0)  # their tokens in the question
+    place: str | None = None  # where they work, when the asker says and names nowhere of their own
+    nation: str | None = None
+    region: str | None = None
 
 
 def subject(r: Reader, people: list[Mention], said: fields.Grades) -> Subject | None:
