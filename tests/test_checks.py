@@ -78,6 +78,15 @@ def test_only_grounded_sentences_survive(sentence: str, ok: bool) -> None:
     assert GROUNDING.sentence_ok(neutralise(sentence)) is ok
 
 
+def test_an_invented_name_ending_like_a_real_alias_is_still_invented() -> None:
+    # A real alias ending in generic words ("NHS Digital Academy programme") must not vouch for
+    # any name that ends the same way (found when that alias was shown to a nurse).
+    grounding = Grounding(urls=[], facts_text=[], names=["NHS Digital Academy programme", "Topol Digital Fellowship"])
+    assert grounding.why_dropped("Try the NHS Quantum AI Academy Programme.") == "programme"
+    assert grounding.why_dropped("The Digital Academy programme has resources for you.") is None
+    assert grounding.why_dropped("A Digital Fellowship could give you protected time.") is None
+
+
 def test_a_real_name_that_starts_with_its_kind_is_not_taken_for_an_invented_one() -> None:
     grounding = Grounding(
         urls=[],

@@ -39,6 +39,12 @@ PROGRAMME_LIKE = re.compile(
     r"\b((?:[A-Z][\w&'’-]*\s+){1,6}(?:Fellowship|Programme|Program|Scheme|Academy|Network|Placement|"
     r"Certificate|Diploma|PGCert|PGDip|Framework|Bootcamp|Course|Award|Pathway))\b"
 )
+# Words any programme's name may end with: a tail made only of these names nothing in particular.
+GENERIC_NAME_WORDS = frozenset({
+    "programme", "program", "scheme", "academy", "network", "fellowship", "fellowships", "placement",
+    "certificate", "diploma", "pgcert", "pgdip", "framework", "bootcamp", "course", "award", "pathway",
+    "the", "nhs", "of", "in", "for", "and", "national", "training",
+})  # fmt: skip
 # A sentence ends at . ! ? or a line break, but not after a title ("Dr. Patel" is one name).
 SENTENCE = re.compile(
     r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bProf\.)(?<!\bSt\.)\s+|\n+"
@@ -107,9 +113,12 @@ class Grounding:
             return True  # a real name inside the phrase ("the Topol Digital Fellowship")
         words = norm.split()
         # Otherwise a tail of at least two words must belong to a real name ("Digital Fellowship"):
-        # one generic word such as "programme" proves nothing.
+        # generic words such as "academy programme" prove nothing (an alias may end that way).
         return any(
-            " ".join(words[i:]) in name for i in range(len(words) - 1) for name in self.names
+            " ".join(words[i:]) in name
+            for i in range(len(words) - 1)
+            if set(words[i:]) - GENERIC_NAME_WORDS
+            for name in self.names
         )
 
     def _name_starts_in(self, sentence: str, match: re.Match[str]) -> bool:
