@@ -1,8 +1,10 @@
-"""Whose a band or a job word is: the asker's, or someone else's, or no one's.
+"""Whose a band, a job word or a place is: the asker's, or someone else's, or no one's.
 
 "a band 7 informatics post" is a post's band, "Topol is for band 6" a programme's rule, "a band 5
 who wants to..." and "a nurse I support" are other people, "my band 4 apprentice" the asker's
-apprentice; "band 4 admin staff like me" and "a nurse in my position" are the asker.
+apprentice; "band 4 admin staff like me" and "a nurse in my position" are the asker. A place is
+where the asker works or lives, someone else's, a past one, or only what programmes are for
+("everything seems to be for England").
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 
 from bot.advice.matching import Match
+from bot.advice.places import PlaceMention, Standing
 from bot.advice.scope import Reader, Who
 
 PEOPLE_WORDS = frozenset({"trainees", "staff", "colleagues", "juniors", "students", "apprentices", "team", "reports", "people",
@@ -116,3 +119,68 @@ def _said_of_another(r: Reader, k: int) -> bool:
             first = m.first + max(0, k - 4)
             return r.who(Match(m.value, first, k, m.plural, m.text)) == "other"
     return False
+
+
+# -- Whose a place is ------------------------------------------------------------------------
+
+SAME_PLACE = re.compile(r"\b(?:at|in|on) the same (?:hospital|trust|site|place|department|dept|ward|unit|practice|surgery|board)\b|\bwe both work\b|\bwork(?:s|ing)? together\b"
+                        r"|\bi(?:'m| am| work)\b[^.?!]{0,40}(?<!is )(?<!are )(?<!was )\bthere\b(?!\s*(?:is|are|was|were|isn|aren|'s|any\w*)\b)", re.I)
+TEAM_WORDS = frozenset({"team", "staff", "manage", "managing", "lead", "leading", "supervisor", "supervise", "supervising", "mentor", "tutor"})
+
+
+def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
+    """Whether a place is where the asker works, lives, or neither (someone else's, the past).
+    With `theirs`, a place said of someone else counts: the question is asked for them."""
+    who = r.who(Match("place", m.first, m.last, False, m.text), possessive_is_other=False)
+    if who == "other" and (theirs or _of_my_team(r, m.first) or SAME_PLACE.search(r.text)):
+        who = "plain"  # "I manage a team of ward clerks at Pinderfields": the team works where I do
+    if _scope_not_place(r, m):
+        return "ignore"  # "everything seems to be for England": what programmes are for, not where they work
+    if who in ("other", "negated", "past"):
+        return "ignore"
+    if who == "wish":
+        return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
+    if _moved_to(r, m.first):
+        return "work"  # "just moved from UHW to the QEUH": where they went is where they work now
+    if r.cue_before("elsewhere", m.first, 5, same_sentence=True):
+        return "ignore"  # "moving to Leeds", but not "going back to uni? Royal Stoke, band 3"
+    if any(t.key == "originally" for t in r.tokens[m.last : m.last + 2]) and not any(r.soft[i] or r.hard[i] for i in range(m.last, m.last + 2)):
+        return "ignore"  # "I'm from Glasgow originally", but not "in Blackpool, originally from Goa"
+    if m.first > 0 and r.tokens[m.first - 1].key == "from" and all(x.nation == "Outside the UK" for x in m.readings):
+        return "ignore"  # "band 5 at Kettering General, from Ghana": where they come from
+    if r.cue_before("work", m.first, 5):
+        return "work"
+    if r.cue_before("home", m.first, 5):
+        return "home"
+    return "asker"
+
+
+def _scope_not_place(r: Reader, m: PlaceMention) -> bool:
+    """ "everything seems to be for England": a nation named as what programmes are for."""
+    if m.first < 2 or r.tokens[m.first - 1].key != "for" or r.tokens[m.first - 2].key in WORK_FOR:
+        return False
+    return r.tokens[m.first].key not in ("our", "my") and all(x.kind == "nation" for x in m.readings)
+
+
+WORK_FOR = frozenset({"work", "works", "working", "worked", "employed", "job", "nurse", "doctor"})
+MOVED = frozenset({"moved", "transferred", "switched", "relocated", "rotated", "came", "swapped"})
+
+
+def _moved_to(r: Reader, i: int) -> bool:
+    """A place after "moved from X to": the move is done, so it is where they are now."""
+    j = i - 1
+    if j >= 0 and r.tokens[j].key == "the":
+        j -= 1
+    if j < 1 or r.tokens[j].key != "to" or any(r.hard[k] for k in range(max(0, j - 8), i)):
+        return False
+    keys = [t.key for t in r.tokens[max(0, j - 8) : j]]
+    return any(a in MOVED and b == "from" for a, b in zip(keys, keys[1:], strict=False))
+
+
+def _of_my_team(r: Reader, i: int) -> bool:
+    """Whether a place is said of the asker's own team ("my team at", "a team of six at")."""
+    start = i
+    while start > 0 and not r.hard[start]:
+        start -= 1
+    keys = [t.key for t in r.tokens[start:i]]
+    return bool({"i", "i'm", "im", "my", "our"} & set(keys)) and bool(TEAM_WORDS & set(keys))
