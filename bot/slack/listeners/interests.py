@@ -138,8 +138,7 @@ def register(app: App, services: Services) -> None:
         catalogue = services.pathfinder.known_catalogue()
         person = identity(body)
         values = interest_values(view, Choices.of(catalogue))
-        programme_id = str(metadata(view).get("programme") or "")
-        programme = catalogue.by_id.get(programme_id) if len(programme_id) <= 64 else None
+        programme = _programme(services, str(metadata(view).get("programme") or ""))
         errors = {}
         if not values["consent"]:
             errors["consent"] = "Tick to consent, or press Cancel: nothing is recorded without it."
