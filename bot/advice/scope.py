@@ -62,7 +62,7 @@ class Reader:
     # -- who a phrase is about ---------------------------------------------------------------
 
     def who(self, m: Match[str], *, possessive_is_other: bool = True) -> Who:
-        owner = self._owner(m.first)
+        owner = self.owner(m.first)
         if possessive_is_other and owner is not None:
             keys = [t.key for t in self.tokens[max(0, owner - 2) : owner]]
             # "I'm her ward manager", "as their line manager": the asker's job towards them
@@ -80,7 +80,7 @@ class Reader:
             return "opening"
         return "plain"
 
-    def _owner(self, i: int) -> int | None:
+    def owner(self, i: int) -> int | None:
         """The possessive a person at token i is named with: "my FY2", "my band 5 staff nurse",
         "our two new band 6s", "our PACS manager" (grade, count and unit words may come between)."""
         j = i - 1

@@ -100,8 +100,8 @@ def _describe(r: Reader, m: Mention, people: list[Mention], said: fields.Grades)
 
 def _mine(r: Reader, first: int) -> bool:
     """ "my GPST2", "one of my band 6 staff nurses", "one of our HCAs": a person the asker names."""
-    keys = [t.key for t in r.tokens[max(0, first - 4) : first]]
-    return "my" in keys or any(a == "of" and b == "our" for a, b in zip(keys, keys[1:], strict=False))
+    owner = r.owner(first)
+    return owner is not None and r.tokens[owner].key in ("my", "our")
 
 
 def _same_sentence(r: Reader, first: int, last: int) -> bool:
