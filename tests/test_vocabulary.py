@@ -32,3 +32,22 @@ def test_each_intent_example_shows_that_intent(intent: str, example: str, catalo
 
 def test_the_pieces_of_a_plural_read_as_a_group_not_as_the_asker(catalogue) -> None:  # type: ignore[no-untyped-def]
     assert read_profile("Everything seems aimed at doctors. Pharmacy technician here.", catalogue=catalogue).profession == "pharmacy_technician"
+
+
+@pytest.mark.parametrize(
+    ("question", "profession", "stage"),
+    [
+        ("PM at a 4 GP practice in Leeds, anything for me?", None, None),
+        ("I'm in a GP federation in Kent, data analyst", "data_professional", None),
+        ("I work in a nursing home as an activities coordinator, anything digital?", None, None),
+        ("receptionist at a GP surgery in Hull, any data courses?", "admin_staff", None),
+        # the job said around the place is still read
+        ("GP practice nurse in Hull, anything digital?", "nurse", None),
+        ("I'm a GP practice manager", "manager", None),
+        ("salaried GP, GP practice in Leeds, any AI fellowships?", "doctor", "gp"),
+    ],
+)
+def test_a_place_named_after_a_job_is_not_that_job(question: str, profession: str | None, stage: str | None, catalogue) -> None:  # type: ignore[no-untyped-def]
+    """knowledge/vocabulary/professions.yaml `not_people`: "GP practice" is where someone works."""
+    profile = read_profile(question, catalogue=catalogue)
+    assert (profile.profession, profile.stage) == (profession, stage)

@@ -38,6 +38,7 @@ class Match(Generic[T]):
     last: int  # token index after the last word
     plural: bool
     text: str  # the matched words as written
+    blocked: bool = False  # a phrase that holds a name but is not one (dropped by scan)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ class PhraseScanner(Generic[T]):
 
     def __init__(self, *, possessives: bool = False) -> None:
         self._entries: dict[str, list[_Entry[T]]] = {}
+        # Phrases that hold a name but are not one ("GP practice" is a place, not a GP): they win
+        # the longest match where they are said, and are then dropped, so the shorter name inside
+        # them is never found there.
+        self._blocked: set[str] = set()
         self.max_words = 1
         # Names read through a possessive ("NHS England's team"); never cue words ("who's").
         self.possessives = possessives
@@ -91,6 +96,15 @@ class PhraseScanner(Generic[T]):
         for phrase in phrases:
             self.add(phrase, value, case_sensitive=case_sensitive, plurals=plurals)
 
+    def block(self, phrases: Iterable[str]) -> None:
+        """Phrases that are not names, though a name lies inside them (plurals too)."""
+        for phrase in phrases:
+            keys = [t.key for t in tokenise(phrase)]
+            if keys:
+                for key in {" ".join(keys), *_plurals(keys)}:
+                    self._blocked.add(key)
+                    self.max_words = max(self.max_words, key.count(" ") + 1)
+
     def _put(self, key: str, entry: _Entry[T]) -> None:
         bucket = self._entries.setdefault(key, [])
         if any(e.value == entry.value and e.case_sensitive == entry.case_sensitive for e in bucket):
@@ -104,7 +118,7 @@ class PhraseScanner(Generic[T]):
         "the South West"), ties going to the one with more letters, then the earlier one."""
         candidates = [hit for i in range(len(tokens)) for hit in [self._longest_at(tokens, i)] if hit]
         if overlapping:
-            return [m for hit in candidates for m in hit]
+            return [m for hit in candidates if not hit[0].blocked for m in hit]
         chosen: list[list[Match[T]]] = []
         taken: set[int] = set()
         for hit in sorted(candidates, key=lambda h: (-(h[0].last - h[0].first), -_letters(h[0].text), h[0].first)):
@@ -113,12 +127,14 @@ class PhraseScanner(Generic[T]):
                 continue
             taken |= span
             chosen.append(hit)
-        return [m for hit in sorted(chosen, key=lambda h: h[0].first) for m in hit]
+        return [m for hit in sorted(chosen, key=lambda h: h[0].first) if not hit[0].blocked for m in hit]
 
     def _longest_at(self, tokens: list[Token], i: int) -> list[Match[T]]:
         for n in range(min(self.max_words, len(tokens) - i), 0, -1):
             window = tokens[i : i + n]
             key = " ".join(t.key for t in window)
+            if key in self._blocked:
+                return [Match(None, i, i + n, False, " ".join(t.text for t in window), blocked=True)]  # type: ignore[arg-type]
             entries = self._entries.get(key)
             last = window[-1].text
             if not entries and self.possessives and last[-2:] in ("'s", "’s"):  # "NHS England's team"

@@ -42,8 +42,9 @@ class Patterned:
         return [k for k, _ in sorted(found.items(), key=lambda kv: kv[1])]
 
 
-def _terms(terms: Sequence[Term], *, plurals: bool = True) -> Patterned:
+def _terms(terms: Sequence[Term], *, plurals: bool = True, blocked: Sequence[str] = ()) -> Patterned:
     scanner: PhraseScanner[str] = PhraseScanner()
+    scanner.block(blocked)
     patterns: list[tuple[str, re.Pattern[str]]] = []
     for term in terms:
         scanner.add_all(term.phrases, term.id, plurals=plurals)
@@ -85,8 +86,8 @@ def compile_vocabulary(
             core = re.escape(prefix.rstrip("-"))
             numbers.append((stage.id, re.compile(rf"(?<![A-Za-z0-9]){core}\s?-?\s?([1-9])(?:s|s'|'s)?(?![0-9A-Za-z])", re.IGNORECASE)))  # "ST4s"
     return Vocabulary(
-        professions=_terms(professions.professions),
-        stages=_terms(reading.stages, plurals=True),
+        professions=_terms(professions.professions, blocked=professions.not_people),
+        stages=_terms(reading.stages, plurals=True, blocked=professions.not_people),
         stage_numbers=tuple(numbers),
         specialties=_terms(reading.specialties, plurals=False),
         specialty_groups={s.id: s.group for s in reading.specialties},

@@ -149,6 +149,8 @@ class ProfessionsFile(_Strict):
     review_due: date
     groups: dict[Slug, Group] = {}
     professions: list[ProfessionTerm] = Field(min_length=1)
+    # Phrases that hold a job word but name a place or a thing ("GP practice", "nursing home").
+    not_people: list[str] = []
 
     @model_validator(mode="after")
     def _ids_and_members_known(self) -> ProfessionsFile:
