@@ -132,7 +132,9 @@ class Guard:
                 words = signals.get(m.group(1))
                 if words is None:
                     return m.group(0)
-                return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
+                # "=BMs": matched only as written (a capillary glucose, not a biomedical scientist's "BMS")
+                exact = [f"(?-i:{re.escape(w[1:])})" if w.startswith("=") else re.escape(w) for w in sorted(words, key=len, reverse=True)]
+                return "(?:" + "|".join(exact) + ")"
 
             return re.sub(r"\{([a-z_]+)\}", alternation, pattern)
 

@@ -14,7 +14,7 @@ from bot.advice.matching import PhraseScanner, Token, tokenise
 from bot.catalogue.places import PlaceRow
 
 # Prepositions and words that make a capitalised word read as a place rather than a noun.
-LOCATIVE_BEFORE = frozenset({"in", "at", "near", "from", "around", "outside", "to", "nr"})
+LOCATIVE_BEFORE = frozenset({"in", "at", "near", "from", "around", "outside", "to", "nr", "covering", "cover", "covers", "across", "serving", "between"})
 LOCATIVE_AFTER = frozenset({"based", "area", "hospital", "hospitals", "trust"})
 # Unpunctuated writing ("dental nurse in hull how do i ..."): a new clause after a lowercase name
 # ends it as a break would.

@@ -116,6 +116,9 @@ class Profile(Person):
         return self.profession is None and self.stage is None and self.band is None
 
 
+OPENING_CCT = 6  # "CCT in August" said of the asker opens the message ("my reg's CCT" is someone else's)
+
+
 def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     """Everything the question says about who is asking and what they want."""
     text = unspoken(" ".join(question.split()))
@@ -169,6 +172,10 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     if profession == "medical_student" and stage != "medical_student":
         # "3rd year medic"; "intercalating ... a foot in this through FY": a grade still to come
         stage, stage_year = "medical_student", None
+    if profession is None and stage is None and asked_for is None and any(
+        c.value == "finishing_training" and "cct" in c.text.lower() and c.first < OPENING_CCT for c in r.all_cues
+    ):  # "CCT in cardiology next August, at Barts": only a specialty registrar gets a CCT
+        profession, stage = "doctor", "specialty"
     if band is not None and profession == "doctor" and (asker is None or asker.value != "doctor"):
         profession = None  # "band 6 trainee" is not a doctor: only grades said that
     term = catalogue.professions.term(profession)

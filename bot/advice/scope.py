@@ -48,8 +48,11 @@ class Reader:
         self.tokens = tokenise(text)
         # Who a phrase is about is decided by the longest cue before it; whether a cue is present
         # at all, by every cue, overlapping ones included ("my trust" is a workplace and NHS).
-        self.cues = self.vocab.cues.scan(self.tokens)
-        self.all_cues = self.vocab.cues.scan(self.tokens, overlapping=True)
+        # A cue word inside a place's name is part of the name: "Leeds Teaching Hospitals" holds
+        # "teaching" (someone else) and "Mid and South Essex" a scope end, but says neither.
+        named = {i for m in words.places.scanner.scan(self.tokens) if m.last - m.first > 1 for i in range(m.first + 1, m.last)}
+        self.cues = [c for c in self.vocab.cues.scan(self.tokens) if c.first not in named]
+        self.all_cues = [c for c in self.vocab.cues.scan(self.tokens, overlapping=True) if c.first not in named]
         n = len(self.tokens)
         self.hard = [False] * (n + 1)  # a sentence break before token i
         self.soft = [False] * (n + 1)  # a comma or bracket before token i

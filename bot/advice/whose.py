@@ -142,7 +142,7 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
         return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
     if _moved_to(r, m.first):
         return "work"  # "just moved from UHW to the QEUH": where they went is where they work now
-    if r.cue_before("elsewhere", m.first, 5, same_sentence=True):
+    if _elsewhere(r, m.first):
         return "ignore"  # "moving to Leeds", but not "going back to uni? Royal Stoke, band 3"
     if any(t.key == "originally" for t in r.tokens[m.last : m.last + 2]) and not any(r.soft[i] or r.hard[i] for i in range(m.last, m.last + 2)):
         return "ignore"  # "I'm from Glasgow originally", but not "in Blackpool, originally from Goa"
@@ -155,8 +155,27 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
     return "asker"
 
 
+def _elsewhere(r: Reader, i: int) -> bool:
+    """A place said where someone trained, grew up or is going ("graduated in maths from
+    Durham"), unless a work or home cue after a comma says where they are now ("graduated in
+    physics, living in Durham")."""
+    cues = [c for c in r.all_cues if i - 5 <= c.first and c.last <= i and not any(r.hard[j] for j in range(c.last, i + 1))]
+    gone = [c.last for c in cues if c.value == "elsewhere"]
+    return bool(gone) and not any(
+        c.value in ("work", "home") and c.first >= max(gone) and any(r.soft[j] for j in range(max(gone), c.first + 1)) for c in cues
+    )  # the cue after a comma starts a new thought ("moving to a job in Leeds" is still the move)
+
+
+CHOICE = frozenset({"or", "vs", "versus"})
+
+
 def _scope_not_place(r: Reader, m: PlaceMention) -> bool:
-    """ "everything seems to be for England": a nation named as what programmes are for."""
+    """ "everything seems to be for England": a nation named as what programmes are for; "do I
+    apply through England or Wales?": nations offered as a choice."""
+    if all(x.kind == "nation" for x in m.readings) and (
+        (m.first > 0 and r.tokens[m.first - 1].key in CHOICE) or (m.last < len(r.tokens) and r.tokens[m.last].key in CHOICE)
+    ):
+        return True
     if m.first < 2 or r.tokens[m.first - 1].key != "for" or r.tokens[m.first - 2].key in WORK_FOR:
         return False
     return r.tokens[m.first].key not in ("our", "my") and all(x.kind == "nation" for x in m.readings)
