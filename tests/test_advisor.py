@@ -349,6 +349,15 @@ def test_asking_about_a_programme_that_opens_later_says_when(ask: Pathfinder) ->
     )
 
 
+def test_a_programme_asked_about_that_is_not_open_yet_is_not_listed_again_as_a_fit(ask: Pathfinder) -> None:
+    """An FY1 planning long term asks "can I do FPT now?": the answer says not yet, and when,
+    once; "what could fit you instead" does not offer FPT again."""
+    answer = ask.ask("FY1 in Sheffield, into coding, want AI in medicine long term. Can I apply for FPT now or am I too junior?")
+    assert [s.id for s in answer.asked_about] == ["fpt"]
+    assert "fpt" not in [s.id for s in answer.suggestions]
+    assert "it could be: as a foundation doctor you can apply once you're past this stage." in answer.answer
+
+
 def test_a_graduate_heading_for_scientific_computing_is_sent_to_the_stp_not_hsst(
     ask: Pathfinder,
 ) -> None:

@@ -183,8 +183,11 @@ def advise(
             scores = routing.scores(profile, implied, catalogue.by_id)
             assess.scores = scores
             advice.suggestions = rank(assess, scores, profile, routing)
-    doors = later_doors(assess, scores, profile, advice.suggestions, routing)
     asked = {s.programme.id: s for s in advice.asked_about}
+    # "Can I do FPT yet?" from an FY1: answered directly (not yet, and when), not listed again
+    # among what could fit instead.
+    advice.suggestions = [s for s in advice.suggestions if s.programme.id not in asked]
+    doors = later_doors(assess, scores, profile, advice.suggestions, routing)
     for door in doors:
         if door.programme.id in asked:
             asked[door.programme.id].when = door.when  # said in the direct answer instead
