@@ -358,6 +358,21 @@ def test_a_programme_asked_about_that_is_not_open_yet_is_not_listed_again_as_a_f
     assert "it could be: as a foundation doctor you can apply once you're past this stage." in answer.answer
 
 
+def test_starting_specialty_training_makes_fpt_a_current_door_for_a_dental_core_trainee(ask: Pathfinder) -> None:
+    """ "starting orthodontic specialty training in September": the grade about to start decides
+    which doors are open now, for dentists as for doctors ("starting ST3 in August")."""
+    answer = ask.ask("Dental core trainee in Leeds, starting orthodontic specialty training in September - can I do FPT?")
+    assert "fpt" in [s.id for s in answer.suggestions][:3]
+    assert answer.asked_about == []
+
+
+def test_an_nhs_commissioned_charity_counts_as_nhs_employment_for_the_dhlp(ask: Pathfinder) -> None:
+    """The DHLP takes people employed by "a commissioned non-profit NHS service" (its eligibility page)."""
+    answer = ask.ask("Head of IT at a hospice in Somerset, a charity but NHS-commissioned; 5 years leading our EPR move. Is the DHLP open to me?")
+    assert "dhlp" in [s.id for s in answer.suggestions][:3]
+    assert answer.asked_about == []
+
+
 def test_a_graduate_heading_for_scientific_computing_is_sent_to_the_stp_not_hsst(
     ask: Pathfinder,
 ) -> None:

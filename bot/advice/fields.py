@@ -64,6 +64,9 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
     one said of the person a question is asked for (`besides`: their tokens)."""
     usable = [(m, y) for m, y in _about_the_asker(grades) if besides is None or not besides[0] <= m.first < besides[1]]
     usable = [(m, y) for m, y in usable if not _in_future(r, m)]
+    # "before specialty training": the training named as a time or a door, not a grade held
+    # (unless said of the asker: "I'm in specialty training"); next_stage still reads it as a door.
+    usable = [(m, y) for m, y in usable if not (m.who == "plain" and m.text.lower().endswith("training"))]
     for who in ASKER:
         mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
         if mine:
@@ -338,6 +341,8 @@ ORGANISATIONS = frozenset({"hospital", "trust", "shared", "icb", "health_board",
 
 
 def nhs(r: Reader, profession: str | None, catalogue: Catalogue, place: PlaceMatch | None) -> bool | None:
+    if r.has_cue("nhs_commissioned"):
+        return True  # "a hospice, a charity, but NHS-commissioned on a long-term contract": an NHS service
     if r.has_cue("not_nhs") or place is not None and place.nation == "Outside the UK":
         return False
     if place is not None and place.kind in ORGANISATIONS:

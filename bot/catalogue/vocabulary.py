@@ -262,6 +262,7 @@ CUE_KINDS = (
     "elsewhere",
     "not_nhs",
     "nhs",
+    "nhs_commissioned",
     "upcoming",
     "later",
     "now",
