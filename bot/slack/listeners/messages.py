@@ -182,6 +182,10 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
         log_failure("answering failed", exc)
         message = text_message(APOLOGY)
     channel, thread = question.channel, question.reply_thread
+    if thread is not None and not question.assistant_thread:
+        # Joined before the answer shows: a follow-up typed the moment it appears is ours to answer
+        # (recorded after delivery, a follow-up could land first and be ignored as not for us).
+        joined_thread(services.engine, channel, thread)
     delivered = poster.reply(channel, message, thread_ts=thread, replace=placeholder, metadata=metadata)
     if not delivered and answer is not None:
         # Slack refused the blocks: the same answer as plain text, else the apology.
@@ -191,8 +195,6 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
     if thread != question.status_thread or not delivered:
         poster.status(channel, question.status_thread, "")  # our reply went elsewhere: clear it
     timings.answered(responder=answer.responder if answer else None, delivered=delivered)
-    if delivered and thread is not None and not question.assistant_thread:
-        joined_thread(services.engine, channel, thread)
     if delivered and question.assistant_thread and answer is not None and thread is not None:
         poster.title(channel, thread, clip(question.text.replace("\n", " "), TITLE))
 
