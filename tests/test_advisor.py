@@ -358,6 +358,20 @@ def test_a_programme_asked_about_that_is_not_open_yet_is_not_listed_again_as_a_f
     assert "it could be: as a foundation doctor you can apply once you're past this stage." in answer.answer
 
 
+def test_a_door_that_opens_later_says_when_once_without_saying_not_yet_again(ask: Pathfinder) -> None:
+    """A later door says when it opens, once: in its label ("a door that opens later: ...") or in
+    "Doors that open later", never again as a "Check:" line or with a second "Not yet:"."""
+    answer = ask.ask("FY2 in Leeds, keen on clinical informatics long term, what should I plan for?")
+    later = [s for s in [*answer.suggestions, *answer.later] if s.timing == "later" or s in answer.later]
+    assert later, [s.id for s in answer.suggestions]
+    fpt = next(s for s in later if s.id == "fpt")
+    assert fpt.when == "as a foundation doctor you can apply once you're past this stage."
+    cards = answer.answer.split("—— *Details* ——")[0]  # each criterion is listed in Details
+    assert "not yet:" not in cards.lower()
+    assert f"(a door that opens later: {fpt.when})" in cards
+    assert f"Check: {fpt.when}" not in cards
+
+
 def test_starting_specialty_training_makes_fpt_a_current_door_for_a_dental_core_trainee(ask: Pathfinder) -> None:
     """ "starting orthodontic specialty training in September": the grade about to start decides
     which doors are open now, for dentists as for doctors ("starting ST3 in August")."""

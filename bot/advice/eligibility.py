@@ -40,6 +40,9 @@ EXPERIENCE_LABELS = {
 }
 
 
+NOT_YET = "Not yet: "  # how a later door's check starts
+
+
 @dataclass(frozen=True)
 class Check:
     criterion: str
@@ -47,6 +50,11 @@ class Check:
     detail: str
     kind: str
     later: bool = False
+
+    @property
+    def when(self) -> str:
+        """When a later door opens, without the "Not yet:" that says it is later."""
+        return self.detail.removeprefix(NOT_YET) if self.later else self.detail
 
     def as_dict(self) -> dict[str, str]:
         return {"criterion": self.criterion, "status": self.status, "detail": self.detail}
@@ -181,7 +189,7 @@ def _stage(c: StageCriterion, p: Profile) -> Check | None:
         return Check(
             c.label,
             "not_met",
-            f"Not yet: as a {label} you can apply once you're past this stage.",
+            f"{NOT_YET}as a {label} you can apply once you're past this stage.",
             c.kind,
             later=True,
         )
@@ -236,7 +244,7 @@ def _entry_point(c: EntryPointCriterion, p: Profile) -> Check | None:
             c.label, "unknown", f"It is chosen at {point}; check where you are in training.", c.kind
         )
     if p.stage in ("foundation", "core"):
-        return Check(c.label, "not_met", f"Not yet: you choose it at {point}.", c.kind, later=True)
+        return Check(c.label, "not_met", f"{NOT_YET}you choose it at {point}.", c.kind, later=True)
     if p.stage == c.stage:
         if p.stage_year is None:
             return Check(
@@ -249,7 +257,7 @@ def _entry_point(c: EntryPointCriterion, p: Profile) -> Check | None:
             return Check(c.label, "met", f"You're at ST{c.year}, the entry point.", c.kind)
         if p.stage_year < c.year:
             return Check(
-                c.label, "not_met", f"Not yet: you choose it at {point}.", c.kind, later=True
+                c.label, "not_met", f"{NOT_YET}you choose it at {point}.", c.kind, later=True
             )
         return Check(
             c.label,

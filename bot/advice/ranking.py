@@ -224,7 +224,7 @@ def _door(s: Suggestion, when: str) -> Suggestion:
 
 
 def _when(checks: list[Check]) -> str:
-    return "; ".join(c.detail for c in checks if c.status == "not_met")
+    return "; ".join(c.when for c in checks if c.status == "not_met")
 
 
 def _future(profile: Profile) -> Profile | None:

@@ -231,10 +231,12 @@ def _fact_topics(topics: list[str]) -> set[str]:
 
 
 def _one_check(s: Suggestion) -> str | None:
-    """The single most useful thing to confirm: an unmet-but-later rule, else an unknown one."""
+    """The single most useful thing to confirm: an unmet-but-later rule, else an unknown one.
+    A later door's label already says when it opens, so that rule is not said again."""
+    said = s.timing == "later" and bool(s.when)
     for status in ("not_met", "unknown"):
         for c in s.checks:
-            if c.status == status and (status == "unknown" or c.later):
+            if c.status == status and (status == "unknown" or (c.later and not said)):
                 return c.detail
     return None
 

@@ -7,8 +7,6 @@ views carry the same facts. Light markup (*bold*, _italic_, bullets) reads in a 
 
 from __future__ import annotations
 
-import re
-
 from bot.answering.contract import Answer, FactOut, SuggestionOut, first_sentence
 
 MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
@@ -92,7 +90,7 @@ def inactive_line(s: SuggestionOut) -> str:
 def asked_about_block(s: SuggestionOut) -> str:
     failed = [c for c in s.eligibility if c.status == "not_met"]
     if s.when:
-        when = re.sub(r"^not yet:\s*", "", s.when, flags=re.IGNORECASE).rstrip(".")
+        when = s.when.rstrip(".")
         head = f"not open to you now, but it could be: {when[0].lower() + when[1:]}."
     elif s.verdict == "later":
         head = "not yet, but it could be later."
