@@ -372,6 +372,17 @@ def test_a_door_that_opens_later_says_when_once_without_saying_not_yet_again(ask
     assert f"Check: {fpt.when}" not in cards
 
 
+def test_asking_for_alternatives_to_a_named_programme_lists_others_that_offer_the_same(ask: Pathfinder) -> None:
+    """ "Is DHLP still going? Or anything else decent?" asks for more than the DHLP's status:
+    other routes that offer what it offers (a leadership qualification, a network) are listed."""
+    question = "8b programme manager at an ICB in Kent, non-clinical, ~4 yrs in digital transformation. is DHLP still going??"
+    alone = ask.ask(question)
+    assert [s.id for s in alone.suggestions] == ["dhlp"]  # its status was all that was asked
+    answer = ask.ask(question + " or anything else decent?")
+    ids = [s.id for s in answer.suggestions]
+    assert ids[0] == "dhlp" and len(ids) >= 3, ids
+
+
 def test_starting_specialty_training_makes_fpt_a_current_door_for_a_dental_core_trainee(ask: Pathfinder) -> None:
     """ "starting orthodontic specialty training in September": the grade about to start decides
     which doors are open now, for dentists as for doctors ("starting ST3 in August")."""

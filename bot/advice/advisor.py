@@ -35,7 +35,7 @@ ELSEWHERE_NOTE = (
     "where and I'll include them."
 )
 GENERIC_INTENTS = frozenset(
-    {"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship", "self_assessment"}
+    {"ai_interest", "learning", "informatics_career", "plan_ahead", "data_skills", "fellowship", "self_assessment", "alternatives"}
 )
 
 # Question topics -> the fact topics that answer them.
@@ -218,7 +218,7 @@ def advise(
 def _on_topic_after_all(profile: Profile, earlier: Profile | None, *, who: bool = True) -> bool:
     """No career words, but it names a programme, a profession (where `who` counts), a need, a
     known question, or it follows up a conversation that had a subject ("can I do it part time?")."""
-    specific = set(profile.intents) - {"plan_ahead", "learning", "networking"} - (set() if who else GENERIC_INTENTS)
+    specific = set(profile.intents) - {"plan_ahead", "learning", "networking", "alternatives"} - (set() if who else GENERIC_INTENTS)
     if profile.named or (who and profile.profession) or specific or profile.faqs:
         return True
     return profile.follow_up and earlier is not None

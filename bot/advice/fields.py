@@ -70,7 +70,9 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
     for who in ASKER:
         mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
         if mine:
-            best, year = mine[0]
+            # "F1 at Shrewsbury - sorry, F2 now": a grade said again as a correction is the one held
+            fixed = sorted((p for p in usable if p[0].who in ASKER and r.cue_before("correction", p[0].first, 3)), key=lambda p: p[0].first)
+            best, year = fixed[-1] if fixed else mine[0]
             if year is None:  # "I'm an StR in O&G, ST5": the same grade said with its year
                 year = next((y for m, y in usable if m.value == best.value and y is not None), None)
             return best.value, year, r.cue_before("upcoming", best.first)
@@ -149,6 +151,7 @@ def _grade_mentions(r: Reader) -> Grades:
     return found
 
 
+JOINERS = frozenset({"and", "or", "but", "for", "to", "from", "next", "this", "last", "a", "the", "each", "per"})
 YEAR_AFTER = re.compile(r"(?:yr|year)(\d)")
 ORDINAL_YEARS = {**ORDINALS, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6}
 
@@ -161,6 +164,9 @@ def _year_beside(r: Reader, said: Mention) -> int | None:
         return int(m.group(1))
     if len(after) == 2 and after[0] in ("year", "yr"):
         return int(after[1]) if after[1].isdigit() else WORD_NUMBERS.get(after[1])
+    after = [t.key for t in r.tokens[said.last : said.last + 3]]
+    if len(after) == 3 and after[0].isalpha() and after[0] not in JOINERS and after[1] in ("year", "yr") and after[2].isdigit():
+        return int(after[2])  # "StR renal yr 6": the specialty between the grade and its year
     before = [t.key for t in r.tokens[max(0, said.first - 2) : said.first]]
     if len(before) == 2 and before[1] in ("year", "yr") and before[0] in ORDINAL_YEARS and before[0] != "final":
         return ORDINAL_YEARS[before[0]]
@@ -187,7 +193,20 @@ def _bands(r: Reader) -> Iterator[tuple[re.Match[str], int, int]]:
             continue  # a bare "8a" only where a band makes sense
         if hit.group(1) and hit.group(0)[:1] in "Bb" and not hit.group(0)[:4].lower() == "band" and _named_unit(r, hit.start()):
             continue  # "Ward B3", "bay B4": a place on site, not a band
+        if hit.group(0) == "b4" and _before_something(r, i):
+            continue  # "what can I do b4 IMT": "before", not band 4
         yield hit, i, value
+
+
+BEFORE_WHAT = frozenset({"i", "we", "you", "they", "the", "my", "our", "it", "that", "this", "then", "next", "starting", "applying",
+                         "going", "leaving", "christmas", "xmas", "mat", "core", "specialty", "foundation", "uni", "graduating"})
+GRADE_TOKEN = re.compile(r"(?:imt|ct|st|fy|f|cst|accs|gpst|dct|df|cmt)\d?", re.I)
+
+
+def _before_something(r: Reader, i: int) -> bool:
+    """ "b4" followed by a time, a grade or a clause is the texting spelling of "before"."""
+    nxt = r.tokens[i + 1].key if i + 1 < len(r.tokens) else ""
+    return nxt in BEFORE_WHAT or bool(GRADE_TOKEN.fullmatch(nxt))
 
 
 def band(r: Reader) -> int | None:
@@ -200,8 +219,9 @@ def band(r: Reader) -> int | None:
         candidates.append((said_by, i, value))
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
-        if mine:
-            return mine[0][2]
+        if mine:  # "b6 radiographer - sorry, meant band 7": a correction is the band held
+            fixed = sorted((c for c in candidates if c[0] in ASKER and r.cue_before("correction", c[1], 3)), key=lambda c: c[1])
+            return (fixed[-1] if fixed else mine[0])[2]
     return None
 
 
@@ -337,7 +357,7 @@ def intents(r: Reader, aspiration: str | None, job_spans: list[tuple[int, int]])
     return found
 
 
-ORGANISATIONS = frozenset({"hospital", "trust", "shared", "icb", "health_board", "hsc_trust"})
+ORGANISATIONS = frozenset({"hospital", "trust", "shared", "icb", "csu", "health_board", "hsc_trust"})
 
 
 def nhs(r: Reader, profession: str | None, catalogue: Catalogue, place: PlaceMatch | None) -> bool | None:

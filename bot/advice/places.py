@@ -222,7 +222,7 @@ class PlaceIndex:
 
 QUALIFIER_KINDS = frozenset({"county", "region", "nation", "ics", "deanery", "town", "ambiguous", "split"})
 # Most specific first: a hospital says more about where someone works than a region's name.
-SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "hsc_trust": 1, "health_board": 1, "icb": 1,
+SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "hsc_trust": 1, "health_board": 1, "icb": 1, "csu": 1,
                "postcode": 1, "postcode_area": 2, "town": 2, "ambiguous": 2, "split": 3, "ics": 3, "deanery": 3,
                "county": 3, "region": 4, "nation": 5}  # fmt: skip
 CONTRAST = frozenset({"but", "though", "although", "however", "whereas", "while", "whilst", "yet"})

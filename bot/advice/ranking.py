@@ -81,11 +81,13 @@ def _assess(catalogue: Catalogue, programme: ProgrammeDoc, profile: Profile) -> 
 
 
 def implied_intents(profile: Profile, assess: Assessor) -> dict[str, float]:
-    """The person's intents, plus (at half weight) what a named programme they can't do offers."""
+    """The person's intents, plus (at half weight) what a named programme offers that they can't
+    do, or asked for alternatives to."""
     weights = dict.fromkeys(profile.intents, 1.0)
     for pid in profile.named:
         named = assess(pid)
-        if named.verdict in ("not_eligible", "later"):
+        # "is DHLP still going, or anything else?": what it offers, from other programmes too
+        if named.verdict in ("not_eligible", "later") or "alternatives" in weights:
             for intent, w in named.programme.routing.intents.items():
                 if intent != "plan_ahead":
                     weights[intent] = max(weights.get(intent, 0.0), 0.5 * min(w, 4) / 2)

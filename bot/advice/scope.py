@@ -117,10 +117,20 @@ class Reader:
             # "wanting to move into informatics as a clinical scientist": the wish governs;
             # "but not as a doctor": the negation does
             earlier = [c for c in self.cues if c.value in ("aspiration", "third_party", "negation") and start <= c.first < best.first
-                       and not self._scope_broken(c, i) and (c.value != "negation" or c.last == best.first)]  # fmt: skip
+                       and not self._scope_broken(c, i) and (c.value != "negation" or c.last == best.first)
+                       and not (c.value == "aspiration" and self._names_what(c, best.first))]  # fmt: skip
             if earlier:
                 best = max(earlier, key=lambda c: c.first)
         return kinds[best.value] if best is not None else None
+
+    def _names_what(self, cue: Match[str], last: int) -> bool:
+        """ "applying for Topol as a band 6 nurse": what is applied for is a programme (a proper
+        name), and "as a" then says who is applying; "applying for a band 7 post as a CNS" wishes
+        for the job, and "want to work in the NHS as a clinical scientist" for the profession."""
+        if not cue.text.lower().startswith("appl"):
+            return False
+        between = self.tokens[cue.last : last]
+        return any(t.text[:1].isupper() for t in between) and not any(t.key in JOB_WORDS for t in between)
 
     def _scope_broken(self, cue: Match[str], i: int) -> bool:
         """A comma, bracket or scope-ending word between a cue and token i. A comma straight after
@@ -158,6 +168,9 @@ class Reader:
             and not (same_sentence and any(self.hard[j] for j in range(c.last, i + 1)))
             for c in self.all_cues
         )  # fmt: skip
+
+
+JOB_WORDS = frozenset({"post", "posts", "job", "jobs", "role", "roles", "position", "positions", "vacancy", "vacancies", "career"})
 
 
 def _acronym(word: str) -> bool:

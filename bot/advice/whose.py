@@ -161,11 +161,15 @@ def _elsewhere(r: Reader, i: int) -> bool:
     physics, living in Durham")."""
     cues = [c for c in r.all_cues if i - 5 <= c.first and c.last <= i and not any(r.hard[j] for j in range(c.last, i + 1))]
     gone = [c.last for c in cues if c.value == "elsewhere"]
+    if i > 1 and r.tokens[i - 1].key == "from" and not any(r.hard[j] or r.soft[j] for j in range(max(0, i - 6), i)):
+        # "graduated BSc biomedical science from Cardiff": the degree named between the cue and "from"
+        gone += [j + 1 for j in range(max(0, i - 6), i - 1) if r.tokens[j].key in QUALIFIED]
     return bool(gone) and not any(
         c.value in ("work", "home") and c.first >= max(gone) and any(r.soft[j] for j in range(max(gone), c.first + 1)) for c in cues
     )  # the cue after a comma starts a new thought ("moving to a job in Leeds" is still the move)
 
 
+QUALIFIED = frozenset({"graduated", "qualified", "trained"})
 CHOICE = frozenset({"or", "vs", "versus"})
 
 

@@ -441,7 +441,7 @@ class Organisation(Strict):
     """An NHS organisation or hospital, as staff name it (knowledge/places/organisations.yaml)."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["hospital", "trust", "icb", "health_board", "hsc_trust"]
+    kind: Literal["hospital", "trust", "icb", "csu", "health_board", "hsc_trust"]
     name: str = Field(min_length=1)
     aliases: list[str] = []
     town: str | None = None

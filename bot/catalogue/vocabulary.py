@@ -270,6 +270,7 @@ CUE_KINDS = (
     "follow_up",
     "on_notice",
     "finishing_training",
+    "correction",
 )
 
 
