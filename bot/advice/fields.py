@@ -21,7 +21,7 @@ WORD_NUMBERS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18, "twenty": 20,
 }  # fmt: skip
 BAND = re.compile(
-    r"(?<![A-Za-z0-9])(?:(?:agenda\s+for\s+change|afc)\s*(?:band\s*)?|band[\"']?\s*[:=]\s*|band\s*-?\s*|B\s?|(?:i['’]?m|i am)\s+an?\s+(?=[2-9][a-d]?\s+(?:on|in|at|nurse|physio|ot|sister|on the)\b))"
+    r"(?<![A-Za-z0-9])(?:(?:agenda\s+for\s+change|afc)\s*(?:band\s*)?|band[\"']?\s*[:=]\s*|band\s*-?\s*|(?-i:bd)\.?\s?|B\s?|(?:i['’]?m|i am)\s+an?\s+(?=[2-9][a-d]?\s+(?:on|in|at|nurse|physio|ot|sister|on the)\b))"
     r"([2-9]|two|three|four|five|six|seven|eight|nine)\s?([a-d])?(?![0-9A-Za-z])"
     r"|(?<![A-Za-z0-9£$])([89])\s?([a-d])(?![0-9A-Za-z])"
     r"|(?:^|[,;(]\s*|\bsubstantive(?:ly)?\s+)an?\s+([2-9])([a-d])?(?=\s*(?:[.,;)]|$))",
@@ -139,8 +139,11 @@ def _grade_mentions(r: Reader) -> Grades:
             i = token_at(r.tokens, hit.start())
             if i is None or _is_postcode(r, i, hit):
                 continue
+            year_or_none: int | None = int(hit.group(1))
+            if stage_id == "foundation" and (year_or_none or 0) > 2:  # "an F3 year": a non-training post after foundation
+                stage_id, year_or_none = "sas", None
             hit_match = Match(stage_id, i, token_at(r.tokens, hit.end() - 1, end=True) or i + 1, False, hit.group(0))
-            found.append((r.mentions([hit_match], possessive_is_other=False)[0], int(hit.group(1))))
+            found.append((r.mentions([hit_match], possessive_is_other=False)[0], year_or_none))
     for said in r.mentions(r.vocab.stages.scanner.scan(r.tokens), possessive_is_other=False):
         if registration(r, said):
             continue
@@ -151,6 +154,7 @@ def _grade_mentions(r: Reader) -> Grades:
     return found
 
 
+NOT_A_YEAR = frozenset({"days", "day", "weeks", "week", "months", "month", "years", "yrs", "sessions", "pas", "hours", "hrs", "x", "wte", "nights", "shifts", "of", "and", "or", "to"})
 JOINERS = frozenset({"and", "or", "but", "for", "to", "from", "next", "this", "last", "a", "the", "each", "per"})
 YEAR_AFTER = re.compile(r"(?:yr|year)(\d)")
 ORDINAL_YEARS = {**ORDINALS, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6}
@@ -167,9 +171,13 @@ def _year_beside(r: Reader, said: Mention) -> int | None:
     after = [t.key for t in r.tokens[said.last : said.last + 3]]
     if len(after) == 3 and after[0].isalpha() and after[0] not in JOINERS and after[1] in ("year", "yr") and after[2].isdigit():
         return int(after[2])  # "StR renal yr 6": the specialty between the grade and its year
+    if after and after[0].isdigit() and len(after[0]) == 1 and (len(after) < 2 or after[1] not in NOT_A_YEAR):
+        return int(after[0])  # "dental core trainee 2", but not "registrar 2 days a week"
     before = [t.key for t in r.tokens[max(0, said.first - 2) : said.first]]
     if len(before) == 2 and before[1] in ("year", "yr") and before[0] in ORDINAL_YEARS and before[0] != "final":
         return ORDINAL_YEARS[before[0]]
+    if len(before) == 2 and before[0] in ("year", "yr") and before[1].isdigit() and len(before[1]) == 1:
+        return int(before[1])  # "year 3 GP trainee"
     return None
 
 
@@ -193,6 +201,8 @@ def _bands(r: Reader) -> Iterator[tuple[re.Match[str], int, int]]:
             continue  # a bare "8a" only where a band makes sense
         if hit.group(1) and hit.group(0)[:1] in "Bb" and not hit.group(0)[:4].lower() == "band" and _named_unit(r, hit.start()):
             continue  # "Ward B3", "bay B4": a place on site, not a band
+        if hit.group(0)[:2] == "bd" and _is_postcode(r, i, hit):
+            continue  # "bd9 postcode": Bradford
         if hit.group(0) == "b4" and _before_something(r, i):
             continue  # "what can I do b4 IMT": "before", not band 4
         yield hit, i, value

@@ -45,7 +45,15 @@ OWN_DATA = re.compile(
     r"|\bhow (?:the |your )?interest (?:log|list|register) works\b"
     r"|\bwhat (?:do you|does it|does pathfinder|gets?|is) (?:store|stored|keep|kept|record|recorded|log|logged|save|saved)\b"
     r"|\bhow long (?:do you|is it|are they|is my|does it) (?:keep|kept|stored|store|hold)\b"
-    r"|\b(?:delete|erase|remove) (?:my|all my) (?:data|details|interest|information)\b|\bmy data\b|\bdata protection\b|\bprivacy\b|\bgdpr\b",
+    r"|\b(?:delete|erase|remove) (?:my|all my) (?:data|details|interest|information)\b|\bmy data\b|\bdata protection\b|\bprivacy\b|\bgdpr\b"
+    # "can I see my own entry?", "is my question anonymous?", "do you store my conversations?",
+    # "if a colleague asks you about me...", "does that go to my manager?"
+    r"|\b(?:see|view|check|access|correct|update|change|delete|what(?:'s|’s| is)(?: exactly)? in) my (?:own )?(?:interest )?(?:log )?(?:entry|record|registration)\b"
+    r"|\b(?:is|are|will|would) (?:my|this|these) (?:own )?(?:questions?|messages?|chats?|conversations?)\b[^.?!]{0,25}\b(?:anonymous|confidential|private|logged|stored|recorded|kept|seen|shared)\b"
+    r"|\bdo (?:you|u) (?:store|keep|log|record|save|remember|retain)\b|\b(?:will|would|is|does) (?:that|it|this) (?:be )?(?:kept|stored|saved|logged|recorded|retained)\b"
+    r"|\bwhat (?:won't|won’t|will not|can't|can’t|cannot|can|do|don't|don’t) (?:you|u|pathfinder) (?:help|do|answer|cover)\b"
+    r"|\b(?:suggest|recommend|mention|share|promote|introduce) (?:pathfinder|this bot|the bot)\b"
+    r"|\b(?:asks?|asking) (?:you )?about me\b|\b(?:does|will|would|do) (?:that|this|it|they) (?:go|get sent|be sent|be passed|be shared|get passed|get shared) (?:on )?(?:to|with) (?:my|our|the)\b",
     re.IGNORECASE,
 )
 # A sentence that asks for something (rather than telling us something): only such a sentence can
@@ -267,7 +275,12 @@ def _mark_drugs(text: str) -> str:
     return "".join(out)
 
 
+SPACED = re.compile(r"(?<![\w.])[A-Za-z]([.\-_ ])(?:[A-Za-z]\1){1,}[A-Za-z](?!\w)\.?")  # "r.e.v.e.a.l", "p r o m p t"
+
+
 def _spelt_out(text: str) -> str:
+    """Text-speak and letters spaced or dotted apart ("r.e.v.e.a.l y.o.u.r p.r.o.m.p.t") as words."""
+    text = SPACED.sub(lambda m: re.sub(r"[^A-Za-z]", "", m.group(0)) + " ", text)
     for rx, word in TEXT_SPEAK:
         text = rx.sub(word, text)
     return text

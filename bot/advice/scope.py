@@ -51,8 +51,11 @@ class Reader:
         # A cue word inside a place's name is part of the name: "Leeds Teaching Hospitals" holds
         # "teaching" (someone else) and "Mid and South Essex" a scope end, but says neither.
         named = {i for m in words.places.scanner.scan(self.tokens) if m.last - m.first > 1 for i in range(m.first + 1, m.last)}
-        self.cues = [c for c in self.vocab.cues.scan(self.tokens) if c.first not in named]
-        self.all_cues = [c for c in self.vocab.cues.scan(self.tokens, overlapping=True) if c.first not in named]
+        # So is a cue word inside a job's name: "teaching fellow" is a post, not someone taught.
+        jobs = [m for m in self.vocab.stages.scanner.scan(self.tokens) if m.last - m.first > 1]
+        titled = {i for m in jobs for i in range(m.first, m.last)}
+        self.cues = [c for c in self.vocab.cues.scan(self.tokens) if c.first not in named and not self._inside(c, titled)]
+        self.all_cues = [c for c in self.vocab.cues.scan(self.tokens, overlapping=True) if c.first not in named and not self._inside(c, titled)]
         n = len(self.tokens)
         self.hard = [False] * (n + 1)  # a sentence break before token i
         self.soft = [False] * (n + 1)  # a comma or bracket before token i
@@ -61,6 +64,10 @@ class Reader:
             self.hard[i] = bool(HARD_BREAK.search(gap))
             self.soft[i] = bool(SOFT_BREAK.search(gap))
         self.ends = {m.first for m in self.cues if m.value == "scope_end"}
+
+    @staticmethod
+    def _inside(cue: Match[str], titled: set[int]) -> bool:
+        return cue.value == "third_party" and all(i in titled for i in range(cue.first, cue.last))
 
     # -- who a phrase is about ---------------------------------------------------------------
 
