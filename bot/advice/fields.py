@@ -144,7 +144,7 @@ def _grade_mentions(r: Reader) -> Grades:
                 stage_id, year_or_none = "sas", None
             hit_match = Match(stage_id, i, token_at(r.tokens, hit.end() - 1, end=True) or i + 1, False, hit.group(0))
             found.append((r.mentions([hit_match], possessive_is_other=False)[0], year_or_none))
-    for said in r.mentions(r.vocab.stages.scanner.scan(r.tokens), possessive_is_other=False):
+    for said in r.mentions(r.grade_matches, possessive_is_other=False):
         if registration(r, said):
             continue
         if not any(f.first <= said.first < f.last for f, _ in found):

@@ -174,11 +174,18 @@ class PlaceIndex:
         return _reading(text, r, uncertain=True, note=note)
 
     def find(
-        self, text: str, *, standing: Callable[[PlaceMention], Standing] | None = None
+        self,
+        text: str,
+        *,
+        standing: Callable[[PlaceMention], Standing] | None = None,
+        read: tuple[list[Token], list[PlaceMention]] | None = None,
     ) -> PlaceMatch | None:
-        """The place where the asker works, or None when the text names none."""
-        tokens = tokenise(text)
-        mentions = self.mentions(tokens, text)
+        """The place where the asker works, or None when the text names none. `read`: the text's
+        tokens and place mentions, where the caller has them already (bot/advice/scope.Reader)."""
+        if read is None:
+            words = tokenise(text)
+            read = (words, self.mentions(words, text))
+        tokens, mentions = read
         if not mentions:
             return None
         judged = [(m, standing(m) if standing else "asker") for m in mentions]

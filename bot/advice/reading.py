@@ -218,11 +218,11 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     if profession == "clinical_scientist" and registered:
         intents = [i for i in intents if i != "become_clinical_scientist"]  # "consultant clinical scientist" is a step up, not a way in
     named = words.aliases.find(text)
-    place = words.places.find(text, standing=lambda m: whose.standing(r, m))
+    place = words.places.find(text, standing=lambda m: whose.standing(r, m), read=(r.tokens, r.places))
     if asked_for is not None and place is None:
         # "asking on behalf of Priya: she's a CNS at the QEUH": where she works is hers (the
         # profile stays the asker's); the advice uses it when the asker names nowhere of their own
-        theirs = words.places.find(text, standing=lambda m: whose.standing(r, m, theirs=True))
+        theirs = words.places.find(text, standing=lambda m: whose.standing(r, m, theirs=True), read=(r.tokens, r.places))
         if theirs is not None and not theirs.uncertain:
             asked_for = asked_for.model_copy(update={"place": theirs.label, "nation": theirs.nation, "region": theirs.region})
 

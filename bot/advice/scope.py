@@ -50,12 +50,17 @@ class Reader:
         # at all, by every cue, overlapping ones included ("my trust" is a workplace and NHS).
         # A cue word inside a place's name is part of the name: "Leeds Teaching Hospitals" holds
         # "teaching" (someone else) and "Mid and South Essex" a scope end, but says neither.
-        named = {i for m in words.places.scanner.scan(self.tokens) if m.last - m.first > 1 for i in range(m.first + 1, m.last)}
-        # So is a cue word inside a job's name: "teaching fellow" is a post, not someone taught.
-        jobs = [m for m in self.vocab.stages.scanner.scan(self.tokens) if m.last - m.first > 1]
-        titled = {i for m in jobs for i in range(m.first, m.last)}
-        self.cues = [c for c in self.vocab.cues.scan(self.tokens) if c.first not in named and not self._inside(c, titled)]
-        self.all_cues = [c for c in self.vocab.cues.scan(self.tokens, overlapping=True) if c.first not in named and not self._inside(c, titled)]
+        self.places = words.places.mentions(self.tokens, text)  # read once: PlaceIndex.find takes them
+        named = {i for m in self.places if m.last - m.first > 1 for i in range(m.first + 1, m.last)}
+        # So is a cue word inside a grade's name: "teaching fellow" is a post, not someone taught.
+        self.grade_matches = self.vocab.stages.scanner.scan(self.tokens)  # read once: fields.grade_mentions
+        titled = {i for m in self.grade_matches if m.last - m.first > 1 for i in range(m.first, m.last)}
+
+        def kept(c: Match[str]) -> bool:
+            return c.first not in named and not (c.value == "third_party" and all(i in titled for i in range(c.first, c.last)))
+
+        self.cues = [c for c in self.vocab.cues.scan(self.tokens) if kept(c)]
+        self.all_cues = [c for c in self.vocab.cues.scan(self.tokens, overlapping=True) if kept(c)]
         n = len(self.tokens)
         self.hard = [False] * (n + 1)  # a sentence break before token i
         self.soft = [False] * (n + 1)  # a comma or bracket before token i
@@ -64,10 +69,6 @@ class Reader:
             self.hard[i] = bool(HARD_BREAK.search(gap))
             self.soft[i] = bool(SOFT_BREAK.search(gap))
         self.ends = {m.first for m in self.cues if m.value == "scope_end"}
-
-    @staticmethod
-    def _inside(cue: Match[str], titled: set[int]) -> bool:
-        return cue.value == "third_party" and all(i in titled for i in range(cue.first, cue.last))
 
     # -- who a phrase is about ---------------------------------------------------------------
 
