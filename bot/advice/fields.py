@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from bot.advice import whose
 from bot.advice.matching import Match
 from bot.advice.places import PlaceMatch
 from bot.advice.scope import ASKER, Mention, Reader, pattern_mentions, the_asker, token_at
 from bot.catalogue.snapshot import Catalogue
+
+T = TypeVar("T")
 
 WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -67,12 +70,14 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
     # "before specialty training": the training named as a time or a door, not a grade held
     # (unless said of the asker: "I'm in specialty training"); next_stage still reads it as a door.
     usable = [(m, y) for m, y in usable if not (m.who == "plain" and m.text.lower().endswith("training"))]
+    if r.has_cue("finishing_training") and any(m.value == "specialty" and m.who in ASKER and y is not None for m, y in usable):
+        # "ST7, CCT in 8 months - or do it as a new consultant?": a trainee until the CCT
+        usable = [(m, y) for m, y in usable if m.value != "consultant"]
     for who in ASKER:
         mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
         if mine:
             # "F1 at Shrewsbury - sorry, F2 now": a grade said again as a correction is the one held
-            fixed = sorted((p for p in usable if p[0].who in ASKER and r.cue_before("correction", p[0].first, 3)), key=lambda p: p[0].first)
-            best, year = fixed[-1] if fixed else mine[0]
+            best, year = _corrected(r, [(p[0].who, p[0].first, p) for p in usable]) or mine[0]
             if year is None:  # "I'm an StR in O&G, ST5": the same grade said with its year
                 year = next((y for m, y in usable if m.value == best.value and y is not None), None)
             return best.value, year, r.cue_before("upcoming", best.first)
@@ -81,6 +86,13 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
         best, year = wished[0]
         return best.value, year, True
     return None, None, False
+
+
+def _corrected(r: Reader, said: list[tuple[str, int, T]]) -> T | None:
+    """Of the things said of the asker (who, token, thing), the last one said as a correction
+    ("sorry, meant band 7"; "F1 - sorry, F2 now"), if any."""
+    fixed = [(i, thing) for who, i, thing in said if who in ASKER and r.cue_before("correction", i, 3)]
+    return max(fixed, key=lambda f: f[0])[1] if fixed else None
 
 
 def _in_future(r: Reader, m: Mention) -> bool:
@@ -163,12 +175,11 @@ ORDINAL_YEARS = {**ORDINALS, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "
 def _year_beside(r: Reader, said: Mention) -> int | None:
     """The year of a grade said in words: "StR year 6", "core surgical trainee yr1", "second
     year GP trainee"."""
-    after = [t.key for t in r.tokens[said.last : said.last + 2]]
+    after = [t.key for t in r.tokens[said.last : said.last + 3]]
     if after and (m := YEAR_AFTER.fullmatch(after[0])):
         return int(m.group(1))
-    if len(after) == 2 and after[0] in ("year", "yr"):
+    if len(after) >= 2 and after[0] in ("year", "yr"):
         return int(after[1]) if after[1].isdigit() else WORD_NUMBERS.get(after[1])
-    after = [t.key for t in r.tokens[said.last : said.last + 3]]
     if len(after) == 3 and after[0].isalpha() and after[0] not in JOINERS and after[1] in ("year", "yr") and after[2].isdigit():
         return int(after[2])  # "StR renal yr 6": the specialty between the grade and its year
     if after and after[0].isdigit() and len(after[0]) == 1 and (len(after) < 2 or after[1] not in NOT_A_YEAR):
@@ -210,13 +221,15 @@ def _bands(r: Reader) -> Iterator[tuple[re.Match[str], int, int]]:
 
 BEFORE_WHAT = frozenset({"i", "we", "you", "they", "the", "my", "our", "it", "that", "this", "then", "next", "starting", "applying",
                          "going", "leaving", "christmas", "xmas", "mat", "core", "specialty", "foundation", "uni", "graduating"})
-GRADE_TOKEN = re.compile(r"(?:imt|ct|st|fy|f|cst|accs|gpst|dct|df|cmt)\d?", re.I)
 
 
 def _before_something(r: Reader, i: int) -> bool:
     """ "b4" followed by a time, a grade or a clause is the texting spelling of "before"."""
-    nxt = r.tokens[i + 1].key if i + 1 < len(r.tokens) else ""
-    return nxt in BEFORE_WHAT or bool(GRADE_TOKEN.fullmatch(nxt))
+    if i + 1 >= len(r.tokens):
+        return False
+    nxt = r.tokens[i + 1]
+    grade = any(m.first == i + 1 for m in r.grade_matches) or any(rx.match(r.text, nxt.start) for _, rx in r.vocab.stage_numbers)
+    return nxt.key in BEFORE_WHAT or grade
 
 
 def band(r: Reader) -> int | None:
@@ -230,8 +243,7 @@ def band(r: Reader) -> int | None:
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
         if mine:  # "b6 radiographer - sorry, meant band 7": a correction is the band held
-            fixed = sorted((c for c in candidates if c[0] in ASKER and r.cue_before("correction", c[1], 3)), key=lambda c: c[1])
-            return (fixed[-1] if fixed else mine[0])[2]
+            return _corrected(r, [(c[0], c[1], c[2]) for c in candidates]) or mine[0][2]
     return None
 
 

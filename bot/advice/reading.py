@@ -160,11 +160,6 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         asked = next((m for m in professions if m.who == "group"), None)
         profession = asked.value if asked else None
     stage, stage_year, upcoming = fields.stage(r, grades, besides=asked_for.span if asked_for else None)
-    if stage == "consultant" and r.has_cue("finishing_training"):
-        # "ST7, CCT in 8 months - or do it as a new consultant?": a trainee until the CCT
-        held = [(m, y) for m, y in grades if m.value == "specialty" and m.who in ASKER and y is not None]
-        if held:
-            stage, stage_year, upcoming = "specialty", held[0][1], False
     band = fields.band(r)
     if profession is None and stage is not None:
         profession = "medical_student" if stage == "medical_student" else "doctor"
