@@ -94,7 +94,7 @@ class Advice:
     person: str = ""
     offer: str = ""
     second: Merged | None = None  # what a second reading filled or disagreed on (names only)
-    pleasantry: str | None = None  # "greeting" or "thanks": the whole message was one
+    pleasantry: str | None = None  # "greeting", "thanks" or "about" ("what can you do?"): the whole message was one
     for_someone: str | None = None  # asked for someone else: how the asker named them ("GPST2")
     own_data: bool = False  # asks what happens to their own data ("who sees my interest?")
 

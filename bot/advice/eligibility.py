@@ -282,39 +282,53 @@ def _nation(c: NationCriterion, p: Profile) -> Check:
         return Check(c.label, "met", f"You work in {p.nation}.", c.kind)
     if p.nation in c.unknown:
         return Check(c.label, "unknown", c.check or f"Not confirmed for {p.nation}.", c.kind)
-    return Check(c.label, "not_met", f"Only for {where}; you're in {p.nation}.", c.kind)
+    detail = f"Only for {where}; you're in {p.nation}."
+    if p.nation in c.elsewhere:
+        detail = f"{detail} {c.elsewhere[p.nation]}"
+    return Check(c.label, "not_met", detail, c.kind)
 
 
 def _experience(c: ExperienceCriterion, p: Profile) -> Check:
     what = EXPERIENCE_LABELS[c.of]
-    if p.experience_years is None or (c.of != "any" and p.experience_of not in (c.of, "any")):
-        return Check(
-            c.label,
-            "unknown",
-            f"Typically needs at least {c.min_years} years {what}; check yours.",
-            c.kind,
-        )
-    if p.experience_years >= c.min_years and c.of != "any" and p.experience_of == "any":
+    needs = f"at least {c.min_years} years {what}" if c.min_years else f"you to be {what} now"
+    said = p.experience_years is not None and (c.of == "any" or p.experience_of in (c.of, "any"))
+    if not said and c.of == "digital_leadership" and _too_early(p):
+        # a student or a foundation doctor has not yet led digital change for years
+        return Check(c.label, "not_met", f"It typically needs {needs}; that comes after foundation training.", c.kind, later=True)
+    if not said:
+        return Check(c.label, "unknown", f"Typically needs {needs}; check yours.", c.kind)
+    years = p.experience_years or 0
+    if c.min_years is None:
+        if years >= 1 and p.experience_of == c.of:
+            return Check(c.label, "met", f"You have {years} years {what}.", c.kind)
+        if years >= 1:
+            return Check(c.label, "unknown", f"You have {years} years in all; check that you are {what} now.", c.kind)
+        return Check(c.label, "not_met", f"It is for people already {what}; you said you are new to it.", c.kind, later=True)
+    if years >= c.min_years and c.of != "any" and p.experience_of == "any":
         return Check(  # "5 yrs qualified" is not 5 years leading digital change
             c.label,
             "unknown",
-            f"You have {p.experience_years} years in all; check that about {c.min_years} of them were {what}.",
+            f"You have {years} years in all; check that about {c.min_years} of them were {what}.",
             c.kind,
         )
-    if p.experience_years >= c.min_years:
+    if years >= c.min_years:
         return Check(
             c.label,
             "met",
-            f"You have {p.experience_years} years; {c.min_years} are typically needed.",
+            f"You have {years} years; {c.min_years} are typically needed.",
             c.kind,
         )
     return Check(
         c.label,
         "not_met",
-        f"You have {p.experience_years} years; about {c.min_years} are needed.",
+        f"You have {years} years; about {c.min_years} are needed.",
         c.kind,
         later=True,
     )
+
+
+def _too_early(p: Profile) -> bool:
+    return p.stage in ("foundation", "medical_student") or p.profession in ("medical_student", "student")
 
 
 def _registration(c: RegistrationCriterion, p: Profile, v: ProfessionsFile) -> Check:

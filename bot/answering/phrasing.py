@@ -62,6 +62,18 @@ class Responder(Protocol):
         ...
 
 
+ABOUT = (
+    "I'm Pathfinder: I help NHS and care staff find routes into digital, data and AI work: "
+    "fellowships, training programmes, professional registration, networks and your regional "
+    "skills network, in England, Wales, Scotland and Northern Ireland. Tell me your profession, "
+    "your grade or band and where you work, and I'll check each programme's rules against them, "
+    "say why one fits or what to check, and cite its source and when it was last reviewed. "
+    "I don't give clinical advice about patients, share anything about other people (including "
+    "who has registered interest), or help present an application as something it isn't. "
+    "Nothing about you is passed on unless you press *Register interest* under a programme and consent."
+)
+
+
 def headline(advice: Advice) -> str:
     """The first line, in code's own words: it answers the question that was asked."""
     if advice.refusal is not None and not advice.refusal.partial:
@@ -77,6 +89,8 @@ def _headline(advice: Advice, you: str = "you") -> str:
     who = advice.person
     if advice.pleasantry == "thanks":
         return "You're welcome. If anything else comes up about routes into NHS digital, data or AI work, just ask."
+    if advice.pleasantry == "about":
+        return ABOUT
     if advice.pleasantry == "greeting":
         return f"Hello! I'm Pathfinder: I help NHS staff find routes into digital, data and AI work. {advice.offer}"
     if advice.faqs:

@@ -168,14 +168,21 @@ class EntryPointCriterion(_Criterion):
 
 
 class NationCriterion(_Criterion):
+    """`elsewhere` says, for a nation that is neither allowed nor unknown, what there is to know
+    (a pilot there that has ended, whom to ask)."""
+
     kind: Literal["nation"]
     allowed: list[Nation]
     unknown: list[Nation] = []
+    elsewhere: dict[Nation, str] = {}
 
 
 class ExperienceCriterion(_Criterion):
+    """Years of some experience (DHLP: about 3 leading digital change), or, with no `min_years`,
+    doing it now (Scotland's LDT: operating at level 3 or above of NES's experience table)."""
+
     kind: Literal["experience"]
-    min_years: int = Field(ge=1, le=40)
+    min_years: int | None = Field(default=None, ge=1, le=40)
     of: Literal["digital_leadership", "scientific", "any"]
 
 
