@@ -67,6 +67,11 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
     one said of the person a question is asked for (`besides`: their tokens)."""
     usable = [(m, y) for m, y in _about_the_asker(grades) if besides is None or not besides[0] <= m.first < besides[1]]
     usable = [(m, y) for m, y in usable if not _in_future(r, m)]
+    # "ST3 from August - currently F2", "post-CCT fellow, consultant job starts in October": the
+    # grade that starts later is a door (next_stage), the other one is held
+    later = [(m, y) for m, y in usable if _starts_later(r, m)]
+    if later and any(m.value != g.value for m, _ in usable for g, _ in later):
+        usable = [p for p in usable if p not in later]
     # "before specialty training": the training named as a time or a door, not a grade held
     # (unless said of the asker: "I'm in specialty training"); next_stage still reads it as a door.
     usable = [(m, y) for m, y in usable if not (m.who == "plain" and m.text.lower().endswith("training"))]
@@ -104,11 +109,29 @@ def _in_future(r: Reader, m: Mention) -> bool:
     )  # fmt: skip
 
 
+MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"})
+STARTS = frozenset({"starts", "starting", "begins", "beginning", "commences"})
+
+
+def _starts_later(r: Reader, m: Mention) -> bool:
+    """ "ST3 from August", "consultant job starts in October" (not "IMT3, ST3 from August")."""
+    after = [t.key for t in r.tokens[m.last : m.last + 4]]
+    for i, word in enumerate(after[:-1]):
+        if not set(after[:i]) <= {"job", "post", "role", "contract", "rotation"}:
+            return False
+        if word == "from" and (after[i + 1] in MONTHS or after[i + 1] == "next"):
+            return True
+        if word in STARTS and (after[i + 1] in MONTHS or after[i + 1] in ("in", "on", "next")):
+            return True
+    return False
+
+
 def next_stage(r: Reader, grades: Grades, current: str | None) -> str | None:
     """The grade the asker is applying for or about to start, beside the one they hold
     ("IMT3, applying for ST3 this round"): a door that opens with it is a current one."""
     for m, _ in _about_the_asker(grades):
-        if m.value != current and m.who in (*ASKER, "wish") and r.cue_before("upcoming", m.first, 6):
+        if m.value != current and m.who in (*ASKER, "wish") and (r.cue_before("upcoming", m.first, 6) or _starts_later(r, m)):
             return m.value
     return None
 
@@ -243,7 +266,22 @@ def band(r: Reader) -> int | None:
     for who in ASKER:
         mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
         if mine:  # "b6 radiographer - sorry, meant band 7": a correction is the band held
-            return _corrected(r, [(c[0], c[1], c[2]) for c in candidates]) or mine[0][2]
+            return _bare_correction(r, mine[0][1]) or _corrected(r, [(c[0], c[1], c[2]) for c in candidates]) or mine[0][2]
+    return None
+
+
+COUNTED = frozenset({"more", "quick", "q", "qs", "other", "things", "questions", "mins", "secs", "min", "sec", "of"})
+
+
+def _bare_correction(r: Reader, after: int) -> int | None:
+    """ "band 5, sorry 6", "Band 6 sorry 7 physio": a bare number said as a correction of a band."""
+    for c in r.all_cues:
+        if c.value != "correction" or c.first <= after or c.first - after > 3 or c.last >= len(r.tokens):
+            continue
+        hit = re.fullmatch(r"([2-9])[a-d]?", r.tokens[c.last].key)
+        nxt = r.tokens[c.last + 1].key if c.last + 1 < len(r.tokens) else ""
+        if hit and not (nxt in COUNTED or len(nxt) > 3 and nxt.endswith("s")):  # not "sorry, 2 questions"
+            return int(hit.group(1))
     return None
 
 

@@ -53,6 +53,13 @@ OWN_DATA = re.compile(
     r"|\bdo (?:you|u) (?:store|keep|log|record|save|remember|retain)\b|\b(?:will|would|is|does) (?:that|it|this) (?:be )?(?:kept|stored|saved|logged|recorded|retained)\b"
     r"|\bwhat (?:won't|won’t|will not|can't|can’t|cannot|can|do|don't|don’t) (?:you|u|pathfinder) (?:help|do|answer|cover)\b"
     r"|\b(?:suggest|recommend|mention|share|promote|introduce) (?:pathfinder|this bot|the bot)\b"
+    # "did my interest in NES DLP actually go through?", "can you check what you have for me?"
+    r"|\b(?:did|has|have|was|is) my (?:own )?(?:interest|registration|sign[- ]?up|expression of interest)\b[^.?!]{0,40}\b(?:go(?:ne)? through|get through|got through|registered|recorded|logged|received|saved|stored|worked)\b"
+    r"|\bmy own (?:registration|interest|entry|record|data|details)\b"
+    r"|\b(?:did|has|check|confirm|see|know) (?:if |whether |that )?mine (?:actually |really )?(?:went|gone|go|got|get|has gone) through\b"
+    r"|\bwhat (?:i(?:'ve|’ve| have)?|have i) (?:registered|signed up|expressed) (?:(?:an |my )?interest )?(?:in|for)\b"
+    r"|\b(?:check|see|show|tell me) what (?:you(?:'ve| have)?|pathfinder has|is) (?:got |holds? |stored |recorded )?(?:for|on|about|against) me\b"
+    r"|\bwhat (?:do you|have you got|does pathfinder) (?:have |hold |store |keep )?(?:for|on|about) me\b"
     r"|\b(?:asks?|asking) (?:you )?about me\b|\b(?:does|will|would|do) (?:that|this|it|they) (?:go|get sent|be sent|be passed|be shared|get passed|get shared) (?:on )?(?:to|with) (?:my|our|the)\b",
     re.IGNORECASE,
 )
@@ -160,7 +167,7 @@ class Guard:
         outright = frozenset(p.id for p in file.patterns if p.despite_career)
         pleasantries = tuple(
             (kind, tuple(sorted((w.lower() for w in file.signals.get(kind, [])), key=len, reverse=True)))
-            for kind in ("thanks", "greeting", "pleasantry_filler")
+            for kind in ("about", "thanks", "greeting", "pleasantry_filler")
         )
         idioms = re.compile(expand(r"\b(?:{idiom})\b") if file.signals.get("idiom") else r"(?!x)x", re.IGNORECASE)
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
@@ -169,7 +176,8 @@ class Guard:
 
     def pleasantry(self, question: str) -> str | None:
         """ "greeting" or "thanks" when the message is nothing else ("hi!", "thanks, that's really
-        helpful 🙏"), else None."""
+        helpful 🙏"), "about" when it asks only what Pathfinder is or does ("help", "hi, what can
+        you do?", "what won't you help with?"), else None."""
         words = " " + re.sub(r"[^\w'’ ]+", " ", question.lower().replace("’", "'")) + " "
         found: set[str] = set()
         for kind, phrases in self.pleasantries:
@@ -181,7 +189,7 @@ class Guard:
                         words = words.replace(padded, " ")
         if words.strip() or not found - {"pleasantry_filler"}:
             return None
-        return "thanks" if "thanks" in found else "greeting"
+        return next(kind for kind in ("about", "thanks", "greeting") if kind in found)
 
     def screen(self, question: str) -> Refusal | None:
         """A refusal if the question (or part of it) is one Pathfinder must not answer: the
@@ -194,7 +202,8 @@ class Guard:
                 return self._refuse("language", pattern=f"language:{language}")
         # "who sees my interest?": the model can't tell it from fishing in the log; the rules can
         model, open_to_it = self.learned, refusal is None or refusal.soft
-        if model is not None and open_to_it and not OWN_DATA.search(question) and model.refuses(question):
+        # "the dose of patience the waiting list needs": idioms are blanked for the model as for the rules
+        if model is not None and open_to_it and not OWN_DATA.search(question) and model.refuses(self.idioms.sub(" ", question)):
             if refusal is not None:  # the model agrees with a refusal the advisor could lift: it stands
                 return dataclasses.replace(refusal, lifted_by=None)
             return self._refuse(LEARNED, pattern="learned_screen")

@@ -59,6 +59,8 @@ INWARD = re.compile(r"^[0-9][A-Za-z]{2}$")
 # Postcode districts that are also grades or bands (ST4, CT2, FY1, F2, B7): read as a postcode
 # only with more evidence (a bracket, the inward code, the word postcode).
 GRADE_LIKE = frozenset({"st", "ct", "fy", "f", "b", "gp", "dct", "imt", "cst"})
+LEVEL_WORDS = frozenset({"apprenticeship", "apprenticeships", "apprentice", "level", "qualification", "course"})
+LEVEL_BEFORE = frozenset({"level", "scientist", "analyst", "statistician", "engineer", "the", "a", "an"})
 QUALIFIER_GAP = 3  # "Newcastle (Staffs)", "Sutton, Surrey", "Richmond in North Yorkshire"
 
 
@@ -110,6 +112,8 @@ class PlaceIndex:
             return None
         if area in GRADE_LIKE and len(hit.group(2)) == 1 and not certain:
             return None  # "(ST3)" is a grade; "ST3 7LN" or "my ST3 postcode" is Stoke
+        if area == "l" and not certain and ({t.key for t in tokens[i + 1 : i + 3]} & LEVEL_WORDS or before in LEVEL_BEFORE):
+            return None  # "the Data Scientist L6 apprenticeship": a level, not Liverpool
         readings = self.by_key.get(f"postcode {district}") or self.by_key.get(f"postcode {area}")
         if not readings:
             return None
@@ -133,6 +137,8 @@ class PlaceIndex:
             elif not all(w[:1].isupper() for w in words if len(w) > 3 or w == words[0]) and not located:
                 return False
         if first.source == "geonames" and before not in LOCATIVE_BEFORE and after not in LOCATIVE_AFTER:
+            return False
+        if after in STREET_WORDS:  # "MFT (Oxford Rd)": a street named after a town is not the town
             return False
         return True
 
@@ -227,6 +233,7 @@ class PlaceIndex:
         return chosen
 
 
+STREET_WORDS = frozenset({"road", "rd", "street", "lane", "avenue", "ave"})
 QUALIFIER_KINDS = frozenset({"county", "region", "nation", "ics", "deanery", "town", "ambiguous", "split"})
 # Most specific first: a hospital says more about where someone works than a region's name.
 SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "hsc_trust": 1, "health_board": 1, "icb": 1, "csu": 1,
