@@ -80,6 +80,10 @@ def _assess(catalogue: Catalogue, programme: ProgrammeDoc, profile: Profile) -> 
     return Suggestion(programme, verdict(programme, checks), checks, score=0.0, reasons=[])
 
 
+# Intents that describe the work someone does rather than what they ask for.
+CONTEXT_INTENTS = frozenset({"systems_work"})
+
+
 def implied_intents(profile: Profile, assess: Assessor) -> dict[str, float]:
     """The person's intents, plus (at half weight) what a named programme offers that they can't
     do, or asked for alternatives to."""
@@ -87,12 +91,24 @@ def implied_intents(profile: Profile, assess: Assessor) -> dict[str, float]:
     for pid in profile.named:
         named = assess(pid)
         # "is DHLP still going, or anything else?": what it offers, from other programmes too
-        if named.verdict in ("not_eligible", "later") or "alternatives" in weights:
+        # (and for one that may have stopped: "is Topol still running? can't find a page")
+        if named.verdict in ("not_eligible", "later") or "alternatives" in weights or named.programme.status.state == "unverified":
             for intent, w in named.programme.routing.intents.items():
                 if intent != "plan_ahead":
                     weights[intent] = max(weights.get(intent, 0.0), 0.5 * min(w, 4) / 2)
+        if named.programme.status.state in ("closed", "historical") and named.programme.routing.intents:
+            # "Health Innovation Placement - how do I apply?": it has ended, so what it was
+            # mainly for is what they want, from what runs now
+            offered = named.programme.routing.intents
+            top = max(offered.values())
+            for intent, w in offered.items():
+                if w == top and intent != "plan_ahead":
+                    weights[intent] = max(weights.get(intent, 0.0), 1.0)
     if profile.timeframe != "later":
         weights.pop("plan_ahead", None)
+    if weights and set(weights) <= CONTEXT_INTENTS:
+        # "pharmacy tech doing EPMA build, what's next?": the work they describe, and a route on
+        weights["informatics_career"] = 1.0
     return weights
 
 
@@ -179,8 +195,8 @@ def _experience_unsaid(p: ProgrammeDoc, profile: Profile) -> bool:
     equivalence: working at clinical-scientist level), for someone who gives no sign of it: no
     years of it, no role or wish that implies it. Suggesting it would be a guess."""
     for c in p.eligibility:
-        if not isinstance(c, ExperienceCriterion) or profile.experience_of == c.of:
-            continue
+        if not isinstance(c, ExperienceCriterion) or c.min_years is None or profile.experience_of == c.of:
+            continue  # doing it now (no years asked): the check itself says "check", or "later" for the new to it
         if profile.experience_years is not None and profile.experience_of in (c.of, "any"):
             continue
         early = profile.band is not None and profile.band <= 5  # three years leading change is unlikely at band 5
