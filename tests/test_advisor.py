@@ -579,3 +579,19 @@ def test_without_a_degree_is_not_a_degree(ask: Pathfinder) -> None:
     holds = ask.ask("Pharmacy technician with a chemistry degree, is there a route into informatics?")
     assert holds.profile.has_degree is True
     assert "fedip" in ids(answer)  # informatics registration is open to clinicians doing informatics
+
+
+def test_a_programme_that_has_ended_brings_what_it_was_for_from_what_runs_now(ask: Pathfinder) -> None:
+    answer = ask.ask("Health Innovation Placement - how do I apply? our CEO mentioned it. I'm a divisional director at Hull Royal")
+    assert "hip" not in ids(answer)  # said back as a past pilot, not suggested
+    assert "past pilot" in answer.answer
+    assert "clinical_entrepreneur" in ids(answer)[:3]
+
+
+def test_work_on_a_clinical_system_brings_the_clinical_safety_route_and_a_way_on(ask: Pathfinder) -> None:
+    answer = ask.ask("Pharmacy technician, band 5, Blackpool Vic. I've been doing EPMA build and testing for a year. What's next for me?")
+    assert "systems_work" in answer.profile.intents
+    assert "clinical_safety_officer" in ids(answer)[:3]
+    assert {"fedip", "bcs", "data_apprenticeships", "ai_capability_framework"} & set(ids(answer))
+    named_only = ask.ask("Returning nurse on placement in Truro: everything is digital now, eObs, EPR, the lot. Where do I start in digital nursing?")
+    assert "systems_work" not in named_only.profile.intents  # a system named is not work on it

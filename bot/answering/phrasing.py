@@ -95,9 +95,10 @@ def _headline(advice: Advice, you: str = "you") -> str:
         return f"Hello! I'm Pathfinder: I help NHS staff find routes into digital, data and AI work. {advice.offer}"
     if advice.faqs:
         return advice.faqs[0].answer.text
-    if advice.inactive and not advice.suggestions:
+    if advice.inactive:  # asked about by name, and it has ended or may have: that first
         s = advice.inactive[0]
-        return f"{s.programme.name}: {s.programme.status.text}"
+        instead = f" What runs now that could suit {you} is below." if advice.suggestions else ""
+        return f"{s.programme.name}: {s.programme.status.text}{instead}"
     if advice.asked_about:
         names = " or ".join(s.programme.name for s in advice.asked_about)
         tail = f" as {who}" if who else ""
