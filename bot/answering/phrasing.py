@@ -97,6 +97,11 @@ def _headline(advice: Advice, you: str = "you") -> str:
         return advice.faqs[0].answer.text
     if advice.inactive:  # asked about by name, and it has ended or may have: that first
         s = advice.inactive[0]
+        if s.verdict == "not_eligible" and s.programme.status.state == "unverified":
+            # "I'm a nurse in Cardiff - which ISDN should I join?": not open to them, whatever its state
+            tail = f" as {who}" if who else ""
+            return (f"Short answer: {s.programme.name} isn't open to {you}{tail} (and whether it still runs is "
+                    "not confirmed); what could fit instead is below.")
         instead = f" What runs now that could suit {you} is below." if advice.suggestions else ""
         return f"{s.programme.name}: {s.programme.status.text}{instead}"
     if advice.asked_about:
