@@ -176,9 +176,10 @@ def advise(
     advice.faqs = [by_id[f] for f in profile.faqs if f in by_id]
     if not advice.clarify:
         advice.suggestions = rank(assess, scores, profile, routing)
-        if not any(s.active for s in advice.suggestions) and not implied and not profile.named:
-            # On topic (the screen let it through), no need named and nothing that runs stood out
-            # for who they are: "where do I even start?" asks for a route in.
+        if sum(s.active for s in advice.suggestions) < 2 and not implied and not profile.named:
+            # On topic (the screen let it through), no need named and little that runs stood out
+            # for who they are: "where do I even start?", "GP in Leeds, what digital training is
+            # there?" ask for a route in.
             implied = {"informatics_career": 1.0}
             scores = routing.scores(profile, implied, catalogue.by_id)
             assess.scores = scores

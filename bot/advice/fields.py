@@ -50,7 +50,7 @@ SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healt
 
 
 # Words before "reg" that make it a professional registration, not a registrar.
-REGISTERING = frozenset({"hcpc", "nmc", "gmc", "gphc", "gdc", "sci", "scientist", "professional", "state", "full", "ahcs", "ibms"})
+REGISTERING = frozenset({"hcpc", "nmc", "gmc", "gphc", "gdc", "sci", "scientist", "professional", "state", "full", "ahcs", "ibms", "pre"})  # "pre-reg": pre-registration
 
 
 

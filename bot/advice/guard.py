@@ -56,6 +56,12 @@ OWN_DATA = re.compile(
     # "did my interest in NES DLP actually go through?", "can you check what you have for me?"
     r"|\b(?:did|has|have|was|is) my (?:own )?(?:interest|registration|sign[- ]?up|expression of interest)\b[^.?!]{0,40}\b(?:go(?:ne)? through|get through|got through|registered|recorded|logged|received|saved|stored|worked)\b"
     r"|\bmy own (?:registration|interest|entry|record|data|details)\b"
+    # "can you tell me whether my application for cohort 5 got through?", "have I already applied?",
+    # "is the interest log the same as applying?", "is that shared with my employer?"
+    r"|\b(?:whether|if) (?:my (?:own )?(?:application|registration|interest)|i(?:'ve|’ve| have)? (?:already )?(?:applied|registered|signed up))\b"
+    r"|\bmy (?:own )?application\b[^.?!]{0,40}\b(?:got through|went through|gone through|go through|been received|was received|arrived)\b"
+    r"|\binterest (?:log|register|list)\b[^.?!]{0,25}\b(?:same as|like|mean|count as) (?:an? )?(?:applying|application|applied)\b"
+    r"|\b(?:is|are|would|will) (?:that|this|it|they|my [\w ]{1,20}?) (?:be )?(?:shared|passed on|sent|given|shown|visible) (?:with|to) (?:my|our|the) (?:employer|trust|manager|boss|line manager|organisation|organization|hr|nhse|nhs england|department)\b"
     r"|\b(?:did|has|check|confirm|see|know) (?:if |whether |that )?mine (?:actually |really )?(?:went|gone|go|got|get|has gone) through\b"
     r"|\bwhat (?:i(?:'ve|’ve| have)?|have i) (?:registered|signed up|expressed) (?:(?:an |my )?interest )?(?:in|for)\b"
     r"|\b(?:check|see|show|tell me) what (?:you(?:'ve| have)?|pathfinder has|is) (?:got |holds? |stored |recorded )?(?:for|on|about|against) me\b"

@@ -24,10 +24,12 @@ _NEGATIONS = frozenset(
 )
 
 
-_HOLDERS = frozenset({"trainee", "fellow", "participant", "delegate"})
+_HOLDERS = frozenset({"trainee", "fellow", "participant", "delegate",
+                      "done", "completed", "finished", "graduate", "alumnus", "alumna", "alum"})  # on it, or done it: "HSST done 2019"
 _NOT_HELD = frozenset({"application", "applications", "interview", "form", "statement", "portfolio", "deadline", "round", "cohort"})
 _ON_IT = ("currently on", "i'm on", "i am on", "im on", "currently doing", "i'm doing", "i am doing",
-          "halfway through", "in my", "on my")  # fmt: skip
+          "halfway through", "in my", "on my", "i did", "i've done", "i have done", "i completed", "i finished",
+          "completed", "finished", "graduated from", "been through")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,9 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         profession = base.value if base else profession
     topics = vocab.topics.ids_in(r.tokens, text)
     grades = fields.grade_mentions(r)
+    # "foundation trainee pharmacist": a grade inside another profession's name is not a doctor's grade
+    others = [m for m in professions if m.value not in ("doctor", "dentist", "medical_student")]
+    grades = [(g, y) for g, y in grades if not any(m.first <= g.first and g.last <= m.last for m in others)]
     asked_for = subject(r, professions, grades)
     if asker is None and "who_for" in topics and asked_for is None:
         # "Is FPT open to nurses?": the group asked about is, as far as we can tell, the asker's.
