@@ -566,3 +566,17 @@ def test_socket_mode_acks_envelopes_and_replies_once_to_retries(
         if worker is not None:
             worker.stop()
         app.close()
+
+
+def test_a_thread_whose_answer_could_not_be_posted_is_not_joined(app: Running, fake_slack: FakeSlack) -> None:
+    # Slack refuses the answer, its plain-text retry and the apology: nothing of ours is in the
+    # thread, so a later reply there is not ours to answer.
+    fake_slack.fault("chat.postMessage", "error:not_in_channel", "error:not_in_channel", "error:not_in_channel")
+    post(app.url, event())
+    fake_slack.wait_for("chat.postMessage", 3)
+    follow = event("message", text="What about protected time for a digital project?", event_id="Ev012",
+                   ts="1700000002.000100", thread_ts="1700000001.000100", channel_type="channel")  # fmt: skip
+    post(app.url, follow)
+    settle(1.0)
+    assert len(fake_slack.of("chat.postMessage")) == 3
+    assert fake_slack.replies() == []

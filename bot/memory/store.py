@@ -151,6 +151,14 @@ def joined_thread(engine: Engine, channel: str, thread_ts: str) -> None:
         session.execute(db.insert_ignore(engine, table, values, ["channel", "thread_ts"]))
 
 
+def left_thread(engine: Engine, channel: str, thread_ts: str) -> None:
+    """Forget a thread joined for an answer that could not be posted."""
+    with db.write_session(engine) as session:
+        found = session.get(SlackThread, (channel[:32], thread_ts[:32]))
+        if found is not None:
+            session.delete(found)
+
+
 def in_thread(engine: Engine, channel: str, thread_ts: str) -> bool:
     with Session(engine) as session:
         return session.get(SlackThread, (channel, thread_ts)) is not None

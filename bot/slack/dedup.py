@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from bot.memory.store import claim, in_thread, joined_thread
+from bot.memory.store import claim, in_thread, joined_thread, left_thread
 
-__all__ = ["first_delivery", "in_thread", "joined_thread"]
+__all__ = ["first_delivery", "in_thread", "joined_thread", "left_thread"]
 
 
 def first_delivery(engine: Engine, *, event_id: str | None, channel: str, ts: str) -> bool:

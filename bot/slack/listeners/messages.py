@@ -36,7 +36,7 @@ from bot.services import Services
 from bot.slack.blocks.answer import answer_message
 from bot.slack.blocks.common import clip, context, text_message
 from bot.slack.blocks.home import HELP, PROMPTS
-from bot.slack.dedup import first_delivery, in_thread, joined_thread
+from bot.slack.dedup import first_delivery, in_thread, joined_thread, left_thread
 from bot.slack.inbound import MessageEvent, Person, identity, message_event
 from bot.slack.listeners.home import saved_for
 from bot.slack.listeners.post import APOLOGY, LOADING, RESTARTING, STATUS, Message, Metadata, Poster
@@ -182,7 +182,8 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
         log_failure("answering failed", exc)
         message = text_message(APOLOGY)
     channel, thread = question.channel, question.reply_thread
-    if thread is not None and not question.assistant_thread:
+    joining = thread is not None and not question.assistant_thread and not in_thread(services.engine, channel, thread)
+    if joining:
         # Joined before the answer shows: a follow-up typed the moment it appears is ours to answer
         # (recorded after delivery, a follow-up could land first and be ignored as not for us).
         joined_thread(services.engine, channel, thread)
@@ -192,6 +193,8 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
         delivered = poster.reply(channel, text_message(render(answer)), thread_ts=thread, replace=placeholder, metadata=metadata)  # fmt: skip
         if not delivered:
             delivered = poster.reply(channel, text_message(APOLOGY), thread_ts=thread, replace=placeholder, metadata=metadata)  # fmt: skip
+    if joining and not delivered and thread is not None:
+        left_thread(services.engine, channel, thread)  # nothing of ours is in it: its replies are not for us
     if thread != question.status_thread or not delivered:
         poster.status(channel, question.status_thread, "")  # our reply went elsewhere: clear it
     timings.answered(responder=answer.responder if answer else None, delivered=delivered)
