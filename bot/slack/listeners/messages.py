@@ -183,7 +183,7 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
         message = text_message(APOLOGY)
     channel, thread = question.channel, question.reply_thread
     joining = thread is not None and not question.assistant_thread and not in_thread(services.engine, channel, thread)
-    if joining:
+    if joining and thread is not None:
         # Joined before the answer shows: a follow-up typed the moment it appears is ours to answer
         # (recorded after delivery, a follow-up could land first and be ignored as not for us).
         joined_thread(services.engine, channel, thread)
