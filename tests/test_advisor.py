@@ -595,3 +595,10 @@ def test_work_on_a_clinical_system_brings_the_clinical_safety_route_and_a_way_on
     assert {"fedip", "bcs", "data_apprenticeships", "ai_capability_framework"} & set(ids(answer))
     named_only = ask.ask("Returning nurse on placement in Truro: everything is digital now, eObs, EPR, the lot. Where do I start in digital nursing?")
     assert "systems_work" not in named_only.profile.intents  # a system named is not work on it
+
+
+def test_building_a_tool_is_building_a_product_but_a_dashboard_is_analysis(ask: Pathfinder) -> None:
+    tool = ask.ask("DCT2 in OMFS at the QE Birmingham. I've been building a little referral-triage tool with a registrar - what support is there?")
+    assert "entrepreneurship" in tool.profile.intents and "clinical_entrepreneur" in ids(tool)[:3]
+    dashboard = ask.ask("band 6 analyst at Leeds, I'm building a dashboard for ED flow - what next for me?")
+    assert "entrepreneurship" not in dashboard.profile.intents
