@@ -1,4 +1,5 @@
-"""One reader per profile field: a grade, a band, years of experience, a specialty, a role.
+"""One reader per profile field: a grade, years of experience, a specialty, a role (the band is
+read in bot/advice/bands.py).
 
 Each reads the question through a scope.Reader (bot/advice/scope.py) and keeps only what is said
 of the asker now, never of someone else, a past job or a wish; bot/advice/reading.py decides
@@ -8,10 +9,10 @@ between the fields when they disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TypeVar
 
-from bot.advice import whose
+from bot.advice.bands import WORD_NUMBERS, corrected, is_postcode
 from bot.advice.matching import Match
 from bot.advice.places import PlaceMatch
 from bot.advice.scope import ASKER, Mention, Reader, pattern_mentions, the_asker, token_at
@@ -19,17 +20,6 @@ from bot.catalogue.snapshot import Catalogue
 
 T = TypeVar("T")
 
-WORD_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18, "twenty": 20,
-}  # fmt: skip
-BAND = re.compile(
-    r"(?<![A-Za-z0-9])(?:(?:agenda\s+for\s+change|afc)\s*(?:band\s*)?|band[\"']?\s*[:=]\s*|band\s*-?\s*|(?-i:bd)\.?\s?|B\s?|(?:i['’]?m|i am)\s+an?\s+(?=[2-9][a-d]?\s+(?:on|in|at|nurse|physio|ot|sister|on the)\b))"
-    r"([2-9]|two|three|four|five|six|seven|eight|nine)\s?([a-d])?(?![0-9A-Za-z])"
-    r"|(?<![A-Za-z0-9£$])([89])\s?([a-d])(?![0-9A-Za-z])"
-    r"|(?:^|[,;(]\s*|\bsubstantive(?:ly)?\s+)an?\s+([2-9])([a-d])?(?=\s*(?:[.,;)]|$))",
-    re.IGNORECASE,
-)
 EXPERIENCE = re.compile(
     r"(?<![\w.])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty)"
     r"\+?\s*(?:or more\s+)?(?:years?|yrs?|(months?))\b",
@@ -45,7 +35,6 @@ LEADERSHIP = re.compile(
     re.IGNORECASE,
 )
 SCIENCE = re.compile(r"\bscientist\b|\bbioinformatic\w*|\blab\b|\blaboratory\b|\bgenomic\w*|\bphysics\b|\bscientific\b", re.I)
-POSTCODE_AFTER = frozenset({"postcode", "post", "area"})
 SCIENTIST_GOAL = frozenset({"clinical_scientist", "biomedical_scientist", "healthcare_science_practitioner"})
 
 
@@ -82,7 +71,7 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
         mine = sorted((p for p in usable if p[0].who == who), key=lambda p: (p[1] is None, p[0].first))
         if mine:
             # "F1 at Shrewsbury - sorry, F2 now": a grade said again as a correction is the one held
-            best, year = _corrected(r, [(p[0].who, p[0].first, p) for p in usable]) or mine[0]
+            best, year = corrected(r, [(p[0].who, p[0].first, p) for p in usable]) or mine[0]
             if year is None:  # "I'm an StR in O&G, ST5": the same grade said with its year
                 year = next((y for m, y in usable if m.value == best.value and y is not None), None)
             return best.value, year, r.cue_before("upcoming", best.first)
@@ -91,13 +80,6 @@ def stage(r: Reader, grades: Grades, *, besides: tuple[int, int] | None = None) 
         best, year = wished[0]
         return best.value, year, True
     return None, None, False
-
-
-def _corrected(r: Reader, said: list[tuple[str, int, T]]) -> T | None:
-    """Of the things said of the asker (who, token, thing), the last one said as a correction
-    ("sorry, meant band 7"; "F1 - sorry, F2 now"), if any."""
-    fixed = [(i, thing) for who, i, thing in said if who in ASKER and r.cue_before("correction", i, 3)]
-    return max(fixed, key=lambda f: f[0])[1] if fixed else None
 
 
 def _in_future(r: Reader, m: Mention) -> bool:
@@ -172,7 +154,7 @@ def _grade_mentions(r: Reader) -> Grades:
     for stage_id, rx in r.vocab.stage_numbers:
         for hit in rx.finditer(r.text):
             i = token_at(r.tokens, hit.start())
-            if i is None or _is_postcode(r, i, hit):
+            if i is None or is_postcode(r, i, hit):
                 continue
             year_or_none: int | None = int(hit.group(1))
             if stage_id == "foundation" and (year_or_none or 0) > 2:  # "an F3 year": a non-training post after foundation
@@ -213,95 +195,6 @@ def _year_beside(r: Reader, said: Mention) -> int | None:
     if len(before) == 2 and before[0] in ("year", "yr") and before[1].isdigit() and len(before[1]) == 1:
         return int(before[1])  # "year 3 GP trainee"
     return None
-
-
-def _is_postcode(r: Reader, i: int, hit: re.Match[str]) -> bool:
-    """'ST4 7LN' or 'my ST4 postcode' is Stoke, not a grade."""
-    after = r.text[hit.end() : hit.end() + 5]
-    nxt = r.tokens[i + 1].key if i + 1 < len(r.tokens) else ""
-    return bool(re.match(r"\s?\d[A-Za-z]{2}\b", after)) or nxt in POSTCODE_AFTER
-
-
-def _bands(r: Reader) -> Iterator[tuple[re.Match[str], int, int]]:
-    """Every band said, about anyone: (match, token index, band)."""
-    for hit in BAND.finditer(r.text):
-        group = next(g for g in (1, 3, 5) if hit.group(g))
-        raw = hit.group(group).lower()
-        value = int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
-        i = token_at(r.tokens, hit.start(group))
-        if value is None or i is None:
-            continue
-        if hit.group(3) and not _band_context(r, i):
-            continue  # a bare "8a" only where a band makes sense
-        if hit.group(1) and hit.group(0)[:1] in "Bb" and not hit.group(0)[:4].lower() == "band" and _named_unit(r, hit.start()):
-            continue  # "Ward B3", "bay B4": a place on site, not a band
-        if hit.group(0)[:2] == "bd" and _is_postcode(r, i, hit):
-            continue  # "bd9 postcode": Bradford
-        if hit.group(0) == "b4" and _before_something(r, i):
-            continue  # "what can I do b4 IMT": "before", not band 4
-        yield hit, i, value
-
-
-BEFORE_WHAT = frozenset({"i", "we", "you", "they", "the", "my", "our", "it", "that", "this", "then", "next", "starting", "applying",
-                         "going", "leaving", "christmas", "xmas", "mat", "core", "specialty", "foundation", "uni", "graduating"})
-
-
-def _before_something(r: Reader, i: int) -> bool:
-    """ "b4" followed by a time, a grade or a clause is the texting spelling of "before"."""
-    if i + 1 >= len(r.tokens):
-        return False
-    nxt = r.tokens[i + 1]
-    grade = any(m.first == i + 1 for m in r.grade_matches) or any(rx.match(r.text, nxt.start) for _, rx in r.vocab.stage_numbers)
-    return nxt.key in BEFORE_WHAT or grade
-
-
-def band(r: Reader) -> int | None:
-    candidates: list[tuple[str, int, int]] = []
-    for hit, i, value in _bands(r):
-        if whose.THRESHOLD.match(r.text[hit.end() :]):
-            continue  # "is it all band 6+?": a threshold, not anyone's band
-        said_by = r.who(Match("band", i, i + 1, False, hit.group(0)), possessive_is_other=False)
-        said_by = whose.band(r, i) or said_by
-        candidates.append((said_by, i, value))
-    for who in ASKER:
-        mine = sorted((c for c in candidates if c[0] == who), key=lambda c: c[1])
-        if mine:  # "b6 radiographer - sorry, meant band 7": a correction is the band held
-            return _bare_correction(r, mine[0][1]) or _corrected(r, [(c[0], c[1], c[2]) for c in candidates]) or mine[0][2]
-    return None
-
-
-COUNTED = frozenset({"more", "quick", "q", "qs", "other", "things", "questions", "mins", "secs", "min", "sec", "of"})
-
-
-def _bare_correction(r: Reader, after: int) -> int | None:
-    """ "band 5, sorry 6", "Band 6 sorry 7 physio": a bare number said as a correction of a band."""
-    for c in r.all_cues:
-        if c.value != "correction" or c.first <= after or c.first - after > 3 or c.last >= len(r.tokens):
-            continue
-        hit = re.fullmatch(r"([2-9])[a-d]?", r.tokens[c.last].key)
-        nxt = r.tokens[c.last + 1].key if c.last + 1 < len(r.tokens) else ""
-        if hit and not (nxt in COUNTED or len(nxt) > 3 and nxt.endswith("s")):  # not "sorry, 2 questions"
-            return int(hit.group(1))
-    return None
-
-
-def band_between(r: Reader, first: int, last: int) -> int | None:
-    """A band said within tokens [first, last), about anyone ("my band 5s")."""
-    return next((value for _, i, value in _bands(r) if first <= i < last), None)
-
-
-UNITS = frozenset({"ward", "bay", "room", "bed", "unit", "floor", "level", "block", "wing", "theatre", "clinic", "corridor", "zone"})
-
-
-def _named_unit(r: Reader, offset: int) -> bool:
-    j = token_at(r.tokens, offset)
-    return j is not None and j > 0 and r.tokens[j - 1].key in UNITS
-
-
-def _band_context(r: Reader, i: int) -> bool:
-    """'8a' means a band next to a profession or NHS words; not a postcode or a room number."""
-    window = " ".join(t.key for t in r.tokens[max(0, i - 4) : i + 5])
-    return not re.search(r"\broom\b|\bward\b \d|\bbus\b|\bflat\b", window)
 
 
 def year_of_study(text: str) -> int | None:

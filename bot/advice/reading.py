@@ -13,7 +13,7 @@ import re
 
 from pydantic import ConfigDict
 
-from bot.advice import fields, whose
+from bot.advice import bands, fields, whose
 from bot.advice.lexicon import lexicon
 from bot.advice.scope import ASKER, Mention, Reader, heads, pattern_mentions, the_asker
 from bot.advice.spoken import unspoken
@@ -163,7 +163,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         asked = next((m for m in professions if m.who == "group"), None)
         profession = asked.value if asked else None
     stage, stage_year, upcoming = fields.stage(r, grades, besides=asked_for.span if asked_for else None)
-    band = fields.band(r)
+    band = bands.band(r)
     if profession is None and stage is not None:
         profession = "medical_student" if stage == "medical_student" else "doctor"
     if profession == "student" and any(m.value == "medical_student" and m.who in (*ASKER, "group") for m in professions):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.advice import fields
+from bot.advice import bands, fields
 from bot.advice.scope import Mention, Reader
 
 NEAR = 6  # tokens between the person and "wants" ("band 6 BMSs in my lab in Coventry want")
@@ -92,7 +92,7 @@ def _describe(r: Reader, m: Mention, people: list[Mention], said: fields.Grades)
         profession=profession,
         stage=grade.value if grade is not None and profession in ("doctor", "dentist") else None,
         stage_year=year if grade is not None else None,
-        band=fields.band_between(r, start, end),
+        band=bands.band_between(r, start, end),
         specialty=specialty if profession in ("doctor", "dentist") else None,
         specialty_group=group if profession in ("doctor", "dentist") else None,
     )
