@@ -21,6 +21,10 @@ NOT_DRUGS = frozenset(
 )  # fmt: skip
 
 
+# A name that starts with one of these is a phrase, not a medicine, in a question ("at 10").
+FUNCTION_WORDS = frozenset({"at", "in", "on", "to", "of", "by", "for", "as", "is", "no", "up", "an", "a", "the", "and", "or", "so", "if"})
+
+
 @lru_cache(maxsize=1)
 def _finder() -> Any:
     with _LOCK:
@@ -38,8 +42,8 @@ def drug_spans(tokens: list[Token]) -> list[tuple[int, int]]:
     for _drug, first, last in _finder()(words, is_ignore_case=True):
         written = " ".join(words[first:last])
         text = written.lower()
-        if text in NOT_DRUGS or len(text) < 4:
-            continue
+        if text in NOT_DRUGS or len(text) < 4 or text.split()[0] in FUNCTION_WORDS:
+            continue  # "at 10" (a brand name too): "the fire alarm test at 10"
         if len(written) <= 6 and any(ch.isupper() for ch in written[1:]):
             continue  # "ePCR", "CAD": acronyms of systems and roles, not medicines
         spans.append((first, last))

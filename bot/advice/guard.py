@@ -56,6 +56,7 @@ OWN_DATA = re.compile(
     # "did my interest in NES DLP actually go through?", "can you check what you have for me?"
     r"|\b(?:did|has|have|was|is) my (?:own )?(?:interest|registration|sign[- ]?up|expression of interest)\b[^.?!]{0,40}\b(?:go(?:ne)? through|get through|got through|registered|recorded|logged|received|saved|stored|worked)\b"
     r"|\bmy own (?:registration|interest|entry|record|data|details)\b"
+    r"|\b(?:see|check|show me) what i (?:put|entered|wrote|registered|submitted|gave)\b"
     # "can you tell me whether my application for cohort 5 got through?", "have I already applied?",
     # "is the interest log the same as applying?", "is that shared with my employer?"
     r"|\b(?:whether|if) (?:my (?:own )?(?:application|registration|interest)|i(?:'ve|’ve| have)? (?:already )?(?:applied|registered|signed up))\b"
