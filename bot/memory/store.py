@@ -144,11 +144,14 @@ def purge_claims(engine: Engine, *, now: datetime | None = None) -> int:
         return int(result.rowcount or 0)
 
 
-def joined_thread(engine: Engine, channel: str, thread_ts: str) -> None:
+def joined_thread(engine: Engine, channel: str, thread_ts: str) -> bool:
+    """Join a thread; True if this call joined it, False if it was ours already (RETURNING, as in
+    claim: rowcount is not reliable on PostgreSQL)."""
     table = SlackThread.__table__  # type: ignore[attr-defined]
     values = {"channel": channel[:32], "thread_ts": thread_ts[:32], "created_at": utcnow()}
+    stmt = db.insert_ignore(engine, table, values, ["channel", "thread_ts"]).returning(table.c.channel)
     with db.write_session(engine) as session:
-        session.execute(db.insert_ignore(engine, table, values, ["channel", "thread_ts"]))
+        return session.execute(stmt).first() is not None
 
 
 def left_thread(engine: Engine, channel: str, thread_ts: str) -> None:

@@ -182,18 +182,16 @@ def answer_question(question: Question, poster: Poster, services: Services, plac
         log_failure("answering failed", exc)
         message = text_message(APOLOGY)
     channel, thread = question.channel, question.reply_thread
-    joining = thread is not None and not question.assistant_thread and not in_thread(services.engine, channel, thread)
-    if joining and thread is not None:
-        # Joined before the answer shows: a follow-up typed the moment it appears is ours to answer
-        # (recorded after delivery, a follow-up could land first and be ignored as not for us).
-        joined_thread(services.engine, channel, thread)
+    # Joined before the answer shows: a follow-up typed the moment it appears is ours to answer
+    # (recorded after delivery, a follow-up could land first and be ignored as not for us).
+    joined = thread is not None and not question.assistant_thread and joined_thread(services.engine, channel, thread)
     delivered = poster.reply(channel, message, thread_ts=thread, replace=placeholder, metadata=metadata)
     if not delivered and answer is not None:
         # Slack refused the blocks: the same answer as plain text, else the apology.
         delivered = poster.reply(channel, text_message(render(answer)), thread_ts=thread, replace=placeholder, metadata=metadata)  # fmt: skip
         if not delivered:
             delivered = poster.reply(channel, text_message(APOLOGY), thread_ts=thread, replace=placeholder, metadata=metadata)  # fmt: skip
-    if joining and not delivered and thread is not None:
+    if joined and not delivered and thread is not None:
         left_thread(services.engine, channel, thread)  # nothing of ours is in it: its replies are not for us
     if thread != question.status_thread or not delivered:
         poster.status(channel, question.status_thread, "")  # our reply went elsewhere: clear it
