@@ -61,6 +61,8 @@ INWARD = re.compile(r"^[0-9][A-Za-z]{2}$")
 GRADE_LIKE = frozenset({"st", "ct", "fy", "f", "b", "gp", "dct", "imt", "cst"})
 LEVEL_WORDS = frozenset({"apprenticeship", "apprenticeships", "apprentice", "level", "qualification", "course"})
 LEVEL_BEFORE = frozenset({"level", "scientist", "analyst", "statistician", "engineer", "the", "a", "an"})
+# "MFT (Oxford Rd)": a town name followed by one of these names a street, not the town
+STREET_WORDS = frozenset({"road", "rd", "street", "lane", "avenue", "ave"})
 QUALIFIER_GAP = 3  # "Newcastle (Staffs)", "Sutton, Surrey", "Richmond in North Yorkshire"
 
 
@@ -233,7 +235,6 @@ class PlaceIndex:
         return chosen
 
 
-STREET_WORDS = frozenset({"road", "rd", "street", "lane", "avenue", "ave"})
 QUALIFIER_KINDS = frozenset({"county", "region", "nation", "ics", "deanery", "town", "ambiguous", "split"})
 # Most specific first: a hospital says more about where someone works than a region's name.
 SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "hsc_trust": 1, "health_board": 1, "icb": 1, "csu": 1,

@@ -84,6 +84,14 @@ def headline(advice: Advice) -> str:
     return _headline(advice)
 
 
+def _not_open(asked: list[Suggestion], you: str, who: str, aside: str = "") -> str:
+    """ "Short answer: FPT isn't open to you as an FY1; what could fit instead is below." """
+    names = " or ".join(s.programme.name for s in asked)
+    tail = f" as {who}" if who else ""
+    verb = "isn't" if len(asked) == 1 else "aren't"
+    return f"Short answer: {names} {verb} open to {you}{tail}{aside}; what could fit instead is below."
+
+
 def _headline(advice: Advice, you: str = "you") -> str:
     """`you` is whom the advice is for: "them" when the question was asked for someone else."""
     who = advice.person
@@ -99,16 +107,11 @@ def _headline(advice: Advice, you: str = "you") -> str:
         s = advice.inactive[0]
         if s.verdict == "not_eligible" and s.programme.status.state == "unverified":
             # "I'm a nurse in Cardiff - which ISDN should I join?": not open to them, whatever its state
-            tail = f" as {who}" if who else ""
-            return (f"Short answer: {s.programme.name} isn't open to {you}{tail} (and whether it still runs is "
-                    "not confirmed); what could fit instead is below.")
+            return _not_open([s], you, who, " (and whether it still runs is not confirmed)")
         instead = f" What runs now that could suit {you} is below." if advice.suggestions else ""
         return f"{s.programme.name}: {s.programme.status.text}{instead}"
     if advice.asked_about:
-        names = " or ".join(s.programme.name for s in advice.asked_about)
-        tail = f" as {who}" if who else ""
-        verb = "isn't" if len(advice.asked_about) == 1 else "aren't"
-        return f"Short answer: {names} {verb} open to {you}{tail}; what could fit instead is below."
+        return _not_open(advice.asked_about, you, who)
     if advice.clarify:
         return (
             "Happy to help you find a route in. The right programme depends on who you are, so "
