@@ -113,6 +113,28 @@ def test_every_named_pattern_refuses_its_example_and_answers_its_neighbour(catal
     assert len(guard.patterns) == len(catalogue.refusals.patterns)
 
 
+def test_every_own_data_pattern_answers_its_example_from_the_log_and_not_its_neighbour(catalogue: Catalogue) -> None:
+    wrong = []
+    for pattern in catalogue.refusals.own_data:
+        example = advise(pattern.example, catalogue=catalogue, today=TODAY)
+        neighbour = advise(pattern.neighbour, catalogue=catalogue, today=TODAY)
+        if example.refusal is not None or not example.own_data:
+            wrong.append(f"{pattern.id}: its example must be answered with the own-data note: {example.refusal}")
+        if neighbour.own_data:
+            wrong.append(f"{pattern.id}: its neighbour must not get the own-data note")
+    assert wrong == [], "\n".join(wrong)
+    assert len(catalogue.refusals.own_data) >= 10
+
+
+def test_an_own_data_sentence_does_not_shelter_the_rest_of_the_message(catalogue: Catalogue) -> None:
+    """The learned screen still reads what else a message asks beside "who sees my interest?"."""
+    asks_own = "Who sees my interest if I register?"
+    alone = advise(asks_own, catalogue=catalogue, today=TODAY)
+    assert alone.refusal is None and alone.own_data
+    fishing = advise(f"{asks_own} Also which of the other SpRs at Leeds have registered?", catalogue=catalogue, today=TODAY)
+    assert fishing.refusal is not None and fishing.refusal.reason == "other_people"
+
+
 @pytest.mark.parametrize("case", CORPUS, ids=[c["id"] for c in CORPUS])
 def test_labelled_corpus_is_refused_exactly_when_it_must_be(
     case: dict[str, Any], catalogue: Catalogue, request: pytest.FixtureRequest

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.advice.guard import OWN_DATA, Refusal
+from bot.advice.guard import Refusal
 from bot.advice.lexicon import lexicon
 from bot.advice.ranking import (
     MIN_RELEVANCE,
@@ -142,7 +142,7 @@ def advise(
         merged = Merged(by_fields.filled + by_refusal.filled, by_fields.disagreed + by_refusal.disagreed)
     advice = Advice(question, profile, catalogue.version, today, refusal=refusal, second=merged)
     advice.offer = words.guard.offer
-    advice.own_data = refusal is None and OWN_DATA.search(question) is not None
+    advice.own_data = refusal is None and words.guard.about_own_data(question) is not None
     # Asked for someone else ("my GPST2 wants protected time"): worked out for them.
     profile = profile.for_advice(words.vocabulary.senior_roles)
     advice.person = describe_person(profile, catalogue.professions)

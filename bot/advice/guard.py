@@ -36,40 +36,6 @@ _OF_YOU = (
     r"|\bi wonder(?:ed)? (?:whether|if) (?:you|u)\b|\b(?:grateful|appreciate it|obliged) if\b|\bkindly\b"
 )
 _DO_IT = r"\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me)\b"
-# A question about what happens to the asker's own data ("who sees my interest?", "does my
-# manager get told?"): answered from how the interest log works (README, "The interest log").
-OWN_DATA = re.compile(
-    r"\bwho (?:sees|can see|will see|gets to see|else sees|has access to|looks at)\b[^.?!]{0,30}\b(?:my|it|this|that|the interest)\b"
-    r"|\b(?:does|will|would|is|do) (?:my|our) (?:line )?(?:manager|boss|trust|employer|supervisor|tpd|team)\b[^.?!]{0,25}\b(?:told|know|find out|see|notified|informed|get told|be told)\b"
-    r"|\bhow (?:does|do) (?:the |your )?(?:interest (?:log|list|register)|register(?:ing)? interest|registration)\b[^.?!]{0,30}\bwork"
-    r"|\bhow (?:the |your )?interest (?:log|list|register) works\b"
-    r"|\bwhat (?:do you|does it|does pathfinder|gets?|is) (?:store|stored|keep|kept|record|recorded|log|logged|save|saved)\b"
-    r"|\bhow long (?:do you|is it|are they|is my|does it) (?:keep|kept|stored|store|hold)\b"
-    r"|\b(?:delete|erase|remove) (?:my|all my) (?:data|details|interest|information)\b|\bmy data\b|\bdata protection\b|\bprivacy\b|\bgdpr\b"
-    # "can I see my own entry?", "is my question anonymous?", "do you store my conversations?",
-    # "if a colleague asks you about me...", "does that go to my manager?"
-    r"|\b(?:see|view|check|access|correct|update|change|delete|what(?:'s|’s| is)(?: exactly)? in) my (?:own )?(?:interest )?(?:log )?(?:entry|record|registration)\b"
-    r"|\b(?:is|are|will|would) (?:my|this|these) (?:own )?(?:questions?|messages?|chats?|conversations?)\b[^.?!]{0,25}\b(?:anonymous|confidential|private|logged|stored|recorded|kept|seen|shared)\b"
-    r"|\bdo (?:you|u) (?:store|keep|log|record|save|remember|retain)\b|\b(?:will|would|is|does) (?:that|it|this) (?:be )?(?:kept|stored|saved|logged|recorded|retained)\b"
-    r"|\bwhat (?:won't|won’t|will not|can't|can’t|cannot|can|do|don't|don’t) (?:you|u|pathfinder) (?:help|do|answer|cover)\b"
-    r"|\b(?:suggest|recommend|mention|share|promote|introduce) (?:pathfinder|this bot|the bot)\b"
-    # "did my interest in NES DLP actually go through?", "can you check what you have for me?"
-    r"|\b(?:did|has|have|was|is) my (?:own )?(?:interest|registration|sign[- ]?up|expression of interest)\b[^.?!]{0,40}\b(?:go(?:ne)? through|get through|got through|registered|recorded|logged|received|saved|stored|worked)\b"
-    r"|\bmy own (?:registration|interest|entry|record|data|details)\b"
-    r"|\b(?:see|check|show me) what i (?:put|entered|wrote|registered|submitted|gave)\b"
-    # "can you tell me whether my application for cohort 5 got through?", "have I already applied?",
-    # "is the interest log the same as applying?", "is that shared with my employer?"
-    r"|\b(?:whether|if) (?:my (?:own )?(?:application|registration|interest)|i(?:'ve|’ve| have)? (?:already )?(?:applied|registered|signed up))\b"
-    r"|\bmy (?:own )?application\b[^.?!]{0,40}\b(?:got through|went through|gone through|go through|been received|was received|arrived)\b"
-    r"|\binterest (?:log|register|list)\b[^.?!]{0,25}\b(?:same as|like|mean|count as) (?:an? )?(?:applying|application|applied)\b"
-    r"|\b(?:is|are|would|will) (?:that|this|it|they|my [\w ]{1,20}?) (?:be )?(?:shared|passed on|sent|given|shown|visible) (?:with|to) (?:my|our|the) (?:employer|trust|manager|boss|line manager|organisation|organization|hr|nhse|nhs england|department)\b"
-    r"|\b(?:did|has|check|confirm|see|know) (?:if |whether |that )?mine (?:actually |really )?(?:went|gone|go|got|get|has gone) through\b"
-    r"|\bwhat (?:i(?:'ve|’ve| have)?|have i) (?:registered|signed up|expressed) (?:(?:an |my )?interest )?(?:in|for)\b"
-    r"|\b(?:check|see|show|tell me) what (?:you(?:'ve| have)?|pathfinder has|is) (?:got |holds? |stored |recorded )?(?:for|on|about|against) me\b"
-    r"|\bwhat (?:do you|have you got|does pathfinder) (?:have |hold |store |keep )?(?:for|on|about) me\b"
-    r"|\b(?:asks?|asking) (?:you )?about me\b|\b(?:does|will|would|do) (?:that|this|it|they) (?:go|get sent|be sent|be passed|be shared|get passed|get shared) (?:on )?(?:to|with) (?:my|our|the)\b",
-    re.IGNORECASE,
-)
 # A sentence that asks for something (rather than telling us something): only such a sentence can
 # make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
 REQUEST = re.compile(
@@ -138,10 +104,14 @@ class Guard:
     whole: frozenset[str]  # patterns matched on the whole message too, not only sentence by sentence
     entire: frozenset[str]  # categories refused whole: no part of such a message is answered
     outright: frozenset[str]  # off-topic patterns matched even beside career words
+    not_own_data: frozenset[str]  # patterns skipped in a sentence about the asker's own data
     pleasantries: tuple[tuple[str, tuple[str, ...]], ...]  # (kind, its phrases longest first)
     idioms: re.Pattern[str]  # everyday phrases with a clinical word in them ("pension lump sum")
     languages: Languages  # a message in another language can't be screened: it is told so
     learned: LearnedScreen | None = None  # refuses beside the rules, never instead of them
+    # What happens to the asker's own data ("who sees my interest?"): (id, regex), answered, never refused
+    own_data: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    naming_log: frozenset[str] = frozenset()  # own-data patterns that name the log or one's own entry in it
 
     @classmethod
     def build(cls, file: RefusalsFile, learned: LearnedScreenFile | None = None) -> Guard:
@@ -172,6 +142,7 @@ class Guard:
         whole = frozenset(p.id for p in file.patterns if file.scope_of(p) == "message")
         entire = frozenset(name for name, c in file.categories.items() if not c.answer_the_rest)
         outright = frozenset(p.id for p in file.patterns if p.despite_career)
+        not_own_data = frozenset(p.id for p in file.patterns if p.not_own_data)
         pleasantries = tuple(
             (kind, tuple(sorted((w.lower() for w in file.signals.get(kind, [])), key=len, reverse=True)))
             for kind in ("about", "thanks", "greeting", "pleasantry_filler")
@@ -179,7 +150,16 @@ class Guard:
         idioms = re.compile(expand(r"\b(?:{idiom})\b") if file.signals.get("idiom") else r"(?!x)x", re.IGNORECASE)
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
         languages = Languages.build(file.languages)
-        return cls(file, tuple(compiled), career, core, ask, asker, whole, entire, outright, pleasantries, idioms, languages, model)
+        own_data = tuple((p.id, re.compile(p.pattern, re.IGNORECASE)) for p in file.own_data)
+        return cls(
+            file, tuple(compiled), career, core, ask, asker, whole, entire, outright, not_own_data, pleasantries, idioms, languages, model,
+            own_data=own_data, naming_log=frozenset(p.id for p in file.own_data if p.names_the_log),
+        )
+
+    def about_own_data(self, question: str, *, naming_the_log: bool = False) -> str | None:
+        """The own-data pattern the question matches ("does my manager get told?"), if any; with
+        naming_the_log, only one that names the log or the asker's own entry in it."""
+        return next((pid for pid, rx in self.own_data if (not naming_the_log or pid in self.naming_log) and rx.search(question)), None)
 
     def pleasantry(self, question: str) -> str | None:
         """ "greeting" or "thanks" when the message is nothing else ("hi!", "thanks, that's really
@@ -207,10 +187,12 @@ class Guard:
             language = self.languages.other_than_english(question)
             if language is not None:
                 return self._refuse("language", pattern=f"language:{language}")
-        # "who sees my interest?": the model can't tell it from fishing in the log; the rules can
         model, open_to_it = self.learned, refusal is None or refusal.soft
-        # "the dose of patience the waiting list needs": idioms are blanked for the model as for the rules
-        if model is not None and open_to_it and not OWN_DATA.search(question) and model.refuses(self.idioms.sub(" ", question)):
+        # "who sees my interest?": the model can't tell it from fishing in the log; the rules can.
+        # It sees the rest of the message, and, as the rules do, with idioms blanked ("the dose of
+        # patience the waiting list needs").
+        rest = self.idioms.sub(" ", self._beside_own_data(question))
+        if model is not None and open_to_it and rest.strip() and model.refuses(rest):
             if refusal is not None:  # the model agrees with a refusal the advisor could lift: it stands
                 return dataclasses.replace(refusal, lifted_by=None)
             return self._refuse(LEARNED, pattern="learned_screen")
@@ -242,7 +224,7 @@ class Guard:
             return self._refuse(category, pattern=pid)
         if self._asks_about_career(text):
             return None
-        if OWN_DATA.search(text):
+        if self.about_own_data(text):
             return None  # "does my trust see what I ask you?": about Pathfinder itself, answered from how it works
         if any(ASKS.search(s) for s in sentences):
             # It asks for something, and nothing in it is about a career: a job title alone is
@@ -252,6 +234,14 @@ class Guard:
             return self._refuse("off_topic", lifted_by="who_or_need")
         return None
 
+    def _beside_own_data(self, question: str) -> str:
+        """The message without its sentences about the asker's own data, and empty when what is
+        left asks for nothing ("What won't you help with? just so I don't waste your time")."""
+        if not self.about_own_data(question):
+            return question
+        rest = [s for s in SENTENCE.split(question) if s and not self.about_own_data(s)]
+        return " ".join(rest) if any(REQUEST.search(s) for s in rest) else ""
+
     def _asks_about_career(self, text: str) -> bool:
         """Career words beyond a job title or grade ("band 7 physio" says who, not what about)."""
         return bool(self.core.search(text) or self.ask.search(self.asker.sub(" ", text)))
@@ -259,7 +249,10 @@ class Guard:
     def _hits(self, sentence: str) -> list[tuple[str, str, re.Match[str]]]:
         out = []
         careerish = self.core.search(sentence) is not None
+        own_data = self.not_own_data and self.about_own_data(sentence, naming_the_log=True) is not None
         for pid, category, rx in self.patterns:
+            if own_data and pid in self.not_own_data:
+                continue
             if category == "off_topic" and pid not in self.outright and (careerish or not REQUEST.search(sentence)):
                 continue  # "I love cricket analytics: which data courses?" is a career question
             # (an outright pattern is itself a request: "... - write the leaflet for our new app")

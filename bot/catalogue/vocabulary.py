@@ -300,15 +300,42 @@ class RefusalPattern(_Strict):
     # which data courses?"), unless it names the other task outright ("for my upskilling, build me
     # a macro for my fantasy football league").
     despite_career: bool = False
+    # Skipped in a sentence that asks about the asker's own data in the log (an own_data pattern
+    # with names_the_log): "can I see my own entry in the interest log?" is not fishing in it.
+    not_own_data: bool = False
 
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
-        return value
+        return _regex(value)
+
+
+class OwnDataPattern(_Strict):
+    """One small named way of asking what happens to your own data ("who sees my interest?"):
+    answered from how the interest log works, never refused. Its example must get that answer and
+    its neighbour must not (both checked by tests/test_guard.py)."""
+
+    id: Slug
+    pattern: str
+    example: str = Field(min_length=1)
+    neighbour: str = Field(min_length=1)
+    # It names the interest log or the asker's own entry in it ("how does the interest log work?"),
+    # so the refusal patterns marked not_own_data (fishing in the log) are skipped in its sentence.
+    # A broad one ("who sees it?") does not: "who's in the log, and who sees it?" is still fishing.
+    names_the_log: bool = False
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        return _regex(value)
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
 
 
 # Signals the screen itself reads (bot/advice/guard.py), beyond those the patterns name.
@@ -343,6 +370,7 @@ class RefusalsFile(_Strict):
     categories: dict[Slug, RefusalCategory]
     signals: dict[Slug, list[str]] = {}
     patterns: list[RefusalPattern]
+    own_data: list[OwnDataPattern] = []
     offer: str = Field(min_length=1)
     answerable: AnswerableTemplates | None = None  # for the learned screen (bot/learned_training.py)
     # Function words by language (bot/advice/language.py): "english" and the others it tells apart.
@@ -353,9 +381,9 @@ class RefusalsFile(_Strict):
         for p in self.patterns:
             if p.category not in self.categories:
                 raise ValueError(f"pattern {p.id!r}: unknown category {p.category!r}")
-        ids = [p.id for p in self.patterns]
+        ids = [p.id for p in self.patterns] + [p.id for p in self.own_data]
         if len(ids) != len(set(ids)):
-            raise ValueError("pattern ids must be unique")
+            raise ValueError("pattern ids must be unique (refusal and own-data patterns together)")
         problems = [f"signals: the screen needs {name}" for name in sorted(REQUIRED_SIGNALS - set(self.signals))]
         if self.languages:
             english = {w.lower() for w in self.languages.get("english", [])}
