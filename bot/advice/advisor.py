@@ -218,11 +218,12 @@ def advise(
 
 def _on_topic_after_all(profile: Profile, earlier: Profile | None, *, who: bool = True) -> bool:
     """No career words, but it names a programme, a profession (where `who` counts), a need, a
-    known question, or it follows up a conversation that had a subject ("can I do it part time?")."""
+    known question, or it follows up a conversation that had a subject ("can I do it part time?")
+    or names whom it now asks for ("and what about for her? she's a trainee nursing associate")."""
     specific = set(profile.intents) - {"plan_ahead", "learning", "networking", "alternatives"} - (set() if who else GENERIC_INTENTS)
     if profile.named or (who and profile.profession) or specific or profile.faqs:
         return True
-    return profile.follow_up and earlier is not None
+    return profile.follow_up and (earlier is not None or (profile.subject is not None and profile.subject.profession is not None))
 
 
 def _facts(catalogue: Catalogue, profile: Profile) -> list[FactAnswer]:

@@ -14,7 +14,8 @@ from bot.advice.matching import PhraseScanner, Token, tokenise
 from bot.catalogue.places import PlaceRow
 
 # Prepositions and words that make a capitalised word read as a place rather than a noun.
-LOCATIVE_BEFORE = frozenset({"in", "at", "near", "from", "around", "outside", "to", "nr", "covering", "cover", "covers", "across", "serving", "between"})
+LOCATIVE_BEFORE = frozenset({"in", "at", "near", "from", "around", "outside", "to", "nr", "covering", "cover", "covers", "across", "serving", "between",
+                             "hmp", "hmyoi"})  # "HMP Wakefield": a prison is named after its place
 LOCATIVE_AFTER = frozenset({"based", "area", "hospital", "hospitals", "trust"})
 # Unpunctuated writing ("dental nurse in hull how do i ..."): a new clause after a lowercase name
 # ends it as a break would.
@@ -156,7 +157,7 @@ class PlaceIndex:
         qualifier = next((m for m in mentions if 0 < m.first - mention.last < QUALIFIER_GAP + 1 or m.first == mention.last), None)
         others = [m.readings for m in mentions if m is not mention]
         if qualifier is not None:
-            picked = _consistent(readings, [qualifier.readings])
+            picked = _consistent(readings, [qualifier.readings]) or _only_fit(readings, qualifier.readings)
             if picked is not None:
                 return _reading(text, picked)
         words = " " + " ".join(t.key for t in tokens) + " "
@@ -237,7 +238,7 @@ class PlaceIndex:
 
 QUALIFIER_KINDS = frozenset({"county", "region", "nation", "ics", "deanery", "town", "ambiguous", "split"})
 # Most specific first: a hospital says more about where someone works than a region's name.
-SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "hsc_trust": 1, "health_board": 1, "icb": 1, "csu": 1,
+SPECIFICITY = {"hospital": 0, "trust": 0, "shared": 0, "research": 1, "hsc_trust": 1, "health_board": 1, "icb": 1, "csu": 1,
                "postcode": 1, "postcode_area": 2, "town": 2, "ambiguous": 2, "split": 3, "ics": 3, "deanery": 3,
                "county": 3, "region": 4, "nation": 5}  # fmt: skip
 CONTRAST = frozenset({"but", "though", "although", "however", "whereas", "while", "whilst", "yet"})
@@ -274,11 +275,22 @@ def _specificity(m: PlaceMention) -> int:
     return SPECIFICITY.get(m.readings[0].kind, 2)
 
 
+def _only_fit(readings: tuple[PlaceRow, ...], beside: tuple[PlaceRow, ...]) -> PlaceRow | None:
+    """Two ambiguous names side by side that share one reading: "St Mary's in Newport" is the
+    Isle of Wight's St Mary's, whichever Newport is meant, for no other St Mary's is in a Newport."""
+    fits = [r for r in readings if any(_agree(o, r) for o in beside)]
+    return fits[0] if fits and len({(r.nation, r.region) for r in fits}) == 1 else None
+
+
+def _agree(o: PlaceRow, r: PlaceRow) -> bool:
+    return o.nation == r.nation and (o.region == r.region or o.region is None and o.kind in ("nation", "region"))
+
+
 def _consistent(readings: tuple[PlaceRow, ...], others: list[tuple[PlaceRow, ...]]) -> PlaceRow | None:
     """The reading that agrees with a place named beside it (an unambiguous one first)."""
     for group in sorted(others, key=len):
         for r in readings:
-            if any(o.nation == r.nation and (o.region == r.region or o.region is None and o.kind in ("nation", "region")) for o in group):
+            if any(_agree(o, r) for o in group):
                 if len(group) == 1 or len({(o.nation, o.region) for o in group}) == 1:
                     return r
     return None

@@ -104,6 +104,8 @@ def band(r: Reader, i: int) -> Who | None:
     if _like_me(r, i + 1, 5):
         return "self"  # "open to band 4 admin staff like me"
     if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.tokens[i - 2].key in ("my", "our", "the") and person_follows(r, i, plural=r.tokens[i - 2].key == "the"):
+        if r.tokens[i - 2].key == "the" and i > 2 and r.tokens[i - 3].key in ("im", "am", "as"):
+            return "self"  # "I'm the band 5 trainee BMS who got volunteered"
         return "other"  # "my band 4 apprentice", "three of the band 6 BMSs in my lab"
     if i > 1 and r.tokens[i - 1].key in ("band", "b") and r.soft[i - 1] and _said_of_another(r, i - 1):
         return "other"  # "she's the therapist (band 6)", "my colleague is an OT, band 6"

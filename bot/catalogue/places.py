@@ -168,7 +168,7 @@ def _add_organisations(
             if any(r.nation == org.nation and r.region == org.region for r in existing):
                 continue
             # As in add() above.
-            sensitive = name.isupper() and (len(name) <= 3 or key in capitalised)
+            sensitive = key in capitalised or (name.isupper() and len(name) <= 3)
             curated = any(r.kind == "ambiguous" for r in existing)
             kind = "ambiguous" if curated else org.kind if not existing else "shared"
             row = PlaceRow(key, name, label, kind, org.nation, org.region, case_sensitive=sensitive,

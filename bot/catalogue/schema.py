@@ -445,10 +445,11 @@ class GazetteerFile(Strict):
 
 
 class Organisation(Strict):
-    """An NHS organisation or hospital, as staff name it (knowledge/places/organisations.yaml)."""
+    """An NHS organisation or hospital, as staff name it (knowledge/places/organisations.yaml); or
+    a university or research institute whose name holds no town ("a postdoc at UCL"): `research`."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["hospital", "trust", "icb", "csu", "health_board", "hsc_trust"]
+    kind: Literal["hospital", "trust", "icb", "csu", "health_board", "hsc_trust", "research"]
     name: str = Field(min_length=1)
     aliases: list[str] = []
     town: str | None = None
