@@ -126,7 +126,12 @@ def _about_the_asker(grades: Grades) -> Grades:
 def grade_mentions(r: Reader) -> Grades:
     """Every grade said, about anyone, with its year where one is given. "my FY2 year" is the
     asker's, but "our FY1s" and "my ST4s" are other people."""
-    return [(_plural_of_mine(r, m), y) for m, y in _grade_mentions(r)]
+    return [(_plural_of_mine(r, m), y) for m, y in _grade_mentions(r) if not _equivalent(r, m)]
+
+
+def _equivalent(r: Reader, m: Mention) -> bool:
+    """ "an FY2-equivalent clinical fellow", "ST3 equivalent post": a comparison, not a grade held."""
+    return m.last < len(r.tokens) and r.tokens[m.last].key in ("equivalent", "equiv") and r.text[r.tokens[m.last - 1].end : r.tokens[m.last].start] in ("-", " ")
 
 
 PERSON_VERBS = frozenset({"asked", "asks", "wants", "wanted", "said", "says", "told", "needs", "thinks", "reckons", "suggested", "keeps", "is", "was", "has"})

@@ -155,17 +155,18 @@ class PlaceIndex:
             r = readings[0]
             return _reading(text, r)
         qualifier = next((m for m in mentions if 0 < m.first - mention.last < QUALIFIER_GAP + 1 or m.first == mention.last), None)
-        others = [m.readings for m in mentions if m is not mention]
+        # "so not the Welsh Newport": a place said with "not" is no evidence for the others
+        others = [m.readings for m in mentions if m is not mention and "not" not in {t.key for t in tokens[max(0, m.first - 3) : m.first]}]
         if qualifier is not None:
             picked = _consistent(readings, [qualifier.readings]) or _only_fit(readings, qualifier.readings)
             if picked is not None:
                 return _reading(text, picked)
         words = " " + " ".join(t.key for t in tokens) + " "
-        for r in readings:  # "Richmond (North Yorks, not London)": a hint said with "not" rules it out
-            if any(f" {h} " in words and f" not {h} " not in words for h in r.hints):
+        for r in readings:  # "Richmond (North Yorks, not London)", "not the Welsh Newport": a hint said with "not" rules it out
+            if any(f" {h} " in words and not any(f" {n} {h} " in words for n in ("not", "not the", "not in", "not a")) for h in r.hints):
                 return _reading(text, r)
-        picked = _consistent(readings, others)
-        if picked is not None:
+        picked = _consistent(readings, others) or (_only_fit(readings, others[0]) if len(set(others)) == 1 else None)
+        if picked is not None:  # "Radiographer in Newport. St Mary's on the Island": one St Mary's is in a Newport
             return _reading(text, picked)
         if readings[0].kind in ("shared", "split"):  # no usual reading: ask, keep what they agree on
             nations = {r.nation for r in readings}

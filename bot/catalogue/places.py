@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -205,16 +206,7 @@ def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRo
     for city in uk:
         by_name.setdefault(normalise(str(city["name"])), []).append(city)
 
-    anchors: list[tuple[float, float, str, str | None]] = []
-    for row in hand:
-        if row.nation != "England" or row.region is None or row.kind != "town":
-            continue
-        candidates = [c for c in by_name.get(row.key, []) if c["admin1code"] == "ENG"]
-        if candidates:
-            best = max(candidates, key=lambda c: int(str(c["population"])))
-            anchors.append(
-                (float(str(best["latitude"])), float(str(best["longitude"])), row.region, row.office)
-            )
+    anchors = _anchors(hand, by_name)
 
     out: list[PlaceRow] = []
     for key, group in by_name.items():
@@ -249,6 +241,41 @@ def _geonames_rows(hand: Sequence[PlaceRow], *, known: set[str]) -> list[PlaceRo
             )
         out.extend(readings)
     return out
+
+
+ANCHOR_REACH_KM = 250  # no English region reaches further than this from its middle
+
+
+def _anchors(hand: Sequence[PlaceRow], by_name: dict[str, list[dict[str, object]]]) -> list[tuple[float, float, str, str | None]]:
+    """Each hand-listed English town at its GeoNames position, as an anchor for its region. A
+    name GeoNames also gives a namesake elsewhere takes the position nearest its region's middle,
+    and none if all are far from it: London's Kensington is not Liverpool's, its Dalston not
+    Cumbria's (they would have put Wigton in London)."""
+    towns: list[tuple[PlaceRow, list[tuple[float, float, int]]]] = []
+    for row in hand:
+        if row.nation != "England" or row.region is None or row.kind != "town":
+            continue
+        found = [(float(str(c["latitude"])), float(str(c["longitude"])), int(str(c["population"])))
+                 for c in by_name.get(row.key, []) if c["admin1code"] == "ENG"]  # fmt: skip
+        if found:
+            towns.append((row, found))
+    middles: dict[str, tuple[float, float]] = {}
+    for region in {row.region for row, _ in towns if row.region}:
+        usual = [max(found, key=lambda c: c[2]) for row, found in towns if row.region == region]
+        middles[region] = (statistics.median(c[0] for c in usual), statistics.median(c[1] for c in usual))
+    anchors = []
+    for row, found in towns:
+        assert row.region is not None
+        middle = middles[row.region]
+        lat, lon, _ = min(found, key=lambda c: _km(c[0], c[1], *middle))
+        if _km(lat, lon, *middle) <= ANCHOR_REACH_KM:
+            anchors.append((lat, lon, row.region, row.office))
+    return anchors
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    scale = math.cos(math.radians((lat1 + lat2) / 2))
+    return 111.2 * math.hypot(lat1 - lat2, (lon1 - lon2) * scale)
 
 
 def _nearest(anchors: Sequence[tuple[float, float, str, str | None]], lat: float, lon: float) -> tuple[str, str | None]:
