@@ -165,6 +165,9 @@ def advise(
         and not profile.named
         and profile.role is None
         and set(profile.intents) <= GENERIC_INTENTS
+        # "secondary maths teacher, 12 years, do I need another degree for NHS data?": someone
+        # who tells us their background (in words we have no profession for) gets routes, not a question
+        and profile.aspiration is None and profile.has_degree is None and profile.experience_years is None
     )
     advice.inactive = [assess(pid) for pid in profile.named if not assess(pid).active]
     advice.asked_about = [
@@ -176,11 +179,12 @@ def advise(
     advice.faqs = [by_id[f] for f in profile.faqs if f in by_id]
     if not advice.clarify:
         advice.suggestions = rank(assess, scores, profile, routing)
-        if sum(s.active for s in advice.suggestions) < 2 and not implied and not profile.named:
+        if sum(s.active for s in advice.suggestions) < (2 if not implied else 1) and not profile.named:
             # On topic (the screen let it through), no need named and little that runs stood out
             # for who they are: "where do I even start?", "GP in Leeds, what digital training is
-            # there?" ask for a route in.
-            implied = {"informatics_career": 1.0}
+            # there?" ask for a route in; and so does a need nothing that runs now meets ("med
+            # student intercalating in data science, what's next?")
+            implied = {**implied, "informatics_career": max(implied.get("informatics_career", 0.0), 1.0)}
             scores = routing.scores(profile, implied, catalogue.by_id)
             assess.scores = scores
             advice.suggestions = rank(assess, scores, profile, routing)

@@ -220,7 +220,10 @@ class Guard:
                 s for s, h in zip(sentences, hits, strict=True) if not h and self._asks_about_career(s)
             )
             if career and not any(c in self.entire for _, c in found):
-                return self._refuse(category, pattern=pid, partial=True, career_text=_unmark(career))
+                # ...but it is read with the career part: "practice manager in Bolton here. [refused
+                # part] Is the leadership programme open to primary care?" is a practice manager's question
+                readable = " ".join(s for s, h in zip(sentences, hits, strict=True) if not h)
+                return self._refuse(category, pattern=pid, partial=True, career_text=_unmark(readable))
             return self._refuse(category, pattern=pid)
         if self._asks_about_career(text):
             return None

@@ -96,7 +96,7 @@ def implied_intents(profile: Profile, assess: Assessor) -> dict[str, float]:
             for intent, w in named.programme.routing.intents.items():
                 if intent != "plan_ahead":
                     weights[intent] = max(weights.get(intent, 0.0), 0.5 * min(w, 4) / 2)
-        if named.programme.status.state in ("closed", "historical") and named.programme.routing.intents:
+        if named.programme.status.ended and named.programme.routing.intents:
             # "Health Innovation Placement - how do I apply?": it has ended, so what it was
             # mainly for is what they want, from what runs now
             offered = named.programme.routing.intents

@@ -54,7 +54,7 @@ def by_reach(
     what is England only (anything not closed or historical)."""
     uk_wide, england_only = [], []
     for p in catalogue.programmes:
-        if p.status.state in ("closed", "historical"):
+        if p.status.ended:
             continue
         if p.id in shown and p.status.state == "running":
             continue

@@ -71,6 +71,7 @@ State = Literal["running", "recruiting", "closed", "historical", "unverified"]
 # Entries in these states are never "fits you now": they are shown only when asked about by
 # name, or as "may no longer run: check", and never ahead of a running programme.
 INACTIVE_STATES = frozenset({"closed", "historical", "unverified"})
+ENDED_STATES = frozenset({"closed", "historical"})
 
 
 class StatusFact(Fact):
@@ -82,6 +83,11 @@ class StatusFact(Fact):
     @property
     def active(self) -> bool:
         return self.state not in INACTIVE_STATES
+
+    @property
+    def ended(self) -> bool:
+        """Known to have stopped (closed or historical), as against not known to run (unverified)."""
+        return self.state in ENDED_STATES
 
 
 # "2026-08" (a month) or "2026-08-03" (a day): sources often give only the month.
