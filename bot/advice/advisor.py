@@ -227,7 +227,13 @@ def _on_topic_after_all(profile: Profile, earlier: Profile | None, *, who: bool 
     specific = set(profile.intents) - {"plan_ahead", "learning", "networking", "alternatives"} - (set() if who else GENERIC_INTENTS)
     if profile.named or (who and profile.profession) or specific or profile.faqs:
         return True
-    return profile.follow_up and (earlier is not None or (profile.subject is not None and profile.subject.profession is not None))
+    if not profile.follow_up:
+        return False
+    # "and if I'm only band 5?", "what about Scotland?" with no thread to go on: answered for
+    # what it says (a band, a nation), not refused as off-topic
+    return earlier is not None or profile.band is not None or profile.nation is not None or (
+        profile.subject is not None and profile.subject.profession is not None
+    )
 
 
 def _facts(catalogue: Catalogue, profile: Profile) -> list[FactAnswer]:

@@ -292,9 +292,10 @@ def _experience(c: ExperienceCriterion, p: Profile) -> Check:
     what = EXPERIENCE_LABELS[c.of]
     needs = f"at least {c.min_years} years {what}" if c.min_years else f"you to be {what} now"
     said = p.experience_years is not None and (c.of == "any" or p.experience_of in (c.of, "any"))
-    if not said and c.of == "digital_leadership" and _too_early(p):
-        # a student or a foundation doctor has not yet led digital change for years
-        return Check(c.label, "not_met", f"It typically needs {needs}; that comes after foundation training.", c.kind, later=True)
+    early = _too_early(p) if not said and c.of == "digital_leadership" else None
+    if early:
+        # a student, a foundation doctor or a band 5 has not yet led digital change for years
+        return Check(c.label, "not_met", f"It typically needs {needs}; {early}.", c.kind, later=True)
     if not said:
         return Check(c.label, "unknown", f"Typically needs {needs}; check yours.", c.kind)
     years = p.experience_years or 0
@@ -327,8 +328,13 @@ def _experience(c: ExperienceCriterion, p: Profile) -> Check:
     )
 
 
-def _too_early(p: Profile) -> bool:
-    return p.stage in ("foundation", "medical_student") or p.profession in ("medical_student", "student")
+def _too_early(p: Profile) -> str | None:
+    """When leading digital change is still to come, and why; None when it may be now."""
+    if p.stage in ("foundation", "medical_student") or p.profession in ("medical_student", "student"):
+        return "that comes after foundation training" if p.stage == "foundation" else "that comes after qualifying"
+    if p.band is not None and p.band <= 5 and p.role is None:
+        return f"that usually comes later than band {p.band}"
+    return None
 
 
 def _registration(c: RegistrationCriterion, p: Profile, v: ProfessionsFile) -> Check:

@@ -126,12 +126,15 @@ def _about_the_asker(grades: Grades) -> Grades:
 def grade_mentions(r: Reader) -> Grades:
     """Every grade said, about anyone, with its year where one is given. "my FY2 year" is the
     asker's, but "our FY1s" and "my ST4s" are other people."""
-    return [(_plural_of_mine(r, m), y) for m, y in _grade_mentions(r) if not _equivalent(r, m)]
+    return [(_plural_of_mine(r, m), y) for m, y in _grade_mentions(r) if not _not_held(r, m)]
 
 
-def _equivalent(r: Reader, m: Mention) -> bool:
-    """ "an FY2-equivalent clinical fellow", "ST3 equivalent post": a comparison, not a grade held."""
-    return m.last < len(r.tokens) and r.tokens[m.last].key in ("equivalent", "equiv") and r.text[r.tokens[m.last - 1].end : r.tokens[m.last].start] in ("-", " ")
+def _not_held(r: Reader, m: Mention) -> bool:
+    """ "an FY2-equivalent clinical fellow", "a clinical fellow post-F2": a comparison or a time,
+    not a grade held."""
+    compared = m.last < len(r.tokens) and r.tokens[m.last].key in ("equivalent", "equiv") and r.text[r.tokens[m.last - 1].end : r.tokens[m.last].start] in ("-", " ")
+    after = m.first > 0 and r.tokens[m.first - 1].key == "post" and r.text[r.tokens[m.first - 1].end : r.tokens[m.first].start] in ("-", " ")
+    return compared or after
 
 
 PERSON_VERBS = frozenset({"asked", "asks", "wants", "wanted", "said", "says", "told", "needs", "thinks", "reckons", "suggested", "keeps", "is", "was", "has"})

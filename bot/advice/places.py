@@ -115,7 +115,7 @@ class PlaceIndex:
             return None
         if area in GRADE_LIKE and len(hit.group(2)) == 1 and not certain:
             return None  # "(ST3)" is a grade; "ST3 7LN" or "my ST3 postcode" is Stoke
-        if area == "l" and not certain and ({t.key for t in tokens[i + 1 : i + 3]} & LEVEL_WORDS or before in LEVEL_BEFORE):
+        if area == "l" and not certain and ({t.key for t in tokens[i + 1 : i + 4]} & LEVEL_WORDS or before in LEVEL_BEFORE):
             return None  # "the Data Scientist L6 apprenticeship": a level, not Liverpool
         readings = self.by_key.get(f"postcode {district}") or self.by_key.get(f"postcode {area}")
         if not readings:

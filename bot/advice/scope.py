@@ -200,17 +200,20 @@ def pattern_mentions(r: Reader, terms: Patterned) -> list[Mention]:
 
 
 LEARNERS = frozenset({"student", "medical_student"})
+APPRENTICE = frozenset({"apprentice", "apprentices", "degree apprentice"})
 LINKS = frozenset({"to", "the", "of", "for", "a", "an", "at", "in", "with"})
 
 
 def heads(r: Reader, mentions: list[Mention]) -> list[Mention]:
     """In a run of job words the last is the head noun: a "foundation trainee pharmacist" is a
-    pharmacist and a "GP receptionist" works on reception; but a "student nurse" is a student."""
+    pharmacist and a "GP receptionist" works on reception; but a "student nurse" is a student,
+    and a "business admin apprentice" is in admin (an apprentice is employed in the job learnt)."""
     def modifier(m: Mention) -> bool:
         if m.value in LEARNERS or r.tokens[m.last - 1].key in LINKS:
             return False  # "PA to the chief exec" is the PA
         return any(
             n.first == m.last and n.value != m.value and not r.hard[n.first] and not r.soft[n.first]
+            and n.text.lower() not in APPRENTICE
             for n in mentions
         )
     return [m for m in mentions if not modifier(m)]
