@@ -179,11 +179,12 @@ def advise(
     advice.faqs = [by_id[f] for f in profile.faqs if f in by_id]
     if not advice.clarify:
         advice.suggestions = rank(assess, scores, profile, routing)
-        if sum(s.active for s in advice.suggestions) < (2 if not implied else 1) and not profile.named:
+        if sum(s.active for s in advice.suggestions) < (2 if not implied else 1) and not profile.named and "plan_ahead" not in implied:
             # On topic (the screen let it through), no need named and little that runs stood out
             # for who they are: "where do I even start?", "GP in Leeds, what digital training is
             # there?" ask for a route in; and so does a need nothing that runs now meets ("med
-            # student intercalating in data science, what's next?")
+            # student intercalating in data science, what's next?"), unless it asks about later
+            # (then the doors that open later are the answer)
             implied = {**implied, "informatics_career": max(implied.get("informatics_career", 0.0), 1.0)}
             scores = routing.scores(profile, implied, catalogue.by_id)
             assess.scores = scores
