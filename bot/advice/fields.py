@@ -234,7 +234,7 @@ NAMING_NEXT = frozenset({"network", "networks", "summer", "community", "forum", 
 
 def role_mention(r: Reader) -> Mention | None:
     """The asker's role as said ("Head of BI at Salford Royal", "I'm the deputy CNIO")."""
-    said = r.mentions(r.vocab.roles.scanner.scan(r.tokens)) + pattern_mentions(r, r.vocab.roles)
+    said = r.mentions(r.role_matches) + pattern_mentions(r, r.vocab.roles)
     return the_asker([m for m in said if m.last >= len(r.tokens) or r.tokens[m.last].key not in NAMING_NEXT])
 
 
@@ -293,7 +293,7 @@ def experience(r: Reader) -> tuple[int | None, str | None]:
 
 def aspiration(r: Reader, professions: list[Mention]) -> str | None:
     wished = [m for m in professions if m.who == "wish"]
-    wished += [m for m in r.mentions(r.vocab.roles.scanner.scan(r.tokens)) if m.who == "wish"]
+    wished += [m for m in r.mentions(r.role_matches) if m.who == "wish"]
     return min(wished, key=lambda m: m.first).value if wished else None
 
 

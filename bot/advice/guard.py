@@ -109,9 +109,9 @@ class Guard:
     idioms: re.Pattern[str]  # everyday phrases with a clinical word in them ("pension lump sum")
     languages: Languages  # a message in another language can't be screened: it is told so
     learned: LearnedScreen | None = None  # refuses beside the rules, never instead of them
-    # What happens to the asker's own data ("who sees my interest?"): (id, regex), answered, never refused
-    own_data: tuple[tuple[str, re.Pattern[str]], ...] = ()
-    naming_log: frozenset[str] = frozenset()  # own-data patterns that name the log or one's own entry in it
+    # What happens to the asker's own data ("who sees my interest?"), answered, never refused:
+    # (id, regex, whether it names the log or one's own entry in it)
+    own_data: tuple[tuple[str, re.Pattern[str], bool], ...] = ()
 
     @classmethod
     def build(cls, file: RefusalsFile, learned: LearnedScreenFile | None = None) -> Guard:
@@ -150,16 +150,16 @@ class Guard:
         idioms = re.compile(expand(r"\b(?:{idiom})\b") if file.signals.get("idiom") else r"(?!x)x", re.IGNORECASE)
         model = LearnedScreen(learned.weights, learned.bias, learned.threshold) if learned is not None else None
         languages = Languages.build(file.languages)
-        own_data = tuple((p.id, re.compile(p.pattern, re.IGNORECASE)) for p in file.own_data)
+        own_data = tuple((p.id, re.compile(p.pattern, re.IGNORECASE), p.names_the_log) for p in file.own_data)
         return cls(
             file, tuple(compiled), career, core, ask, asker, whole, entire, outright, not_own_data, pleasantries, idioms, languages, model,
-            own_data=own_data, naming_log=frozenset(p.id for p in file.own_data if p.names_the_log),
+            own_data=own_data,
         )
 
     def about_own_data(self, question: str, *, naming_the_log: bool = False) -> str | None:
         """The own-data pattern the question matches ("does my manager get told?"), if any; with
         naming_the_log, only one that names the log or the asker's own entry in it."""
-        return next((pid for pid, rx in self.own_data if (not naming_the_log or pid in self.naming_log) and rx.search(question)), None)
+        return next((pid for pid, rx, names_log in self.own_data if (names_log or not naming_the_log) and rx.search(question)), None)
 
     def pleasantry(self, question: str) -> str | None:
         """ "greeting" or "thanks" when the message is nothing else ("hi!", "thanks, that's really
@@ -191,8 +191,8 @@ class Guard:
         # "who sees my interest?": the model can't tell it from fishing in the log; the rules can.
         # It sees the rest of the message, and, as the rules do, with idioms blanked ("the dose of
         # patience the waiting list needs").
-        rest = self.idioms.sub(" ", self._beside_own_data(question))
-        if model is not None and open_to_it and rest.strip() and model.refuses(rest):
+        rest = self.idioms.sub(" ", self._beside_own_data(question)) if model is not None and open_to_it else ""
+        if model is not None and rest.strip() and model.refuses(rest):
             if refusal is not None:  # the model agrees with a refusal the advisor could lift: it stands
                 return dataclasses.replace(refusal, lifted_by=None)
             return self._refuse(LEARNED, pattern="learned_screen")

@@ -130,7 +130,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     professions = [m for m in professions if not fields.registration(r, m)]
     # "chief nursing information officer": a job word inside the name of a role that says the
     # profession ("information officer" in a CNIO's title) is not a second job
-    implying = [(m.first, m.last) for m in vocab.roles.scanner.scan(r.tokens) if m.value in vocab.role_implies and m.last - m.first > 1]
+    implying = [(m.first, m.last) for m in r.role_matches if m.value in vocab.role_implies and m.last - m.first > 1]
     professions = [m for m in professions if not any(a <= m.first and m.last <= b and (m.first, m.last) != (a, b) for a, b in implying)]
     # "as a non-clinician", "open to non-medics?": not the asker's profession
     professions = [m for m in professions if not (m.first > 0 and r.tokens[m.first - 1].key == "non")]

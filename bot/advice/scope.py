@@ -54,6 +54,7 @@ class Reader:
         named = {i for m in self.places if m.last - m.first > 1 for i in range(m.first + 1, m.last)}
         # So is a cue word inside a grade's name: "teaching fellow" is a post, not someone taught.
         self.grade_matches = self.vocab.stages.scanner.scan(self.tokens)  # read once: fields.grade_mentions
+        self.role_matches = self.vocab.roles.scanner.scan(self.tokens)  # read once: fields.role_mention, reading
         titled = {i for m in self.grade_matches if m.last - m.first > 1 for i in range(m.first, m.last)}
 
         def kept(c: Match[str]) -> bool:

@@ -150,7 +150,7 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
         return "ignore"  # "I'm from Glasgow originally", but not "in Blackpool, originally from Goa"
     if m.first > 0 and r.tokens[m.first - 1].key == "from" and all(x.nation == "Outside the UK" for x in m.readings):
         return "ignore"  # "band 5 at Kettering General, from Ghana": where they come from
-    if [t.key for t in r.tokens[m.last : m.last + 2]] in (["we", "call"], ["they", "call"], ["we", "say"], ["it's", "called"], ["its", "called"]):
+    if [t.key for t in r.tokens[m.last : m.last + 2]] in (["we", "call"], ["they", "call"], ["we", "say"], ["its", "called"]):
         return "ignore"  # "FY2 in Sunderland Royal (in Pakistan we call this house job)": a comparison
     if r.cue_before("work", m.first, 5):
         return "work"
