@@ -5,6 +5,7 @@ Built once per catalogue version (the snapshot is immutable) and shared by every
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ _NEGATIONS = frozenset(
 )
 
 
+_SENTENCE_END = re.compile(r"[.?!;]")
 _HOLDERS = frozenset({"trainee", "fellow", "participant", "delegate",
                       "done", "completed", "finished", "graduate", "alumnus", "alumna", "alum"})  # on it, or done it: "HSST done 2019"
 _NOT_HELD = frozenset({"application", "applications", "interview", "form", "statement", "portfolio", "deadline", "round", "cohort"})
@@ -58,8 +60,14 @@ class AliasIndex:
         return cls(by_key, longest)
 
     def find(self, text: str) -> list[NamedMention]:
-        originals = [m.group(0) for m in TOKEN.finditer(text)]
+        matches = list(TOKEN.finditer(text))
+        originals = [m.group(0) for m in matches]
         tokens = [norm_token(t) for t in originals]
+        # a negation governs its own sentence only: "...without quitting. Is in-service STP a thing?"
+        sentence = [0] * len(matches)
+        for k in range(1, len(matches)):
+            between = text[matches[k - 1].end() : matches[k].start()]
+            sentence[k] = sentence[k - 1] + (1 if _SENTENCE_END.search(between) else 0)
         found: dict[str, NamedMention] = {}
         i = 0
         while i < len(tokens):
@@ -70,7 +78,10 @@ class AliasIndex:
                 pid, word_like = hit
                 if word_like and not originals[i][:1].isupper():
                     continue
-                negated = bool(_NEGATIONS.intersection(tokens[max(0, i - 6) : i]))
+                start = max(0, i - 6)
+                while sentence[start] != sentence[i]:
+                    start += 1
+                negated = bool(_NEGATIONS.intersection(tokens[start:i]))
                 before = " ".join(t for t in tokens[max(0, i - 3) : i] if t != "the")
                 after = tokens[i + n] if i + n < len(tokens) else ""
                 held = not negated and after not in _NOT_HELD and (after in _HOLDERS or before.endswith(_ON_IT))

@@ -22,6 +22,7 @@ MIN_RELEVANCE = 2.0
 MAX_BONUS = 3.5  # eligible (1.5) plus a role match (2): the most a check can add to relevance
 INACTIVE_PENALTY = 100.0
 ROLE_BONUS = 2.0
+BEGINNER_PENALTY = 2.0  # a programme for people in a role, for someone with no digital experience at all
 MAX_DOOR_CANDIDATES = 60
 
 
@@ -176,6 +177,8 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
         bonus -= 4.0
     if any(c.kind == "role" and c.status == "met" for c in s.checks):
         bonus += ROLE_BONUS  # aimed squarely at the role the person holds
+    elif p.routing.roles and not named and profile.experience_years == 0:
+        bonus -= BEGINNER_PENALTY  # a network of CNIOs is not where "a total beginner" starts
     if s.verdict in ("eligible", "possible") and (s.score >= MIN_RELEVANCE or named):
         return s.score + bonus
     if s.verdict == "later" and profile.timeframe == "later" and s.score >= 3:
@@ -202,8 +205,8 @@ def _experience_unsaid(p: ProgrammeDoc, profile: Profile) -> bool:
         early = profile.band is not None and profile.band <= 5  # three years leading change is unlikely at band 5
         if c.of == "digital_leadership" and not early and (profile.role is not None or "leadership" in profile.intents):
             continue
-        if c.of == "scientific" and profile.profession in SCIENTISTS:
-            continue
+        if c.of == "scientific" and (profile.profession in SCIENTISTS or "equivalence" in profile.intents):
+            continue  # ..."without redoing everything", "HCPC won't accept my Australian training": years they have
         return True
     return False
 

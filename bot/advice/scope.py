@@ -26,6 +26,7 @@ POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 # Words between a possessive and the person it names: "my band 5 staff nurse", "our two new FY1s".
 HELD_BY = re.compile(r"band|bands|afc|\d{1,2}[a-d]?s?|two|three|four|five|six|new|newly|junior|senior|newest")
 OPENING_WORDS = 6  # a role named in the first words of a message describes its author
+BEHIND_ME = frozenset(("by", said, "now") for said in ("background", "training", "trade"))  # a job left behind
 PSEUDO_NEGATION = frozenset({"sure", "certain", "only", "just", "yet", "too", "bad", "much", "really"})
 
 
@@ -74,6 +75,8 @@ class Reader:
     # -- who a phrase is about ---------------------------------------------------------------
 
     def who(self, m: Match[str], *, possessive_is_other: bool = True) -> Who:
+        if tuple(t.key for t in self.tokens[m.last : m.last + 3]) in BEHIND_ME:
+            return "past"  # "nurse by background, now head of workforce"; alone, "CCIO, GP by background" is a GP
         owner = self.owner(m.first)
         if possessive_is_other and owner is not None:
             keys = [t.key for t in self.tokens[max(0, owner - 2) : owner]]
