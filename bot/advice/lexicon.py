@@ -26,6 +26,7 @@ _NEGATIONS = frozenset(
 
 
 _SENTENCE_END = re.compile(r"[.?!;]")
+_SUPPOSING = frozenset({"if", "once", "suppose", "supposing", "hypothetically", "say"})
 _HOLDERS = frozenset({"trainee", "fellow", "participant", "delegate",
                       "done", "completed", "finished", "graduate", "alumnus", "alumna", "alum"})  # on it, or done it: "HSST done 2019"
 _NOT_HELD = frozenset({"application", "applications", "interview", "form", "statement", "portfolio", "deadline", "round", "cohort"})
@@ -84,7 +85,8 @@ class AliasIndex:
                 negated = bool(_NEGATIONS.intersection(tokens[start:i]))
                 before = " ".join(t for t in tokens[max(0, i - 3) : i] if t != "the")
                 after = tokens[i + n] if i + n < len(tokens) else ""
-                held = not negated and after not in _NOT_HELD and (after in _HOLDERS or before.endswith(_ON_IT))
+                supposed = bool(_SUPPOSING.intersection(tokens[max(0, start, i - 5) : i]))  # "if I did the L4 apprenticeship"
+                held = not negated and not supposed and after not in _NOT_HELD and (after in _HOLDERS or before.endswith(_ON_IT))
                 if pid not in found or (found[pid].negated and not negated) or held:
                     found[pid] = NamedMention(pid, negated, held)
                 i += n - 1

@@ -31,7 +31,8 @@ NOT_HELD = re.compile(r"\bdegree[- ]apprenticeships?\b|\b(?:do|get|study for|sta
 REGISTERED = re.compile(
     r"\bHCPC[- ]?(?:registered|reg(?:['’]?d)?)\b|\bregistered (?:clinical |biomedical )?scientist\b|"
     r"\bregistered with (?:the )?HCPC\b|\bon the HCPC register\b|\bI(?:['’]m| am) (?:HCPC )?registered\b|\bIBMS registered\b|"
-    r"\bI(?:['’]ve| have) been (?:HCPC[- ])?registered (?:for|since)\b|\bregistered for (?:\w+ )?(?:years|a year)\b",
+    r"\bI(?:['’]ve| have) been (?:HCPC[- ])?registered (?:for|since)\b|\bregistered for (?:\w+ )?(?:years|a year)\b|"
+    r"\b(?:senior|principal|consultant|lead|chief) clinical scientists?\b",  # posts open only once registered
     re.IGNORECASE,
 )
 NOT_REGISTERED = re.compile(

@@ -26,7 +26,9 @@ POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 # Words between a possessive and the person it names: "my band 5 staff nurse", "our two new FY1s".
 HELD_BY = re.compile(r"band|bands|afc|\d{1,2}[a-d]?s?|two|three|four|five|six|new|newly|junior|senior|newest")
 OPENING_WORDS = 6  # a role named in the first words of a message describes its author
-BEHIND_ME = frozenset(("by", said, "now") for said in ("background", "training", "trade"))  # a job left behind
+BEHIND_ME = frozenset(  # a job left behind: "physio by background, but these days I'm a digital change manager"
+    ("by", said, then) for said in ("background", "training", "trade") for then in ("now", "but")
+)
 PSEUDO_NEGATION = frozenset({"sure", "certain", "only", "just", "yet", "too", "bad", "much", "really"})
 
 
