@@ -147,8 +147,9 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     asker = the_asker(heads(r, professions))
     if asker is not None:
         # "I qualified as a radiographer ... but I'm now a band 7 information analyst": now wins
+        qualified = bool({t.key for t in r.tokens[max(0, asker.first - 4) : asker.first]} & QUALIFIED)
         now = [m for m in heads(r, professions) if m.who in ASKER and m.value != asker.value and m.first > asker.first
-               and (_said_now(r, m.first) or r.cue_before("main_job", m.first, 6))]  # fmt: skip
+               and (_said_now(r, m.first) or r.cue_before("main_job", m.first, 6) or qualified and m.who == "self")]  # fmt: skip
         asker = now[0] if now else asker
     profession = asker.value if asker else None
     if profession == "other_clinical":
@@ -278,6 +279,9 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
 # "came through physio", "originally a nurse", "from a nursing background": an ACP's base profession
 BACKGROUND_BEFORE = frozenset({"background", "through", "originally", "from"})
 NOW_THEN = frozenset({"a", "an", "as", "working", "i'm", "im", "i", "band"})
+
+
+QUALIFIED = frozenset({"qualified", "trained", "graduated"})  # "I qualified as a doctor in Pakistan ... I'm working as an HCA"
 
 
 def _said_now(r: Reader, i: int) -> bool:
