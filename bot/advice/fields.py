@@ -308,7 +308,7 @@ def intents(r: Reader, aspiration: str | None, job_spans: list[tuple[int, int]])
     if r.has_cue("later") and "plan_ahead" not in found:
         found.append("plan_ahead")
     if "senior_scientist" in found and not re.search(
-        r"\b(?:become|becoming|reach\w*|get(?:ting)? to|progress\w*|move up|step up|aim\w*|towards|route to|train\w*|want\w* to be|wanna be|hop\w* to be|long[- ]term|eventually|one day)\b", r.text, re.I
+        r"\b(?:become|becoming|reach\w*|get(?:ting)? to|progress\w*|move up|step up|aim\w*|towards|route to|route up|way up|next step|train\w*|want\w* to be|wanna be|hop\w* to be|long[- ]term|eventually|one day|apply for|applying for|(?:open|come) up|likely to open)\b", r.text, re.I
     ):
         found.remove("senior_scientist")  # already a consultant scientist, not heading there
     if "become_clinical_scientist" in found and aspiration not in SCIENTIST_GOAL and not re.search(

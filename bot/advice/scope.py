@@ -85,6 +85,8 @@ class Reader:
             # "I'm her ward manager", "as their line manager": the asker's job towards them
             if keys[-1:] in (["im"], ["as"]) or keys == ["i", "am"]:
                 return "self"
+            if self.tokens[owner].key == "my" and m.last < len(self.tokens) and self.tokens[m.last].key in JOB_WORDS:
+                return "self"  # "on mat leave from my band 6 OT job": the asker's own post
             return "other"
         cue = self._governing_cue(m.first)
         if cue is not None:
