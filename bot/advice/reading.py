@@ -149,7 +149,8 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         # "I qualified as a radiographer ... but I'm now a band 7 information analyst": now wins
         qualified = bool({t.key for t in r.tokens[max(0, asker.first - 4) : asker.first]} & QUALIFIED)
         now = [m for m in heads(r, professions) if m.who in ASKER and m.value != asker.value and m.first > asker.first
-               and (_said_now(r, m.first) or r.cue_before("main_job", m.first, 6) or qualified and m.who == "self")]  # fmt: skip
+               and (_said_now(r, m.first) or r.cue_before("main_job", m.first, 6) or qualified and m.who == "self"
+                    or _currently(r, m.first) and m.value not in STUDYING)]  # fmt: skip
         asker = now[0] if now else asker
     profession = asker.value if asker else None
     if profession == "other_clinical":
@@ -288,6 +289,14 @@ def _a_post(r: Reader, m: Mention) -> bool:
 
 
 QUALIFIED = frozenset({"qualified", "trained", "graduated"})  # "I qualified as a doctor in Pakistan ... I'm working as an HCA"
+
+
+STUDYING = frozenset({"student", "medical_student", "graduate"})  # "ST5 oncology, currently OOPR doing a PhD": still an ST5
+
+
+def _currently(r: Reader, i: int) -> bool:
+    """ "a CS graduate but currently IT support": the job held now, said just before token i."""
+    return "currently" in {t.key for t in r.tokens[max(0, i - 2) : i]}
 
 
 def _said_now(r: Reader, i: int) -> bool:
