@@ -10,13 +10,13 @@ import threading
 from dataclasses import dataclass
 
 from bot.advice.guard import Guard
-from bot.advice.matching import PhraseScanner, tokenise
+from bot.advice.matching import PhraseScanner, Token, tokenise
 from bot.advice.places import PlaceIndex
 from bot.advice.relevance import RoutingIndex
 from bot.advice.vocabulary import Vocabulary, compile_vocabulary
 from bot.catalogue.schema import ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
-from bot.catalogue.text import TOKEN, norm_token, normalise
+from bot.catalogue.text import normalise
 
 # Aliases that are also ordinary words: matched only as written (capitalised).
 _WORD_ALIASES = frozenset({"hip", "chime", "imagine", "digital readiness"})
@@ -60,15 +60,15 @@ class AliasIndex:
         longest = max((len(k.split()) for k in by_key), default=1)
         return cls(by_key, longest)
 
-    def find(self, text: str) -> list[NamedMention]:
-        matches = list(TOKEN.finditer(text))
-        originals = [m.group(0) for m in matches]
-        tokens = [norm_token(t) for t in originals]
+    def find(self, text: str, read: list[Token] | None = None) -> list[NamedMention]:
+        """Programmes named in text; `read` is its tokens where the caller has them already."""
+        said = read if read is not None else tokenise(text)
+        originals = [t.text for t in said]
+        tokens = [t.key for t in said]
         # a negation governs its own sentence only: "...without quitting. Is in-service STP a thing?"
-        sentence = [0] * len(matches)
-        for k in range(1, len(matches)):
-            between = text[matches[k - 1].end() : matches[k].start()]
-            sentence[k] = sentence[k - 1] + (1 if _SENTENCE_END.search(between) else 0)
+        sentence = [0] * len(said)
+        for k in range(1, len(said)):
+            sentence[k] = sentence[k - 1] + (1 if _SENTENCE_END.search(text, said[k - 1].end, said[k].start) else 0)
         found: dict[str, NamedMention] = {}
         i = 0
         while i < len(tokens):

@@ -162,7 +162,7 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
         return None  # "STP trainee, year 2": not a route for them, they are on it
     if not named and _experience_unsaid(p, profile):
         return None  # years of experience it needs, and not a word about having any
-    if not named and profile.nation not in (None, "England") and p.status.state == "unverified" and any(c.kind == "nation" and c.status == "unknown" for c in s.checks):
+    if not named and _doubtful_here(s, profile):
         return None  # Topol in Glasgow: places outside England were few, and it may no longer run at all
     unasked = not named and p.routing.main_intent() not in profile.intents
     if unasked and (profile.profession in p.routing.not_suggested_to or p.routing.not_for_senior and profile.career_stage == "senior"):
@@ -193,6 +193,16 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
 
 
 SCIENTISTS = frozenset({"clinical_scientist", "biomedical_scientist", "healthcare_science_practitioner", "external_scientist"})
+
+
+def _doubtful_here(s: Suggestion, profile: Profile) -> bool:
+    """A programme that may no longer run, for someone in Wales, Scotland or Northern Ireland
+    where its sources leave open whether it was ever offered."""
+    return (
+        profile.nation not in (None, "England")
+        and s.programme.status.state == "unverified"
+        and any(c.kind == "nation" and c.status == "unknown" for c in s.checks)
+    )
 
 
 def _experience_unsaid(p: ProgrammeDoc, profile: Profile) -> bool:

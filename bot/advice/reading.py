@@ -15,7 +15,7 @@ from pydantic import ConfigDict
 
 from bot.advice import bands, fields, whose
 from bot.advice.lexicon import lexicon
-from bot.advice.scope import ASKER, Mention, Reader, heads, pattern_mentions, the_asker
+from bot.advice.scope import ASKER, JOB_WORDS, Mention, Reader, heads, pattern_mentions, the_asker
 from bot.advice.spoken import unspoken
 from bot.advice.subject import Person, Subject, subject
 from bot.catalogue.snapshot import Catalogue
@@ -222,7 +222,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         registered = True
     if profession == "clinical_scientist" and registered:
         intents = [i for i in intents if i != "become_clinical_scientist"]  # "consultant clinical scientist" is a step up, not a way in
-    named = words.aliases.find(text)
+    named = words.aliases.find(text, read=r.tokens)
     place = words.places.find(text, standing=lambda m: whose.standing(r, m), read=(r.tokens, r.places))
     if asked_for is not None and place is None:
         # "asking on behalf of Priya: she's a CNS at the QEUH": where she works is hers (the
@@ -285,7 +285,7 @@ NOW_THEN = frozenset({"a", "an", "as", "working", "i'm", "im", "i", "band"})
 def _a_post(r: Reader, m: Mention) -> bool:
     """ "a consultant clinical scientist post is likely to open": a post to aim for, not the asker's job."""
     before = {t.key for t in r.tokens[max(0, m.first - 2) : m.first]}  # "a consultant clinical scientist"
-    return bool(before & {"a", "an", "the"}) and m.last < len(r.tokens) and r.tokens[m.last].key in ("post", "posts", "job", "jobs", "role", "roles", "vacancy")
+    return bool(before & {"a", "an", "the"}) and m.last < len(r.tokens) and r.tokens[m.last].key in JOB_WORDS
 
 
 QUALIFIED = frozenset({"qualified", "trained", "graduated"})  # "I qualified as a doctor in Pakistan ... I'm working as an HCA"
