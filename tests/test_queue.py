@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from procrastinate.schema import SchemaManager
-from sqlalchemy import delete, inspect, select, text, update
+from sqlalchemy import create_engine, delete, inspect, select, text, update
 from sqlalchemy.engine import Engine
 
 from bot import app as composition
@@ -199,6 +199,37 @@ def serve_only_post(running: Running, body: str) -> None:
 
 
 # -- a worker dies, or is stopped -----------------------------------------------------------------
+
+
+def test_a_worker_outlives_the_database_refusing_connections_and_answers_after(
+    serve_only: Running, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """procrastinate stops a worker whose LISTEN connection drops; `pathfinder worker` must not
+    end with it (a database restart would leave no one answering)."""
+    second = worker(serve_only, fake_slack)
+    name = serve_only.engine.url.database
+    admin = create_engine(serve_only.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.jobs.queue"):
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})  # fmt: skip
+            assert until(lambda: not second.services.answers.ready(), 20)  # type: ignore[attr-defined]
+            settle(2.5)  # at least one start fails while the database still refuses
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+            assert until(second.services.answers.ready, 90), "the worker did not start again"  # type: ignore[attr-defined]
+        assert second.thread.is_alive()
+        restarts = [r.getMessage() for r in caplog.records if "starting again" in r.getMessage()]
+        assert restarts and all(QUESTION not in r.getMessage() for r in caplog.records)
+        serve_only_post(serve_only, event(text=f"<@{BOT_USER}> {QUESTION}"))
+        assert len(answers(fake_slack, timeout=20)) == 1
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+        second.stop()
+    assert not second.thread.is_alive()  # and stop() still ends it
 
 
 def test_a_worker_killed_mid_answer_leaves_a_job_another_worker_finishes(

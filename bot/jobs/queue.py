@@ -10,6 +10,9 @@
   jobs held by a worker silent for `stalled` seconds (killed -9, frozen) and puts them back.
 - Shutdown. SIGTERM or SIGINT: stop taking jobs, let in-flight answers finish for the drain
   period, then put what is left back on the queue for other workers.
+- The database going away. procrastinate stops a worker whose LISTEN connection drops; ours
+  starts again after a pause (1 s, doubling to a minute), so a database restart does not end
+  `pathfinder worker`.
 - Retention runs daily as a periodic job (one run per day across every worker).
 - Logs. procrastinate logs a job's arguments (the question's text) in messages and in `extra`:
   its records are rewritten to name jobs by task and id only.
@@ -22,6 +25,7 @@ import logging
 import re
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -49,6 +53,10 @@ ANSWERS_QUEUE = "answers"
 WORKER_NAME = "pathfinder"
 QUESTION_LOCK = 7_466_922  # the advisory-lock namespace for questions (migrations use 7_466_921)
 MAX_ATTEMPTS = 6  # an answer job that keeps failing (database or Slack down) gives up after ~1 min
+# How long a caller waits for a pooled connection: past it, a database that is gone is an error
+# (a worker then starts again with a new pool; serve tells the person it is busy), not 30 s.
+POOL_WAIT = 10.0
+RESTART_FIRST, RESTART_LONGEST = 1.0, 60.0  # seconds before a stopped worker starts again
 STOPPING = (asyncio.CancelledError, procrastinate_errors.JobAborted)
 
 _RUNNING: list[Queued] = []  # the queue whose worker runs in this process (for worker_ready)
@@ -71,6 +79,17 @@ class _Retry(procrastinate.BaseRetryStrategy):
         return procrastinate.RetryDecision(retry_in={"seconds": 2**job.attempts})
 
 
+class _Worker(Worker):
+    """procrastinate's worker, saying when it has begun to stop (its own listener failing stops
+    it too, and it may then wait a pool timeout to unregister from a database that is gone)."""
+
+    stopping = False
+
+    def stop(self) -> None:
+        self.stopping = True
+        super().stop()  # type: ignore[no-untyped-call]
+
+
 class Queued:
     """Answers deferred to PostgreSQL, answered by `pathfinder worker` processes."""
 
@@ -80,7 +99,8 @@ class Queued:
         url = engine.url.render_as_string(hide_password=False)
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(
-                conninfo=conninfo(url), min_size=1, max_size=max(2, settings.workers // 4)
+                conninfo=conninfo(url), min_size=1, max_size=max(2, settings.workers // 4),
+                timeout=POOL_WAIT,
             )
         )
         self._locks = make_engine(url, poolclass=NullPool)  # one connection per running job
@@ -88,9 +108,10 @@ class Queued:
         self._threads: ThreadPoolExecutor | None = None
         self._opened = threading.Lock()
         self._open = False
-        self._worker: Worker | None = None
+        self._worker: _Worker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self._stopped = threading.Event()  # wakes a worker waiting to start again
         self._inflight = 0  # answers running on our threads
         self._count = threading.Lock()
         self._answer = self.app.task(name=ANSWER, queue=ANSWERS_QUEUE, retry=_Retry())(self._answer_job)
@@ -163,48 +184,76 @@ class Queued:
 
     def run_worker(self, handler: Handler, *, stalled_seconds: float, drain_seconds: float, signals: bool = True) -> int:  # fmt: skip
         """Answer jobs until SIGTERM/SIGINT (or `stop()`); the number of answers still running
-        when the drain period ended (back on the queue; their threads die with the process)."""
+        when the drain period ended (back on the queue; their threads die with the process).
+
+        procrastinate stops a worker whose LISTEN connection fails (the database restarted or
+        refused connections for a moment): that is not a reason for the process to end, so the
+        worker starts again, after a pause that doubles while it keeps failing (up to a minute)."""
         self.bind(handler)
         concurrency = self.settings.workers
         self._threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pathfinder-answer")  # fmt: skip
-        self._worker = Worker(
-            self.app,
-            queues=None,
-            name=WORKER_NAME,
-            concurrency=concurrency,
-            shutdown_graceful_timeout=drain_seconds,
-            delete_jobs="successful",  # an answered question's text leaves the queue at once
-            install_signal_handlers=False,  # ours, below: readiness must see the stop
-            update_heartbeat_interval=max(1.0, stalled_seconds / 3),
-            fetch_job_polling_interval=2.0,  # jobs put back (not inserted) raise no notification
-            stalled_worker_timeout=stalled_seconds,
-        )
         _RUNNING.append(self)
+        pause = RESTART_FIRST
         try:
-            asyncio.run(self._work(self._worker, stalled_seconds, signals=signals))
+            while not self._stopping:
+                started = time.monotonic()
+                self._worker = _Worker(
+                    self.app,
+                    queues=None,
+                    name=WORKER_NAME,
+                    concurrency=concurrency,
+                    shutdown_graceful_timeout=drain_seconds,
+                    delete_jobs="successful",  # an answered question's text leaves the queue at once
+                    install_signal_handlers=False,  # ours, below: readiness must see the stop
+                    update_heartbeat_interval=max(1.0, stalled_seconds / 3),
+                    fetch_job_polling_interval=2.0,  # jobs put back (not inserted) raise no notification
+                    stalled_worker_timeout=stalled_seconds,
+                )
+                try:
+                    asyncio.run(self._work(self._worker, stalled_seconds, signals=signals))
+                except (procrastinate_errors.ConnectorException, OSError) as exc:
+                    log.warning("the queue worker could not reach the database: %s", exc.__class__.__name__)  # fmt: skip
+                finally:
+                    self._loop = None
+                if self._stopping:
+                    break
+                if time.monotonic() - started > RESTART_LONGEST:
+                    pause = RESTART_FIRST  # it ran for a while: this is a new failure, not the same one
+                log.warning("the queue worker stopped without being asked to; starting again in %.0f s", pause)  # fmt: skip
+                if self._stopped.wait(pause):
+                    break
+                pause = min(pause * 2, RESTART_LONGEST)
         finally:
             _RUNNING.remove(self)
         self._threads.shutdown(wait=False, cancel_futures=True)
         return self._inflight
 
-    async def _work(self, worker: Worker, stalled_seconds: float, *, signals: bool) -> None:
+    async def _work(self, worker: _Worker, stalled_seconds: float, *, signals: bool) -> None:
         self._loop = asyncio.get_running_loop()
+        if self._stopping:  # stop() came before this loop existed: it could not reach the worker
+            return
         if signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 self._loop.add_signal_handler(sig, self.stop)
         async with self.app.open_async():
-            rescue = asyncio.create_task(self._rescue_stalled(stalled_seconds))
+            done = asyncio.Event()
+            rescue = asyncio.create_task(self._rescue_stalled(stalled_seconds, done))
             try:
                 await worker.run()  # type: ignore[no-untyped-call]
             finally:
+                done.set()
                 rescue.cancel()
                 with suppress(asyncio.CancelledError):
                     await rescue
 
-    async def _rescue_stalled(self, stalled_seconds: float) -> None:
-        """Put back the jobs of workers that stopped heartbeating (killed, frozen)."""
-        while True:
-            await asyncio.sleep(max(1.0, stalled_seconds / 3))
+    async def _rescue_stalled(self, stalled_seconds: float, done: asyncio.Event) -> None:
+        """Put back the jobs of workers that stopped heartbeating (killed, frozen), until `done`.
+
+        `done`, not only the task's cancellation, ends it: a cancellation that lands while the
+        pool is connecting to a database that refuses can be swallowed on the way, and a loop that
+        only stopped when cancelled would then run on and keep the worker from starting again."""
+        interval = max(1.0, stalled_seconds / 3)
+        while not await _set_within(done, interval):
             try:
                 stalled = await self.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds)  # fmt: skip
                 for job in stalled:
@@ -217,14 +266,23 @@ class Queued:
     def stop(self) -> None:
         """Stop taking jobs; in-flight answers get the drain period (thread-safe)."""
         self._stopping = True
+        self._stopped.set()
         worker, loop = self._worker, self._loop
         if worker is not None and loop is not None:
-            loop.call_soon_threadsafe(worker.stop)
+            with suppress(RuntimeError):  # its loop has just closed: that worker is gone already
+                loop.call_soon_threadsafe(worker.stop)
 
     def ready(self) -> bool:
         """Registered with the database and not stopping."""
         worker = self._worker
-        return worker is not None and worker.worker_id is not None and not self._stopping
+        return worker is not None and worker.worker_id is not None and not (worker.stopping or self._stopping)
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Whether `event` is set within `seconds`."""
+    with suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()
 
 
 def worker_ready() -> bool:
