@@ -602,3 +602,18 @@ def test_building_a_tool_is_building_a_product_but_a_dashboard_is_analysis(ask: 
     assert "entrepreneurship" in tool.profile.intents and "clinical_entrepreneur" in ids(tool)[:3]
     dashboard = ask.ask("band 6 analyst at Leeds, I'm building a dashboard for ED flow - what next for me?")
     assert "entrepreneurship" not in dashboard.profile.intents
+
+
+def test_a_round_for_one_nation_is_told_only_to_people_working_there(catalogue: Catalogue) -> None:
+    """The STP's only dated round in the sources is Wales's: someone in Leeds applies through
+    NSHCS, so they get the usual pattern, not the Welsh round's dates."""
+    def stp_window(question: str) -> str:
+        advice = advise(question, catalogue=catalogue, today=TODAY)
+        [stp] = [s for s in [*advice.suggestions, *advice.asked_about] if s.programme.id == "stp"]
+        assert stp.window is not None
+        return stp.window
+
+    leeds = stp_window("Band 6 BMS in Leeds. Is in-service STP a thing?")
+    cardiff = stp_window("Band 6 BMS in Cardiff. Is in-service STP a thing?")
+    assert "Wales" not in leeds and "generally open in January" in leeds
+    assert "STP posts in Wales" in cardiff

@@ -217,7 +217,7 @@ def advise(
             checks_about_them(s)
         s.reasons = reasons(s, profile, implied, offers, heirs.get(s.programme.id), them=bool(advice.for_someone))
         s.cautions = cautions(s.programme, today)
-        s.window = window_note(s.programme, today)
+        s.window = window_note(s.programme, today, profile.nation)
     return advice
 
 

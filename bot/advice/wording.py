@@ -81,10 +81,12 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def window_note(programme: ProgrammeDoc, today: date) -> str | None:
-    """What the sources say about application rounds, with dates, never a guess at the next one."""
-    dated = [w for w in programme.windows if w.opens or w.closes]
-    pattern = next((w for w in programme.windows if w.pattern), None)
+def window_note(programme: ProgrammeDoc, today: date, nation: str | None = None) -> str | None:
+    """What the sources say about application rounds, with dates, never a guess at the next one.
+    A round for some nations only (STP posts in Wales) is told only to someone working there."""
+    windows = [w for w in programme.windows if not w.nations or nation in w.nations]
+    dated = [w for w in windows if w.opens or w.closes]
+    pattern = next((w for w in windows if w.pattern), None)
     usual = f" {pattern.pattern}" if pattern is not None and pattern.pattern else ""
     if not dated:
         return f"{pattern.pattern} (as of {pattern.as_of:%B %Y})" if pattern and pattern.pattern else None

@@ -115,6 +115,7 @@ class Window(Strict):
     interviews: PartialDate | None = None
     starts: PartialDate | None = None
     pattern: str | None = None  # a recurring pattern a source states ("usually open in January")
+    nations: list[Nation] = []  # the round is for these nations only (STP posts in Wales); [] = all
     as_of: date
     sources: list[str] = Field(min_length=1)
     uncertain: bool = False
