@@ -617,3 +617,27 @@ def test_a_round_for_one_nation_is_told_only_to_people_working_there(catalogue: 
     cardiff = stp_window("Band 6 BMS in Cardiff. Is in-service STP a thing?")
     assert "Wales" not in leeds and "generally open in January" in leeds
     assert "STP posts in Wales" in cardiff
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I'm a trainee nursing associate at Kettering, can I be a clinical safety officer?",
+        "nursing degree apprentice in year 2 at Leeds - is clinical safety officer something I could do?",
+    ],
+)
+def test_someone_still_training_for_a_register_is_not_offered_a_role_that_needs_it(
+    question: str, catalogue: Catalogue
+) -> None:
+    advice = advise(question, catalogue=catalogue, today=TODAY)
+    assert advice.profile.in_training
+    assert "clinical_safety_officer" not in [s.programme.id for s in advice.suggestions]
+    [cso] = [s for s in advice.asked_about if s.programme.id == "clinical_safety_officer"]
+    assert any(c.status == "not_met" and "registration" in c.detail for c in cso.checks)
+
+
+def test_a_qualified_nursing_associate_who_was_a_trainee_is_not_still_training(catalogue: Catalogue) -> None:
+    advice = advise("TNA? no - qualified nursing associate now, Band 4, at Hinchingbrooke. clinical safety?",
+                    catalogue=catalogue, today=TODAY)  # fmt: skip
+    assert not advice.profile.in_training
+    assert "clinical_safety_officer" in [s.programme.id for s in advice.suggestions]

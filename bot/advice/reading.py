@@ -55,6 +55,7 @@ class Profile(Person):
     local_office: str | None = None  # NHS England local office (a former deanery), where known
     place_note: str | None = None
     registered_scientist: bool | None = None
+    in_training: bool = False  # training for a registered profession, not on its register yet (a TNA, an RNDA)
     has_degree: bool | None = None
     nhs_employee: bool | None = None
     experience_years: int | None = None
@@ -109,12 +110,31 @@ class Profile(Person):
             theirs.update(specialty=self.specialty, specialty_group=self.specialty_group)
         return self.model_copy(update={
             **theirs, "role": None, "career_stage": career_stage(s.profession, s.stage, s.band, None, senior_roles),
-            "next_stage": None, "upcoming": False, "registered_scientist": None,
+            "next_stage": None, "upcoming": False, "registered_scientist": None, "in_training": False,
         })  # fmt: skip
 
     @property
     def is_empty(self) -> bool:
         return self.profession is None and self.stage is None and self.band is None
+
+
+# Words beside the asker's profession that say they are still training for its register:
+# "trainee nursing associate", "nursing degree apprentice", "TNA", "student nurse".
+TRAINING_FOR = frozenset({"trainee", "apprentice", "apprenticeship", "student", "tna", "tnas", "rnda", "pre-registration", "preregistration"})  # fmt: skip
+QUALIFIED_NOW = frozenset({"qualified", "registered", "newly-qualified"})
+REGISTERS = frozenset({"nurse", "nursing_associate", "midwife", "ahp", "pharmacist", "pharmacy_technician",
+                       "physician_associate", "dental_care_professional", "psychologist_or_therapist"})  # fmt: skip
+
+
+def _in_training(r: Reader, asker: Mention | None, profession: str | None, professions: list[Mention]) -> bool:
+    """The asker's profession is one they are training for, not yet registered in ("TNA? no -
+    qualified nursing associate now" is registered)."""
+    if asker is None or profession not in REGISTERS or asker.value != profession:
+        return False
+    if any(m.value == profession and m.who in ASKER and {t.key for t in r.tokens[max(0, m.first - 2) : m.first]} & QUALIFIED_NOW
+           for m in professions):  # fmt: skip
+        return False
+    return any(t.key in TRAINING_FOR for t in r.tokens[max(0, asker.first - 1) : asker.last + 2])
 
 
 OPENING_CCT = 6  # "CCT in August" said of the asker opens the message ("my reg's CCT" is someone else's)
@@ -255,6 +275,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         local_office=place.office if place else None,
         place_note=place.note if place else None,
         registered_scientist=registered,
+        in_training=_in_training(r, asker, profession, professions),
         has_degree=_degree(text),
         nhs_employee=nhs,
         on_notice=fields.on_notice(r),

@@ -146,6 +146,7 @@ class ProfessionCriterion(_Criterion):
     kind: Literal["profession"]
     allowed: list[Profession]
     unknown: list[Profession] = []
+    registered: bool = False  # on the profession's register: not someone still training for it
 
 
 class StageCriterion(_Criterion):
