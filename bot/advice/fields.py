@@ -15,7 +15,15 @@ from typing import TypeVar
 from bot.advice.bands import WORD_NUMBERS, corrected, is_postcode
 from bot.advice.matching import Match
 from bot.advice.places import PlaceMatch
-from bot.advice.scope import ASKER, Mention, Reader, pattern_mentions, the_asker, token_at
+from bot.advice.scope import (
+    ASKER,
+    JOB_WORDS,
+    Mention,
+    Reader,
+    pattern_mentions,
+    the_asker,
+    token_at,
+)
 from bot.catalogue.snapshot import Catalogue
 
 T = TypeVar("T")
@@ -235,7 +243,21 @@ NAMING_NEXT = frozenset({"network", "networks", "summer", "community", "forum", 
 def role_mention(r: Reader) -> Mention | None:
     """The asker's role as said ("Head of BI at Salford Royal", "I'm the deputy CNIO")."""
     said = r.mentions(r.role_matches) + pattern_mentions(r, r.vocab.roles)
-    return the_asker([m for m in said if m.last >= len(r.tokens) or r.tokens[m.last].key not in NAMING_NEXT])
+    return the_asker([m for m in said if (m.last >= len(r.tokens) or r.tokens[m.last].key not in NAMING_NEXT)
+                      and not _advertised(r, m)])  # fmt: skip
+
+
+RECRUITING = frozenset({"advertising", "advertised", "recruiting", "hiring", "interviewing", "applying", "apply", "shortlisted"})  # fmt: skip
+
+
+def _advertised(r: Reader, m: Mention) -> bool:
+    """ "the trust is advertising for a CCIO", "there's a CCIO vacancy": a post on offer, not the
+    asker's role ("I've been in the CCIO role" is theirs)."""
+    before = [t.key for t in r.tokens[max(0, m.first - 2) : m.first]]
+    after = r.tokens[m.last].key if m.last < len(r.tokens) else ""
+    if {"a", "an"} & set(before) and after in JOB_WORDS:
+        return True
+    return "for" in before and bool(RECRUITING & {t.key for t in r.tokens[max(0, m.first - 5) : m.first]})
 
 
 def specialty_between(r: Reader, first: int, last: int) -> tuple[str | None, str | None]:
