@@ -196,11 +196,17 @@ def _stage(c: StageCriterion, p: Profile) -> Check | None:
     return Check(c.label, "not_met", f"Not open to a {label}.", c.kind)
 
 
+TRAINEE_BANDS = 4  # the highest band a trainee or apprentice is paid on while training for a register
+
+
 def _band(c: BandCriterion, p: Profile, v: ProfessionsFile) -> Check | None:
     if p.profession not in v.expand(c.professions) and not (
         p.profession is None and p.band is not None
     ):
         return None  # a band said without a profession still counts: only AfC staff have one
+    if p.band is None and p.in_training and c.min > TRAINEE_BANDS:
+        # a trainee nursing associate or degree apprentice is paid below band 5 while training
+        return Check(c.label, "not_met", f"It needs band {c.min} or above, a registered post after your training.", c.kind, later=True)  # fmt: skip
     if p.band is None:
         return Check(
             c.label, "unknown", f"Check you're on Agenda for Change band {c.min} or above.", c.kind

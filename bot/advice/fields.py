@@ -251,13 +251,18 @@ RECRUITING = frozenset({"advertising", "advertised", "recruiting", "hiring", "in
 
 
 def _advertised(r: Reader, m: Mention) -> bool:
-    """ "the trust is advertising for a CCIO", "there's a CCIO vacancy": a post on offer, not the
-    asker's role ("I've been in the CCIO role" is theirs)."""
+    """ "the trust is advertising for a CCIO", "there's a CCIO vacancy", "the difference between a
+    CNIO and a CCIO": a post on offer or asked about, not the asker's role ("I've been in the CCIO
+    role" is theirs)."""
     before = [t.key for t in r.tokens[max(0, m.first - 2) : m.first]]
     after = r.tokens[m.last].key if m.last < len(r.tokens) else ""
     if {"a", "an"} & set(before) and after in JOB_WORDS:
         return True
-    return "for" in before and bool(RECRUITING & {t.key for t in r.tokens[max(0, m.first - 5) : m.first]})
+    earlier = {t.key for t in r.tokens[max(0, m.first - 5) : m.first]}
+    return "for" in before and bool(RECRUITING & earlier) or bool(COMPARING & earlier)
+
+
+COMPARING = frozenset({"between", "difference", "versus", "vs"})  # "the difference between a CNIO and a CCIO"
 
 
 def specialty_between(r: Reader, first: int, last: int) -> tuple[str | None, str | None]:
@@ -346,7 +351,7 @@ ORGANISATIONS = frozenset({"hospital", "trust", "shared", "icb", "csu", "health_
 def nhs(r: Reader, profession: str | None, catalogue: Catalogue, place: PlaceMatch | None) -> bool | None:
     if r.has_cue("nhs_commissioned"):
         return True  # "a hospice, a charity, but NHS-commissioned on a long-term contract": an NHS service
-    if r.has_cue("not_nhs") or place is not None and place.nation == "Outside the UK":
+    if any(c.value == "not_nhs" and _works_there(r, c) for c in r.all_cues) or place is not None and place.nation == "Outside the UK":
         return False
     if place is not None and place.kind in ORGANISATIONS:
         return True  # they work at an NHS hospital, trust or board
@@ -356,6 +361,18 @@ def nhs(r: Reader, profession: str | None, catalogue: Catalogue, place: PlaceMat
     if r.has_cue("nhs") or profession is not None:
         return True
     return None
+
+
+ELSEWHERE_TO = frozenset({"to", "into", "towards", "join", "joining", "leave", "leaving", "than", "vs", "versus"})
+ELSEWHERE_DOES = frozenset({"keeps", "keep", "is", "are", "pays", "pay", "offers", "offer", "seems", "recruiters"})
+
+
+def _works_there(r: Reader, cue: Match[str]) -> bool:
+    """ "I work in the private sector", not "the private sector keeps emailing me" or "jump ship
+    to the private sector": a sector someone is drawn to or courted by is not where they work."""
+    before = {t.key for t in r.tokens[max(0, cue.first - 3) : cue.first]}
+    after = r.tokens[cue.last].key if cue.last < len(r.tokens) else ""
+    return not (before & ELSEWHERE_TO or after in ELSEWHERE_DOES)
 
 
 def _said(r: Reader, kind: str) -> bool:

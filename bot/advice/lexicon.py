@@ -40,6 +40,8 @@ class NamedMention:
     programme_id: str
     negated: bool
     held: bool = False  # the asker is on it now: "STP trainee", "Topol fellow here", "I'm on the HSST"
+    first: int = 0  # its token span [first, last) in the question
+    last: int = 0
 
 
 @dataclass
@@ -88,7 +90,7 @@ class AliasIndex:
                 supposed = bool(_SUPPOSING.intersection(tokens[max(0, start, i - 5) : i]))  # "if I did the L4 apprenticeship"
                 held = not negated and not supposed and after not in _NOT_HELD and (after in _HOLDERS or before.endswith(_ON_IT))
                 if pid not in found or (found[pid].negated and not negated) or held:
-                    found[pid] = NamedMention(pid, negated, held)
+                    found[pid] = NamedMention(pid, negated, held, i, i + n)
                 i += n - 1
                 break
             i += 1

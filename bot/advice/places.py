@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.advice.matching import PhraseScanner, Token, tokenise
 from bot.catalogue.places import PlaceRow
+from bot.catalogue.text import norm_token
 
 # Prepositions and words that make a capitalised word read as a place rather than a noun.
 LOCATIVE_BEFORE = frozenset({"in", "at", "near", "from", "around", "outside", "to", "nr", "covering", "cover", "covers", "across", "serving", "between",
@@ -67,6 +68,30 @@ STREET_WORDS = frozenset({"road", "rd", "street", "lane", "avenue", "ave"})
 QUALIFIER_GAP = 3  # "Newcastle (Staffs)", "Sutton, Surrey", "Richmond in North Yorkshire"
 
 
+# Welsh nasal mutation after "yng"/"ym" ("in"): "yng Nghaerdydd" is Caerdydd (Cardiff), "yng
+# Ngwynedd" Gwynedd, "ym Mangor" Bangor. Longest first.
+NASAL = (("ngh", "c"), ("mh", "p"), ("nh", "t"), ("ng", "g"), ("m", "b"), ("n", "d"))
+
+
+def _in_wales(readings: list[PlaceRow]) -> tuple[PlaceRow, ...]:
+    """A name written in Welsh mutation ("ym Mangor") is the Welsh place of that name."""
+    return tuple(r for r in readings if r.nation == "Wales") or tuple(readings)
+
+
+def _unmutated(tokens: list[Token]) -> list[Token]:
+    out = list(tokens)
+    for i in range(1, len(tokens)):
+        if tokens[i - 1].key not in ("yng", "ym"):
+            continue
+        word = tokens[i].text
+        for mutated, base in NASAL:
+            if word.lower().startswith(mutated):
+                plain = (base.upper() if word[:1].isupper() else base) + word[len(mutated):]
+                out[i] = Token(plain, norm_token(plain), tokens[i].start, tokens[i].end)
+                break
+    return out
+
+
 @dataclass
 class PlaceIndex:
     """Finds and resolves place names in free text."""
@@ -88,11 +113,12 @@ class PlaceIndex:
 
     def mentions(self, tokens: list[Token], text: str) -> list[PlaceMention]:
         """Every place the text names, longest name first, in order."""
+        welsh = _unmutated(tokens)
         found = [
-            PlaceMention(m.first, m.last, tuple(self.by_key[m.value]))
-            for m in self.scanner.scan(tokens)
-            if self._plausible(self.by_key[m.value], tokens, text, m.first, m.last)
-        ]
+            PlaceMention(m.first, m.last, _in_wales(self.by_key[m.value]) if welsh[m.first] is not tokens[m.first] else tuple(self.by_key[m.value]))
+            for m in self.scanner.scan(welsh)
+            if self._plausible(self.by_key[m.value], welsh, text, m.first, m.last)
+        ]  # fmt: skip
         taken = {i for f in found for i in range(f.first, f.last)}
         for i in range(len(tokens)):
             if i not in taken:

@@ -132,6 +132,8 @@ def rank(assess: Assessor, scores: dict[str, float], profile: Profile, index: Ro
         final = _final_score(s, profile)
         if final is None:
             continue
+        if s.verdict == "later" and not _open_next_year(assess, s, profile):
+            continue  # "F1s ... next year": FPT opens after foundation, still a year beyond that (a later door)
         chosen.append((final, s))
         chosen.sort(key=lambda pair: (-pair[0], -pair[1].score, pair[1].programme.id))  # ties: the more relevant
         del chosen[MAX_SUGGESTIONS:]
@@ -277,6 +279,27 @@ def _future(profile: Profile) -> Profile | None:
         return profile.model_copy(update={"stage": "specialty", "stage_year": 3})
     if profile.band is not None and profile.band < 6:
         return profile.model_copy(update={"band": 6})
+    return None
+
+
+def _open_next_year(assess: Assessor, s: Suggestion, profile: Profile) -> bool:
+    """Whether a programme not open yet will be a year on, for someone planning ahead: an F2's
+    core-training door is, an F1's is not, and a band 5's is not known (bands do not move yearly)."""
+    then = _next_year(profile)
+    return then is not None and _assess(assess.catalogue, s.programme, then).verdict in ("eligible", "possible")
+
+
+def _next_year(profile: Profile) -> Profile | None:
+    """The same person a training year on, where training years say it."""
+    year = profile.stage_year
+    if profile.profession == "medical_student":
+        return _future(profile) if year is not None and year >= 5 else None  # final year: F1 next
+    if profile.stage == "foundation":
+        return profile.model_copy(update={"stage_year": 2}) if year == 1 else _future(profile)
+    if profile.stage == "core":
+        return profile.model_copy(update={"stage_year": year + 1}) if year == 1 else _future(profile)
+    if profile.stage == "specialty":
+        return profile.model_copy(update={"stage_year": year + 1}) if year is not None else profile
     return None
 
 

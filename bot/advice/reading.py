@@ -137,6 +137,8 @@ def _in_training(r: Reader, asker: Mention | None, profession: str | None, profe
     return any(t.key in TRAINING_FOR for t in r.tokens[max(0, asker.first - 1) : asker.last + 2])
 
 
+DIGITAL_DUTY = frozenset({"digital lead", "digital champion", "digital facilitator"})  # "the digital lead for our PCN": a duty a clinician may hold
+
 OPENING_CCT = 6  # "CCT in August" said of the asker opens the message ("my reg's CCT" is someone else's)
 
 
@@ -172,6 +174,10 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
                and (_said_now(r, m.first) or r.cue_before("main_job", m.first, 6) or qualified and m.who == "self"
                     or _currently(r, m.first) and m.value not in STUDYING)]  # fmt: skip
         asker = now[0] if now else asker
+    if asker is not None and asker.text.lower() in DIGITAL_DUTY and asker.first > 0 and r.tokens[asker.first - 1].key == "the":
+        # "GP in Richmond - I'm the digital lead for our PCN": a clinician's digital duty is their role
+        clinician = [m for m in heads(r, professions) if m.who in ASKER and m.value in catalogue.professions.expand(["clinical"])]
+        asker = min(clinician, key=lambda m: m.first) if clinician else asker
     profession = asker.value if asker else None
     if profession == "other_clinical":
         # "ACP in urgent care, physio by background": the base profession is the one that counts.
@@ -243,7 +249,11 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     if profession == "clinical_scientist" and registered:
         intents = [i for i in intents if i != "become_clinical_scientist"]  # "consultant clinical scientist" is a step up, not a way in
     named = words.aliases.find(text, read=r.tokens)
-    place = words.places.find(text, standing=lambda m: whose.standing(r, m), read=(r.tokens, r.places))
+    # A place word inside a longer programme name is not where anyone works: "the NES DLP from
+    # Berwick" (but "developer at DHCW" names the organisation itself).
+    titled = [(m.first, m.last) for m in named]
+    place = words.places.find(text, standing=lambda m: "ignore" if any(a <= m.first and m.last <= b and b - a > m.last - m.first for a, b in titled)
+                              else whose.standing(r, m), read=(r.tokens, r.places))  # fmt: skip
     if asked_for is not None and place is None:
         # "asking on behalf of Priya: she's a CNS at the QEUH": where she works is hers (the
         # profile stays the asker's); the advice uses it when the asker names nowhere of their own

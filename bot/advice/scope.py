@@ -88,6 +88,8 @@ class Reader:
             if self.tokens[owner].key == "my" and m.last < len(self.tokens) and self.tokens[m.last].key in JOB_WORDS:
                 return "self"  # "on mat leave from my band 6 OT job": the asker's own post
             return "other"
+        if m.plural and self.both_of_us(m.first):
+            return "self"
         cue = self._governing_cue(m.first)
         if cue is not None:
             return cue
@@ -113,6 +115,14 @@ class Reader:
         while i > 0 and not self.hard[i]:
             i -= 1
         return i
+
+    def both_of_us(self, i: int, between: int = 0) -> bool:
+        """ "me and my colleague (both RNs at Kettering General)": a group the asker is one of,
+        named at token i (`between`: words allowed between "both" and it, "RNs at")."""
+        words = " ".join(t.key for t in self.tokens[max(0, i - 3 - between) : i])
+        before = " ".join(t.key for t in self.tokens[max(0, i - 12) : i])
+        return bool(re.search(rf"\bboth(?: band \d[a-d]?)?(?: [\w-]+){{0,{between}}}$", words)
+                    and re.search(r"\bme and\b|\band i\b|\band me\b|\bmyself and\b|\bwe\b", before))  # fmt: skip
 
     def _governing_cue(self, i: int) -> Who | None:
         """The nearest cue before token i whose scope reaches it."""

@@ -134,7 +134,7 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
     """Whether a place is where the asker works, lives, or neither (someone else's, the past).
     With `theirs`, a place said of someone else counts: the question is asked for them."""
     who = r.who(Match("place", m.first, m.last, False, m.text), possessive_is_other=False)
-    if who == "other" and (theirs or _of_my_team(r, m.first) or SAME_PLACE.search(r.text)):
+    if who == "other" and (theirs or _of_my_team(r, m.first) or SAME_PLACE.search(r.text) or r.both_of_us(m.first, between=3)):
         who = "plain"  # "I manage a team of ward clerks at Pinderfields": the team works where I do
     if _scope_not_place(r, m):
         return "ignore"  # "everything seems to be for England": what programmes are for, not where they work

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -161,7 +162,7 @@ def _add_organisations(
     for org in organisations.organisations:
         where = org.town or org.region or org.nation
         label = org.name if (org.town and org.town in org.name) else f"{org.name} ({where})"
-        for name in [org.name, *org.aliases]:
+        for name in [org.name, *org.aliases, *_short_names(org.name)]:
             key = normalise(name)
             if not key or key in GENERIC_ALIASES:
                 continue
@@ -178,6 +179,24 @@ def _add_organisations(
             if len(existing) > 1 and not curated:
                 for n, r in enumerate(existing):
                     existing[n] = dataclasses.replace(r, kind="shared")
+
+
+# The legal ending of a trust's or board's name, which people leave off: "Surrey and Borders
+# Partnership NHS Foundation Trust" is "Surrey and Borders Partnership", or "Surrey and Borders".
+LEGAL_ENDING = re.compile(
+    r"\s+(?:NHS Foundation Trust|NHS Trust|University Health Board|Teaching Health Board|Health Board|"
+    r"Health and Social Care Trust|Integrated Care Board)$"
+)
+SERVICE_ENDING = re.compile(r"\s+(?:Partnership|Partnership Trust|Foundation)$")
+
+
+def _short_names(name: str) -> list[str]:
+    """The shorter names people use for an organisation, where they still name it (two words or more)."""
+    short = LEGAL_ENDING.sub("", name)
+    if short == name:
+        return []
+    shorter = SERVICE_ENDING.sub("", short)
+    return [n for n in dict.fromkeys((short, shorter)) if len(n.split()) >= 2]
 
 
 def _postcode_rows(postcodes: PostcodesFile) -> list[PlaceRow]:
