@@ -346,8 +346,8 @@ def test_early_stopping_ranks_exactly_as_checking_everything(
         s.score = relevance(p, advice.profile, dict.fromkeys(advice.profile.intents, 1.0))
         final = _final_score(s, advice.profile)
         if final is not None:
-            everything.append((-final, p.id))
-    brute = [pid for _, pid in sorted(everything)[:MAX_SUGGESTIONS]]
+            everything.append((-final, -s.score, p.id))  # ties: the more relevant, as rank() orders them
+    brute = [pid for _, _, pid in sorted(everything)[:MAX_SUGGESTIONS]]
     assert [s.programme.id for s in advice.suggestions] == brute
 
 

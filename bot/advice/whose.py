@@ -140,6 +140,8 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
         return "ignore"  # "everything seems to be for England": what programmes are for, not where they work
     if who in ("other", "negated", "past"):
         return "ignore"
+    if _team_there(r, m):
+        return "work"  # "employed by CNWL but I'm in the Milton Keynes community team"
     if who == "wish":
         return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
     if _moved_to(r, m.first):
@@ -157,6 +159,16 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
     if r.cue_before("home", m.first, 5):
         return "home"
     return "asker"
+
+
+TEAM_BASES = frozenset({"team", "service", "hub", "office", "base", "site", "unit", "locality"})
+
+
+def _team_there(r: Reader, m: PlaceMention) -> bool:
+    """ "in the Milton Keynes community team": the place a team the asker is in works from ("the
+    NHS England office in Leeds" names a national body, which is in no region: not this)."""
+    before = [t.key for t in r.tokens[max(0, m.first - 2) : m.first]]
+    return all(x.region for x in m.readings) and before in (["in", "the"], ["on", "the"], ["at", "the"]) and any(t.key in TEAM_BASES for t in r.tokens[m.last : m.last + 3])
 
 
 def _elsewhere(r: Reader, i: int) -> bool:
