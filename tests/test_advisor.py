@@ -141,6 +141,14 @@ def test_asking_about_a_programme_you_cannot_do_gets_a_plain_no_and_alternatives
     assert first.verdict in ("eligible", "possible")
 
 
+def test_a_plain_no_points_below_only_when_something_is_there(ask: Pathfinder) -> None:
+    answer = ask.ask("I'm a trainee nursing associate at Kettering, can I be a clinical safety officer?")
+    assert not answer.suggestions and not answer.later
+    assert answer.headline.startswith("Short answer: Clinical Safety Officer (DCB0129 / DCB0160) isn't open to you")
+    assert "below" not in answer.headline and "nothing else in the catalogue fits" in answer.headline
+    assert "what could fit instead is below" in ask.ask("Is Flexible Portfolio Training open to nurses?").headline
+
+
 def test_fpt_is_not_suggested_to_a_psychiatry_trainee_in_kss_and_the_answer_says_why(ask: Pathfinder) -> None:
     # KSS's FPT page: "open to all postgraduate specialties and grades above foundation ... with
     # the exception of psychiatry"; Thames Valley has no such exception.

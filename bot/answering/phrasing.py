@@ -84,12 +84,15 @@ def headline(advice: Advice) -> str:
     return _headline(advice)
 
 
-def _not_open(asked: list[Suggestion], you: str, who: str, aside: str = "") -> str:
-    """ "Short answer: FPT isn't open to you as an FY1; what could fit instead is below." """
+def _not_open(asked: list[Suggestion], advice: Advice, you: str, who: str, aside: str = "") -> str:
+    """ "Short answer: FPT isn't open to you as an FY1; what could fit instead is below." Never
+    points below when nothing else is there."""
     names = " or ".join(s.programme.name for s in asked)
     tail = f" as {who}" if who else ""
     verb = "isn't" if len(asked) == 1 else "aren't"
-    return f"Short answer: {names} {verb} open to {you}{tail}{aside}; what could fit instead is below."
+    rest = ("what could fit instead is below" if advice.suggestions else "what opens later is below" if advice.later
+            else "nothing else in the catalogue fits what you asked right now")  # fmt: skip
+    return f"Short answer: {names} {verb} open to {you}{tail}{aside}; {rest}."
 
 
 def _headline(advice: Advice, you: str = "you") -> str:
@@ -107,11 +110,11 @@ def _headline(advice: Advice, you: str = "you") -> str:
         s = advice.inactive[0]
         if s.verdict == "not_eligible" and s.programme.status.state == "unverified":
             # "I'm a nurse in Cardiff - which ISDN should I join?": not open to them, whatever its state
-            return _not_open([s], you, who, " (and whether it still runs is not confirmed)")
+            return _not_open([s], advice, you, who, " (and whether it still runs is not confirmed)")
         instead = f" What runs now that could suit {you} is below." if advice.suggestions else ""
         return f"{s.programme.name}: {s.programme.status.text}{instead}"
     if advice.asked_about:
-        return _not_open(advice.asked_about, you, who)
+        return _not_open(advice.asked_about, advice, you, who)
     if advice.clarify:
         return (
             "Happy to help you find a route in. The right programme depends on who you are, so "
