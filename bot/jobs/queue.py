@@ -110,8 +110,7 @@ class Queued:
         self._open = False
         self._worker: _Worker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping = False
-        self._stopped = threading.Event()  # wakes a worker waiting to start again
+        self._stopped = threading.Event()  # stop() was called; also wakes a worker waiting to start again
         self._inflight = 0  # answers running on our threads
         self._count = threading.Lock()
         self._answer = self.app.task(name=ANSWER, queue=ANSWERS_QUEUE, retry=_Retry())(self._answer_job)
@@ -195,7 +194,7 @@ class Queued:
         _RUNNING.append(self)
         pause = RESTART_FIRST
         try:
-            while not self._stopping:
+            while not self._stopped.is_set():
                 started = time.monotonic()
                 self._worker = _Worker(
                     self.app,
@@ -215,7 +214,7 @@ class Queued:
                     log.warning("the queue worker could not reach the database: %s", exc.__class__.__name__)  # fmt: skip
                 finally:
                     self._loop = None
-                if self._stopping:
+                if self._stopped.is_set():
                     break
                 if time.monotonic() - started > RESTART_LONGEST:
                     pause = RESTART_FIRST  # it ran for a while: this is a new failure, not the same one
@@ -230,7 +229,7 @@ class Queued:
 
     async def _work(self, worker: _Worker, stalled_seconds: float, *, signals: bool) -> None:
         self._loop = asyncio.get_running_loop()
-        if self._stopping:  # stop() came before this loop existed: it could not reach the worker
+        if self._stopped.is_set():  # stop() came before this loop existed: it could not reach the worker
             return
         if signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -265,7 +264,6 @@ class Queued:
 
     def stop(self) -> None:
         """Stop taking jobs; in-flight answers get the drain period (thread-safe)."""
-        self._stopping = True
         self._stopped.set()
         worker, loop = self._worker, self._loop
         if worker is not None and loop is not None:
@@ -275,7 +273,7 @@ class Queued:
     def ready(self) -> bool:
         """Registered with the database and not stopping."""
         worker = self._worker
-        return worker is not None and worker.worker_id is not None and not (worker.stopping or self._stopping)
+        return worker is not None and worker.worker_id is not None and not (worker.stopping or self._stopped.is_set())
 
 
 async def _set_within(event: asyncio.Event, seconds: float) -> bool:
