@@ -27,6 +27,7 @@ from bot.catalogue.schema import (
     SpecialtyCriterion,
     StageCriterion,
 )
+from bot.catalogue.text import with_article
 from bot.catalogue.vocabulary import STAGE_LABELS, ProfessionsFile
 
 Status = Literal["met", "not_met", "unknown"]
@@ -143,17 +144,14 @@ def _profession(c: ProfessionCriterion, p: Profile, v: ProfessionsFile) -> Check
     term = v.term(p.profession)
     who, plural = (term.label, term.plural) if term else (p.profession, p.profession)
     if c.registered and p.in_training and p.profession in (*allowed, *unknown):
-        return Check(c.label, "not_met", f"Not yet: it needs registration, and you're still training to be {_a(who)}.", c.kind)  # fmt: skip
+        return Check(c.label, "not_met", f"Not yet: it needs registration, and you're still training to be {with_article(who)}.", c.kind)  # fmt: skip
     if p.profession in allowed:
         return Check(c.label, "met", f"Open to {plural}.", c.kind)
     if p.profession in unknown:
         detail = c.check or f"Not confirmed whether {plural} are eligible."
         return Check(c.label, "unknown", detail, c.kind)
-    return Check(c.label, "not_met", f"Not open to {plural} (you said you're {_a(who)}).", c.kind)
+    return Check(c.label, "not_met", f"Not open to {plural} (you said you're {with_article(who)}).", c.kind)
 
-
-def _a(noun: str) -> str:
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _lower_first(label: str) -> str:

@@ -17,9 +17,9 @@ from bot.advice.matching import Match
 from bot.advice.places import PlaceMatch
 from bot.advice.scope import (
     ASKER,
-    JOB_WORDS,
     Mention,
     Reader,
+    names_a_post,
     pattern_mentions,
     the_asker,
     token_at,
@@ -254,10 +254,9 @@ def _advertised(r: Reader, m: Mention) -> bool:
     """ "the trust is advertising for a CCIO", "there's a CCIO vacancy", "the difference between a
     CNIO and a CCIO": a post on offer or asked about, not the asker's role ("I've been in the CCIO
     role" is theirs)."""
-    before = [t.key for t in r.tokens[max(0, m.first - 2) : m.first]]
-    after = r.tokens[m.last].key if m.last < len(r.tokens) else ""
-    if {"a", "an"} & set(before) and after in JOB_WORDS:
+    if names_a_post(r, m, frozenset({"a", "an"})):  # not "the CCIO role": that one is theirs
         return True
+    before = [t.key for t in r.tokens[max(0, m.first - 2) : m.first]]
     earlier = {t.key for t in r.tokens[max(0, m.first - 5) : m.first]}
     return "for" in before and bool(RECRUITING & earlier) or bool(COMPARING & earlier)
 

@@ -15,7 +15,15 @@ from pydantic import ConfigDict
 
 from bot.advice import bands, fields, whose
 from bot.advice.lexicon import lexicon
-from bot.advice.scope import ASKER, JOB_WORDS, Mention, Reader, heads, pattern_mentions, the_asker
+from bot.advice.scope import (
+    ASKER,
+    Mention,
+    Reader,
+    heads,
+    names_a_post,
+    pattern_mentions,
+    the_asker,
+)
 from bot.advice.spoken import unspoken
 from bot.advice.subject import Person, Subject, subject
 from bot.catalogue.snapshot import Catalogue
@@ -239,7 +247,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     years, years_of = fields.experience(r)
     aspiration = fields.aspiration(r, professions)
     # Words that name someone's job are not a wish: "data analyst" does not ask for data skills.
-    job_spans = [(r.tokens[m.first].start, r.tokens[m.last - 1].end) for m in professions if m.who in (*ASKER, "group") and not _a_post(r, m)]
+    job_spans = [(r.tokens[m.first].start, r.tokens[m.last - 1].end) for m in professions if m.who in (*ASKER, "group") and not names_a_post(r, m)]
     intents = fields.intents(r, aspiration, job_spans)
     registered: bool | None = None
     if NOT_REGISTERED.search(text):
@@ -311,12 +319,6 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
 # "came through physio", "originally a nurse", "from a nursing background": an ACP's base profession
 BACKGROUND_BEFORE = frozenset({"background", "through", "originally", "from"})
 NOW_THEN = frozenset({"a", "an", "as", "working", "i'm", "im", "i", "band"})
-
-
-def _a_post(r: Reader, m: Mention) -> bool:
-    """ "a consultant clinical scientist post is likely to open": a post to aim for, not the asker's job."""
-    before = {t.key for t in r.tokens[max(0, m.first - 2) : m.first]}  # "a consultant clinical scientist"
-    return bool(before & {"a", "an", "the"}) and m.last < len(r.tokens) and r.tokens[m.last].key in JOB_WORDS
 
 
 QUALIFIED = frozenset({"qualified", "trained", "graduated"})  # "I qualified as a doctor in Pakistan ... I'm working as an HCA"

@@ -199,6 +199,12 @@ class Reader:
 JOB_WORDS = frozenset({"post", "posts", "job", "jobs", "role", "roles", "position", "positions", "vacancy", "vacancies", "career"})
 
 
+def names_a_post(r: Reader, m: Mention, articles: frozenset[str] = frozenset({"a", "an", "the"})) -> bool:
+    """ "a consultant clinical scientist post", "a CCIO vacancy": a post named, not the job held."""
+    before = {t.key for t in r.tokens[max(0, m.first - 2) : m.first]}
+    return bool(before & articles) and m.last < len(r.tokens) and r.tokens[m.last].key in JOB_WORDS
+
+
 def _acronym(word: str) -> bool:
     """ "our PACS manager", "my ED consultant": a unit's acronym between a possessive and a person."""
     return 2 <= len(word) <= 5 and word.isupper() and word.isalpha()

@@ -14,6 +14,7 @@ from datetime import date
 from bot.advice.ranking import Suggestion
 from bot.advice.reading import Profile
 from bot.catalogue.schema import ProgrammeDoc, describe, first_day
+from bot.catalogue.text import with_article
 from bot.catalogue.vocabulary import STAGE_LABELS, ProfessionsFile
 
 
@@ -155,12 +156,4 @@ def describe_person(p: Profile, professions: ProfessionsFile) -> str:
     text = " ".join(words)
     if p.place:
         text += f" in {p.place}"
-    return f"{_article(text)} {text}"
-
-
-def _article(text: str) -> str:
-    """'an' before a vowel sound, including letters said with one (an FY1, an ST4, a CT2)."""
-    first = text.split()[0]
-    if first[:2].isupper() and first[:1] in "AEFHILMNORSX":
-        return "an"
-    return "an" if first[:1].lower() in "aeiou" else "a"
+    return with_article(text)
