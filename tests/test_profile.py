@@ -55,6 +55,9 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("The trust is advertising for a CCIO and I'm tempted. Consultant anaesthetist in Bristol", {"role": None, "stage": "consultant"}),
     ("there's a CNIO vacancy at my trust, band 7 nurse in Hull, am I ready?", {"role": None, "profession": "nurse"}),
     ("I've been in the CCIO role for 2 years at a trust in Kent", {"role": "ccio"}),
+    ("Nurse ym Mangor, anything digital?", {"profession": "nurse", "nation": "Wales"}),  # Welsh mutation: Bangor in Wales
+    ("nyrs ardal yng Ngwynedd, anything for community nurses?", {"nation": "Wales"}),
+    ("Nurse in Bangor, anything digital?", {"nation": None}),  # Bangor, Wales or County Down: asked
     ("director of strategy at an NHS trust", {"profession": "manager", "role": "director"}),
     ("Is FPT open to nurses? My manager mentioned it.", {"profession": "nurse", "role": None, "named": ["fpt"]}),
     ("How much protected time does FPT give, and does it make training longer?", {"profession": None, "named": ["fpt"]}),

@@ -78,18 +78,20 @@ def _in_wales(readings: list[PlaceRow]) -> tuple[PlaceRow, ...]:
     return tuple(r for r in readings if r.nation == "Wales") or tuple(readings)
 
 
-def _unmutated(tokens: list[Token]) -> list[Token]:
-    out = list(tokens)
+def _unmutated(tokens: list[Token]) -> tuple[list[Token], set[int]]:
+    """The tokens with Welsh-mutated words after "yng"/"ym" restored, and which ones were."""
+    out, changed = tokens, set[int]()
     for i in range(1, len(tokens)):
         if tokens[i - 1].key not in ("yng", "ym"):
             continue
         word = tokens[i].text
-        for mutated, base in NASAL:
-            if word.lower().startswith(mutated):
-                plain = (base.upper() if word[:1].isupper() else base) + word[len(mutated):]
-                out[i] = Token(plain, norm_token(plain), tokens[i].start, tokens[i].end)
-                break
-    return out
+        mutated, base = next(((m, b) for m, b in NASAL if word.lower().startswith(m)), ("", ""))
+        if mutated:
+            plain = (base.upper() if word[:1].isupper() else base) + word[len(mutated):]
+            out = out if changed else list(tokens)
+            out[i] = Token(plain, norm_token(plain), tokens[i].start, tokens[i].end)
+            changed.add(i)
+    return out, changed
 
 
 @dataclass
@@ -113,9 +115,9 @@ class PlaceIndex:
 
     def mentions(self, tokens: list[Token], text: str) -> list[PlaceMention]:
         """Every place the text names, longest name first, in order."""
-        welsh = _unmutated(tokens)
+        welsh, mutated = _unmutated(tokens)
         found = [
-            PlaceMention(m.first, m.last, _in_wales(self.by_key[m.value]) if welsh[m.first] is not tokens[m.first] else tuple(self.by_key[m.value]))
+            PlaceMention(m.first, m.last, _in_wales(self.by_key[m.value]) if m.first in mutated else tuple(self.by_key[m.value]))
             for m in self.scanner.scan(welsh)
             if self._plausible(self.by_key[m.value], welsh, text, m.first, m.last)
         ]  # fmt: skip
