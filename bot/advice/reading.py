@@ -130,14 +130,13 @@ class Profile(Person):
 # "trainee nursing associate", "nursing degree apprentice", "TNA", "student nurse".
 TRAINING_FOR = frozenset({"trainee", "apprentice", "apprenticeship", "student", "tna", "tnas", "rnda", "pre-registration", "preregistration"})  # fmt: skip
 QUALIFIED_NOW = frozenset({"qualified", "registered", "newly-qualified"})
-REGISTERS = frozenset({"nurse", "nursing_associate", "midwife", "ahp", "pharmacist", "pharmacy_technician",
-                       "physician_associate", "dental_care_professional", "psychologist_or_therapist"})  # fmt: skip
 
 
-def _in_training(r: Reader, asker: Mention | None, profession: str | None, professions: list[Mention]) -> bool:
+def _in_training(r: Reader, asker: Mention | None, profession: str | None, professions: list[Mention], registers: list[str]) -> bool:  # fmt: skip
     """The asker's profession is one they are training for, not yet registered in ("TNA? no -
-    qualified nursing associate now" is registered)."""
-    if asker is None or profession not in REGISTERS or asker.value != profession:
+    qualified nursing associate now" is registered). `registers`: the professions entered that
+    way (professions.yaml, group trained_into_register)."""
+    if asker is None or profession not in registers or asker.value != profession:
         return False
     if any(m.value == profession and m.who in ASKER and {t.key for t in r.tokens[max(0, m.first - 2) : m.first]} & QUALIFIED_NOW
            for m in professions):  # fmt: skip
@@ -293,7 +292,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         local_office=place.office if place else None,
         place_note=place.note if place else None,
         registered_scientist=registered,
-        in_training=_in_training(r, asker, profession, professions),
+        in_training=_in_training(r, asker, profession, professions, catalogue.professions.expand(["trained_into_register"])),
         has_degree=_degree(text),
         nhs_employee=nhs,
         on_notice=fields.on_notice(r),
