@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.advice.guard import Refusal
-from bot.advice.lexicon import lexicon
+from bot.advice.lexicon import Lexicon, lexicon
+from bot.advice.matching import tokenise
 from bot.advice.ranking import (
     MIN_RELEVANCE,
     Assessor,
@@ -24,6 +25,7 @@ from bot.advice.ranking import (
 from bot.advice.reach import by_reach, network
 from bot.advice.reading import Profile, read_profile
 from bot.advice.second import Merged, SecondReading, merge_profile, merge_refusal
+from bot.advice.subject import Subject
 from bot.advice.wording import cautions, checks_about_them, describe_person, reasons, window_note
 from bot.catalogue.schema import Fact, Faq, NetworkDoc, ProgrammeDoc
 from bot.catalogue.snapshot import Catalogue
@@ -146,7 +148,7 @@ def advise(
     # Asked for someone else ("my GPST2 wants protected time"): worked out for them.
     profile = profile.for_advice(words.vocabulary.senior_roles)
     advice.person = describe_person(profile, catalogue.professions)
-    advice.for_someone = profile.subject.text if profile is not advice.profile and profile.subject else None
+    advice.for_someone = _named_as(profile.subject, words, catalogue) if profile is not advice.profile and profile.subject else None
     if refusal is not None and not refusal.partial:
         return advice
 
@@ -219,6 +221,17 @@ def advise(
         s.cautions = cautions(s.programme, today)
         s.window = window_note(s.programme, today, profile.nation)
     return advice
+
+
+def _named_as(subject: Subject, words: Lexicon, catalogue: Catalogue) -> str:
+    """How the asker named the person asked for ("GPST2", "devs"); one a pattern described ("got
+    a 2:1 in physics") is named by their profession's label instead."""
+    tokens = tokenise(subject.text)
+    vocab = words.vocabulary
+    named = any(m.first == 0 and m.last == len(tokens) for s in (vocab.professions.scanner, vocab.stages.scanner) for m in s.scan(tokens))
+    named = named or any(rx.fullmatch(subject.text) for _, rx in vocab.stage_numbers)
+    term = catalogue.professions.term(subject.profession)
+    return subject.text if named or term is None else term.label
 
 
 def _on_topic_after_all(profile: Profile, earlier: Profile | None, *, who: bool = True) -> bool:

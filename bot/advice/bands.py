@@ -32,8 +32,16 @@ POSTCODE_AFTER = frozenset({"postcode", "post", "area"})
 def corrected(r: Reader, said: list[tuple[str, int, T]]) -> T | None:
     """Of the things said of the asker (who, token, thing), the last one said as a correction
     ("sorry, meant band 7"; "F1 - sorry, F2 now"), if any."""
-    fixed = [(i, thing) for who, i, thing in said if who in ASKER and r.cue_before("correction", i, 3)]
+    fixed = [(i, thing) for who, i, thing in said if who in ASKER and r.cue_before("correction", i, 3) and not _ahead(r, i)]
     return max(fixed, key=lambda f: f[0])[1] if fixed else None
+
+
+AHEAD = frozenset({"from", "next", "soon", "when", "once", "after", "hopefully", "pending"})
+
+
+def _ahead(r: Reader, i: int) -> bool:
+    """ "band 6 (well, band 7 from April)": a band or grade still to come is not a correction."""
+    return any(t.key in AHEAD for t in r.tokens[i + 1 : i + 4])
 
 
 def is_postcode(r: Reader, i: int, hit: re.Match[str]) -> bool:
@@ -97,7 +105,7 @@ COUNTED = frozenset({"more", "quick", "q", "qs", "other", "things", "questions",
 def _bare_correction(r: Reader, after: int) -> int | None:
     """ "band 5, sorry 6", "Band 6 sorry 7 physio": a bare number said as a correction of a band."""
     for c in r.all_cues:
-        if c.value != "correction" or c.first <= after or c.first - after > 3 or c.last >= len(r.tokens):
+        if c.value != "correction" or c.first <= after or c.first - after > 4 or c.last >= len(r.tokens) or _ahead(r, c.last):
             continue
         hit = re.fullmatch(r"([2-9])[a-d]?", r.tokens[c.last].key)
         nxt = r.tokens[c.last + 1].key if c.last + 1 < len(r.tokens) else ""

@@ -310,11 +310,24 @@ def experience(r: Reader) -> tuple[int | None, str | None]:
             continue
         if r.who(Match("years", i, i + 1, False, hit.group(0)), possessive_is_other=False) not in ASKER:
             continue  # someone else's years, a claim to be checked, or a wish: never counted as met
-        window = r.text[max(0, hit.start() - 60) : hit.end() + 60]
+        window = _clause_around(r.text, hit.start(), hit.end())
         kind = "digital_leadership" if LEADERSHIP.search(window) else "scientific" if SCIENCE.search(window) else "any"
         if best[0] is None or years > best[0]:
             best = (years, kind)
     return best
+
+
+CLAUSE_END = re.compile(r"[.?!;]|,\s*(?:what|which|how|any|is|are|can|could|where|who|but)\b", re.I)
+
+
+def _clause_around(text: str, start: int, end: int) -> str:
+    """Up to 60 characters either side of a span, within its clause: "10 years as a nurse in
+    Leeds, what digital options are there?" says nothing of digital experience."""
+    before = text[max(0, start - 60) : start]
+    before = before[max((m.end() for m in CLAUSE_END.finditer(before)), default=0) :]
+    after = text[end : end + 60]
+    cut = CLAUSE_END.search(after)
+    return before + text[start:end] + (after[: cut.start()] if cut else after)
 
 
 def aspiration(r: Reader, professions: list[Mention]) -> str | None:

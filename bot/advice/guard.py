@@ -39,7 +39,7 @@ _DO_IT = r"\b(?:fix|sort|debug|solve|do)\s+(?:it|this|that|pls|please|plz|for me
 # A sentence that asks for something (rather than telling us something): only such a sentence can
 # make a question off-topic ("I do football stats at weekends" is context, "who won?" a request).
 REQUEST = re.compile(
-    _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|help|write|tell|give|make|"
+    _OF_YOU + r"|^\W*(?:[\w']+\W+){0,6}?(?:can|could|would|will|(?<!\bno )help|write|tell|give|make|"
     r"draft|plan|book|find|recommend|suggest|what|whats|what's|who|how|where|when|which|is|are|do|does|should|"
     r"explain|translate|compose|create|generate|list|show|summari[sz]e|fix|debug|build|code|need|any ideas|pick|choose|pretend|imagine)\b|\?\s*$|"
     r"\bneed (?:some |a bit of |your )?help\b|\bhelp (?:me )?(?:writ|draft)\w*|" + _DO_IT,

@@ -24,6 +24,12 @@ CLAUSE_AFTER = frozenset({"how", "what", "whats", "where", "which", "who", "any"
                           "im", "i", "looking", "wanting", "keen", "interested", "and", "but", "so", "pls", "please"})
 
 
+# Place names that end a list of hobbies as often as a list of facts ("I like coding, reading."):
+# in lower case they are places only after "in"/"at".
+EVERYDAY_WORDS = frozenset({"reading", "march", "sale", "deal", "hope", "street", "battle", "fleet", "stone", "clay",
+                            "eye", "ware", "wells", "rugby", "sandwich", "looe", "rye", "bury"})
+
+
 @dataclass(frozen=True)
 class PlaceMatch:
     """Where the question says the person is."""
@@ -157,13 +163,21 @@ class PlaceIndex:
         before = tokens[i - 1].key if i > 0 else ""
         after = tokens[j].key if j < len(tokens) else ""
         gap_after = text[tokens[j - 1].end : tokens[j].start] if j < len(tokens) else "."
-        # A lowercase name after "in"/"at" and before a break reads as a place ("gpst2 in hull,").
+        gap_before = text[tokens[i - 1].end : tokens[i].start] if i > 0 else ""
+        if before == "the" and i > 1:  # "imt2 in the west mids"
+            before = tokens[i - 2].key
+        # A lowercase name after "in"/"at" and before a break reads as a place ("gpst2 in hull,"),
+        # and so does one that ends a terse list ("bms b6 blood sciences, hull", "consultant, ney.")
         located = before in LOCATIVE_BEFORE and (bool(re.search(r"[,.;:!?)]", gap_after)) or after in LOCATIVE_AFTER or after in CLAUSE_AFTER)
+        listed = bool(re.search(r"[,;]", gap_before)) and (j == len(tokens) or bool(re.search(r"[.!?]", gap_after)))
+        located = located or listed and " ".join(words).lower() not in EVERYDAY_WORDS
         # "deputy CNIO from next month (hull)": a name alone in brackets is said as a place
         located = located or text[tokens[i].start - 1 : tokens[i].start] == "(" and text[tokens[j - 1].end : tokens[j - 1].end + 1] == ")"
         if first.case_sensitive:
             if first.name.isupper():
-                if " ".join(words) != first.name:
+                # "rn in kss, b6": an acronym of three letters or more, written in lower case, is the
+                # place only where it stands as one ("in kss," "at the rvi")
+                if " ".join(words) != first.name and not (located and len(first.name) >= 3 and " ".join(words) == first.name.lower()):
                     return False
             elif not all(w[:1].isupper() for w in words if len(w) > 3 or w == words[0]) and not located:
                 return False

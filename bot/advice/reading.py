@@ -149,6 +149,10 @@ DIGITAL_DUTY = frozenset({"digital lead", "digital champion", "digital facilitat
 OPENING_CCT = 6  # "CCT in August" said of the asker opens the message ("my reg's CCT" is someone else's)
 
 
+# "in the BI team", "I lead the BI team": a team the asker is in or runs
+TEAM_OF_MINE = frozenset({"in", "on", "within", "our", "my", "of", "lead", "run", "head", "manage", "leading", "running", "heading", "managing"})
+
+
 def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     """Everything the question says about who is asking and what they want."""
     text = unspoken(" ".join(question.split()))
@@ -157,6 +161,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     vocab = r.vocab
 
     professions = r.mentions(vocab.professions.scanner.scan(r.tokens)) + pattern_mentions(r, vocab.professions)
+    professions += r.mentions(r.spoken(vocab.professions.scanner, professions), possessive_is_other=False)
     professions = [m for m in professions if not fields.registration(r, m)]
     # "chief nursing information officer": a job word inside the name of a role that says the
     # profession ("information officer" in a CNIO's title) is not a second job
@@ -166,7 +171,11 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
     professions = [m for m in professions if not (m.first > 0 and r.tokens[m.first - 1].key == "non")]
     # "shadow the digital team": a team named with nothing to say the asker is in it is not them
     professions = [Mention(m.value, m.first, m.last, "group", m.text) if m.who == "plain" and m.text.lower().endswith(" team")
-                   and not {t.key for t in r.tokens[max(0, m.first - 2) : m.first]} & {"in", "on", "within", "our", "my", "of"} else m
+                   and not {t.key for t in r.tokens[max(0, m.first - 2) : m.first]} & TEAM_OF_MINE else m
+                   for m in professions]  # fmt: skip
+    # "my DFT year", "my SALT placement": the asker's own year or post, not another person
+    professions = [Mention(m.value, m.first, m.last, "self", m.text) if m.who == "other" and m.first > 0 and r.tokens[m.first - 1].key == "my"
+                   and m.last < len(r.tokens) and r.tokens[m.last].key in fields.NOT_A_PERSON else m
                    for m in professions]  # fmt: skip
     # "a nurse I support" is someone the asker looks after; "admin staff like me" includes the asker
     professions = [Mention(m.value, m.first, m.last, "other", m.text) if whose.looked_after(r, m.first, m.last)

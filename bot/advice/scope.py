@@ -11,11 +11,12 @@ a plural such as "doctors"), negated ("not", "no longer"), past ("used to", "ex-
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.advice.lexicon import Lexicon
-from bot.advice.matching import Match, Token, tokenise
+from bot.advice.matching import Match, PhraseScanner, Token, tokenise
 from bot.advice.vocabulary import Patterned
 
 Who = Literal["self", "opening", "plain", "other", "negated", "past", "wish", "hedged", "group"]
@@ -73,6 +74,31 @@ class Reader:
             self.hard[i] = bool(HARD_BREAK.search(gap))
             self.soft[i] = bool(SOFT_BREAK.search(gap))
         self.ends = {m.first for m in self.cues if m.value == "scope_end"}
+        self.grade_matches += self.spoken(self.vocab.stages.scanner, self.grade_matches)
+
+    def spoken(self, scanner: PhraseScanner[str], found: Sequence[Match[str] | Mention]) -> list[Match[str]]:
+        """ "im an rn in leeds", "ot b5 in wrexham", "acp in ed, 8a": an acronym written in lower
+        case is that acronym where it is said as a job: straight after the asker says what they
+        are, beside a band or grade, or opening a terse message before where they work. Elsewhere
+        "rn" is "right now" and "it" a word."""
+        taken = {i for m in found for i in range(m.first, m.last)}
+        out = []
+        for j, t in enumerate(self.tokens):
+            if j in taken or not (t.text.isalpha() and t.text.islower() and 2 <= len(t.text) <= 5) or t.key in LOWER_WORDS:
+                continue
+            if self._said_as_job(j):
+                out += [Match(m.value, j, j + 1, False, m.text) for m in scanner.scan([Token(t.text.upper(), t.key, t.start, t.end)])]
+        return out
+
+    def _said_as_job(self, j: int) -> bool:
+        before = self.tokens[j - 1].key if j > 0 else ""
+        after = self.tokens[j + 1].key if j + 1 < len(self.tokens) else ""
+        if any(c.value == "self" and c.last == j and before in ("a", "an") for c in self.cues):
+            return True
+        if (BANDISH.fullmatch(before) and not self.hard[j]) or (BANDISH.fullmatch(after) and not self.hard[j + 1]):
+            return True
+        opening = j == 0 or self.hard[j]
+        return opening and (after in TERSE_NEXT or j + 1 == len(self.tokens) or self.soft[j + 1])
 
     # -- who a phrase is about ---------------------------------------------------------------
 
@@ -94,7 +120,6 @@ class Reader:
         if cue is not None:
             return cue
         if m.plural:
-            words = " ".join(t.text.lower().replace("’", "'") for t in self.tokens[max(0, m.first - 3) : m.first])
             words = " ".join(t.text.lower().replace("’", "'") for t in self.tokens[max(0, m.first - 5) : m.first])
             return "self" if re.search(r"(?:\bwe(?:'re| are| re)(?: all| both)?|\bof us)(?: band \d[a-d]?)?$", words) else "group"
         if self._clause_start(m.first) == 0 and m.first < OPENING_WORDS:
@@ -142,7 +167,7 @@ class Reader:
         if best is not None and best.value == "self" and best.text.lower() in ("as a", "as an"):
             # "wanting to move into informatics as a clinical scientist": the wish governs;
             # "but not as a doctor": the negation does
-            earlier = [c for c in self.cues if c.value in ("aspiration", "third_party", "negation") and start <= c.first < best.first
+            earlier = [c for c in self.cues if c.value in ("aspiration", "third_party", "negation", "past") and start <= c.first < best.first
                        and not self._scope_broken(c, i) and (c.value != "negation" or c.last == best.first)
                        and not (c.value == "aspiration" and self._names_what(c, best.first))]  # fmt: skip
             if earlier:
@@ -164,8 +189,14 @@ class Reader:
         after = cue.last
         skip = after if cue.value == "third_party" else -1
         return any(self.soft[j] for j in range(after, i + 1) if j != skip) or any(
-            j in self.ends for j in range(after, i)
+            j in self.ends and not (cue.value in ("third_party", "self") and self._shares_subject(j)) for j in range(after, i)
         )
+
+    def _shares_subject(self, j: int) -> bool:
+        """ "my son is 17 and doing A levels": an "and" before a verb with no subject of its own
+        goes on about the same person."""
+        nxt = self.tokens[j + 1].key if j + 1 < len(self.tokens) else ""
+        return self.tokens[j].key == "and" and (nxt in SHARED_VERBS or (nxt.endswith("ing") and len(nxt) > 4))
 
     def negated_spans(self) -> list[tuple[int, int]]:
         """Character spans a negation governs ("not the CIO", "no leadership role"); "not sure"
@@ -194,6 +225,13 @@ class Reader:
             and not (same_sentence and any(self.hard[j] for j in range(c.last, i + 1)))
             for c in self.all_cues
         )  # fmt: skip
+
+
+SHARED_VERBS = frozenset({"has", "is", "was", "wants", "works", "studies", "does", "did", "got", "hopes", "plans", "thinks"})
+# Lower-case acronyms that are more often words ("it", "act", "st" for saint or street).
+LOWER_WORDS = frozenset({"it", "act", "cap", "led", "na", "nas", "st", "ct", "md", "fy", "aa", "aas", "pas", "ots", "sn"})
+BANDISH = re.compile(r"(?:b[1-9]|b?8[a-d]|[1-9][a-d]|band|afc|(?:fy|st|ct|f)[1-9])")  # "b6 rmn", "ot b5", "acp, 8a"
+TERSE_NEXT = frozenset({"in", "at", "from", "here", "based", "doc", "working", "@"})
 
 
 JOB_WORDS = frozenset({"post", "posts", "job", "jobs", "role", "roles", "position", "positions", "vacancy", "vacancies", "career"})
