@@ -114,7 +114,7 @@ class Reader:
             if self.tokens[owner].key == "my" and m.last < len(self.tokens) and self.tokens[m.last].key in JOB_WORDS:
                 return "self"  # "on mat leave from my band 6 OT job": the asker's own post
             return "other"
-        if m.plural and self.both_of_us(m.first):
+        if (m.plural or "both" in {t.key for t in self.tokens[max(0, m.first - 3) : m.first]}) and self.both_of_us(m.first):
             return "self"
         cue = self._governing_cue(m.first)
         if cue is not None:
@@ -146,7 +146,7 @@ class Reader:
         named at token i (`between`: words allowed between "both" and it, "RNs at")."""
         words = " ".join(t.key for t in self.tokens[max(0, i - 3 - between) : i])
         before = " ".join(t.key for t in self.tokens[max(0, i - 12) : i])
-        return bool(re.search(rf"\bboth(?: band \d[a-d]?)?(?: [\w-]+){{0,{between}}}$", words)
+        return bool(re.search(rf"\bboth(?: band \d[a-d]?| b\d[a-d]?| \d[a-d])?(?: [\w-]+){{0,{between}}}$", words)
                     and re.search(r"\bme and\b|\band i\b|\band me\b|\bmyself and\b|\bwe\b", before))  # fmt: skip
 
     def _governing_cue(self, i: int) -> Who | None:

@@ -138,8 +138,12 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
         who = "plain"  # "I manage a team of ward clerks at Pinderfields": the team works where I do
     if _scope_not_place(r, m):
         return "ignore"  # "everything seems to be for England": what programmes are for, not where they work
+    if who == "other" and _workmate_there(r, m.first):
+        return "home"  # "my consultant in Leicester keeps telling me... I'm a CT1": likely where they work too
     if who in ("other", "negated", "past"):
         return "ignore"
+    if _spent_there(r, m.first):
+        return "home"  # "working in Auckland now but spent ten years at GOSH": only if nothing better
     if _team_there(r, m):
         return "work"  # "employed by CNWL but I'm in the Milton Keynes community team"
     if who == "wish":
@@ -150,7 +154,8 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
         return "ignore"  # "moving to Leeds", but not "going back to uni? Royal Stoke, band 3"
     if any(t.key == "originally" for t in r.tokens[m.last : m.last + 2]) and not any(r.soft[i] or r.hard[i] for i in range(m.last, m.last + 2)):
         return "ignore"  # "I'm from Glasgow originally", but not "in Blackpool, originally from Goa"
-    if m.first > 0 and r.tokens[m.first - 1].key == "from" and all(x.nation == "Outside the UK" for x in m.readings):
+    came_from = m.first > 0 and r.tokens[m.first - 1].key == "from" or m.first > 1 and [t.key for t in r.tokens[m.first - 2 : m.first]] == ["from", "the"]
+    if came_from and all(x.nation == "Outside the UK" for x in m.readings):
         return "ignore"  # "band 5 at Kettering General, from Ghana": where they come from
     if [t.key for t in r.tokens[m.last : m.last + 2]] in (["we", "call"], ["they", "call"], ["we", "say"], ["its", "called"]):
         return "ignore"  # "FY2 in Sunderland Royal (in Pakistan we call this house job)": a comparison
@@ -159,6 +164,23 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
     if r.cue_before("home", m.first, 5):
         return "home"
     return "asker"
+
+
+WORKMATES = frozenset({"my consultant", "my supervisor", "my educational supervisor", "my clinical supervisor", "my registrar", "my reg",
+                       "my manager", "my line manager", "my boss", "my team", "our team", "my colleague", "my colleagues", "my trainer",
+                       "my mentor", "my juniors", "my trainee", "my trainees"})
+
+
+def _workmate_there(r: Reader, i: int) -> bool:
+    """A place said of someone the asker works with, straight after naming them ("my consultant
+    in Leicester"): where the asker works too, unless they say otherwise."""
+    return any(c.value == "third_party" and c.text.lower() in WORKMATES and 0 <= i - c.last <= 2 for c in r.cues)
+
+
+def _spent_there(r: Reader, i: int) -> bool:
+    """ "spent ten years at GOSH", "spent 5 years in micro at Southampton General": a post held
+    before, which says where they are only when nothing else does."""
+    return any(r.tokens[j].key == "spent" and not any(r.hard[k] for k in range(j + 1, i + 1)) for j in range(max(0, i - 7), i))
 
 
 TEAM_BASES = frozenset({"team", "service", "hub", "office", "base", "site", "unit", "locality"})
@@ -177,7 +199,11 @@ def _elsewhere(r: Reader, i: int) -> bool:
     physics, living in Durham")."""
     cues = [c for c in r.all_cues if i - 5 <= c.first and c.last <= i and not any(r.hard[j] for j in range(c.last, i + 1))]
     gone = [c.last for c in cues if c.value == "elsewhere"]
-    if i > 1 and r.tokens[i - 1].key == "from" and not any(r.hard[j] or r.soft[j] for j in range(max(0, i - 6), i)):
+    def broken(j: int) -> bool:  # a comma or a sentence break, but not a degree's "2:1" or its brackets
+        gap = r.text[r.tokens[j - 1].end : r.tokens[j].start]
+        return "," in gap or r.hard[j] and gap != ":"
+
+    if i > 1 and r.tokens[i - 1].key == "from" and not any(broken(j) for j in range(max(1, i - 6), i)):
         # "graduated BSc biomedical science from Cardiff": the degree named between the cue and "from"
         gone += [j + 1 for j in range(max(0, i - 6), i - 1) if r.tokens[j].key in QUALIFIED]
     return bool(gone) and not any(
