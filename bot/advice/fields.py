@@ -146,6 +146,7 @@ def _not_held(r: Reader, m: Mention) -> bool:
 
 
 PERSON_VERBS = frozenset({"asked", "asks", "wants", "wanted", "said", "says", "told", "needs", "thinks", "reckons", "suggested", "keeps", "is", "was", "has"})
+STARTED = frozenset({"started", "starting", "doing", "finishing", "finished", "completing", "completed", "during"})
 NOT_A_PERSON = frozenset({"year", "years", "rotation", "rotations", "post", "job", "training", "placement", "rota", "time", "days", "block", "portfolio", "arcp", "contract"})
 
 
@@ -159,6 +160,8 @@ def _plural_of_mine(r: Reader, m: Mention) -> Mention:
             return Mention(m.value, m.first, m.last, "group", m.text)  # "open to newly qualified GPs?"
         return m
     after = r.tokens[m.last].key if m.last < len(r.tokens) else ""
+    if m.first > 1 and r.tokens[m.first - 2].key in STARTED:
+        return m  # "just started my DFT in Plymouth": the asker's own training year
     worded = not any(ch.isdigit() for ch in m.text)  # "my registrar" is a person; "my ST4 year" a time
     if plural or after in PERSON_VERBS or (worded and after not in NOT_A_PERSON):
         return Mention(m.value, m.first, m.last, "other", m.text)

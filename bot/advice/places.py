@@ -71,6 +71,7 @@ LEVEL_WORDS = frozenset({"apprenticeship", "apprenticeships", "apprentice", "lev
 LEVEL_BEFORE = frozenset({"level", "scientist", "analyst", "statistician", "engineer", "the", "a", "an"})
 # "MFT (Oxford Rd)": a town name followed by one of these names a street, not the town
 STREET_WORDS = frozenset({"road", "rd", "street", "lane", "avenue", "ave"})
+FACILITY = frozenset({"hospital", "infirmary", "general", "clinic", "hospice", "centre", "center", "practice", "surgery"})
 QUALIFIER_GAP = 3  # "Newcastle (Staffs)", "Sutton, Surrey", "Richmond in North Yorkshire"
 
 
@@ -289,11 +290,13 @@ CONTRAST = frozenset({"but", "though", "although", "however", "whereas", "while"
 
 def _qualifies(q: PlaceMention, m: PlaceMention, tokens: list[Token]) -> bool:
     """Whether q, right after m, says which m is meant: "Newcastle (Staffs)", "Sutton, Surrey"."""
-    if not 0 <= q.first - m.last <= 1 or q is m:
+    if not 0 <= q.first - m.last <= 2 or q is m:
         return False
-    between = {t.key for t in tokens[m.last : q.first]}
-    # "Kettering General, from Ghana" is where they come from, not which Kettering
-    return between <= {"in", "on"} and q.readings[0].kind in QUALIFIER_KINDS
+    between = [t.key for t in tokens[m.last : q.first]]
+    # "Kettering General, from Ghana" is where they come from, not which Kettering; "Holywell
+    # Hospital in Antrim" says which Holywell
+    facility = len(between) == 2 and between[0] in FACILITY and between[1] in ("in", "on")
+    return (len(between) <= 1 and set(between) <= {"in", "on"} or facility) and q.readings[0].kind in QUALIFIER_KINDS
 
 
 def _pick(tied: list[tuple[PlaceMention, Standing]], tokens: list[Token]) -> tuple[PlaceMention, Standing]:

@@ -183,6 +183,8 @@ def _final_score(s: Suggestion, profile: Profile) -> float | None:
         bonus += ROLE_BONUS  # aimed squarely at the role the person holds
     elif p.routing.roles and not named and profile.experience_years == 0:
         bonus -= BEGINNER_PENALTY  # a network of CNIOs is not where "a total beginner" starts
+    if not named and _early(profile) and any(isinstance(c, ExperienceCriterion) and c.of == "digital_leadership" for c in p.eligibility):
+        bonus -= BEGINNER_PENALTY  # a master's for those leading transformation now, for someone just qualified
     if s.verdict in ("eligible", "possible") and (s.score >= MIN_RELEVANCE or named):
         return s.score + bonus
     if s.verdict == "later" and profile.timeframe == "later" and s.score >= 3:
@@ -207,6 +209,11 @@ def _doubtful_here(s: Suggestion, profile: Profile) -> bool:
     )
 
 
+def _early(profile: Profile) -> bool:
+    """Band 5 or below, or just qualified: leading digital change for years is unlikely."""
+    return profile.band is not None and profile.band <= 5 or profile.career_stage == "early career"
+
+
 def _experience_unsaid(p: ProgrammeDoc, profile: Profile) -> bool:
     """A programme that asks for years of some experience (DHLP: leading digital change; AHCS
     equivalence: working at clinical-scientist level), for someone who gives no sign of it: no
@@ -216,8 +223,7 @@ def _experience_unsaid(p: ProgrammeDoc, profile: Profile) -> bool:
             continue  # doing it now (no years asked): the check itself says "check", or "later" for the new to it
         if profile.experience_years is not None and profile.experience_of in (c.of, "any"):
             continue
-        early = profile.band is not None and profile.band <= 5  # three years leading change is unlikely at band 5
-        if c.of == "digital_leadership" and not early and (profile.role is not None or "leadership" in profile.intents):
+        if c.of == "digital_leadership" and not _early(profile) and (profile.role is not None or "leadership" in profile.intents):
             continue
         if c.of == "scientific" and (profile.profession in SCIENTISTS or "equivalence" in profile.intents):
             continue  # ..."without redoing everything", "HCPC won't accept my Australian training": years they have

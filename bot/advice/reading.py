@@ -129,6 +129,8 @@ class Profile(Person):
 # Words beside the asker's profession that say they are still training for its register:
 # "trainee nursing associate", "nursing degree apprentice", "TNA", "student nurse".
 TRAINING_FOR = frozenset({"trainee", "apprentice", "apprenticeship", "student", "tna", "tnas", "rnda", "pre-registration", "preregistration"})  # fmt: skip
+# "qualified in the summer", "NQN", "in my preceptorship": early in a career, whatever the band.
+NEWLY = re.compile(r"\b(?:newly[- ]qualified|just qualified|recently qualified|qualified (?:in|this|last) (?:the )?(?:summer|spring|autumn|winter|year|month|january|february|march|april|may|june|july|august|september|october|november|december)|preceptorship|preceptee|(?-i:NQ[NP]s?))\b", re.I)
 QUALIFIED_NOW = frozenset({"qualified", "registered", "newly-qualified"})
 
 
@@ -294,7 +296,7 @@ def read_profile(question: str, *, catalogue: Catalogue) -> Profile:
         specialty=specialty,
         specialty_group=group,
         role=role,
-        career_stage=career_stage(profession, stage, band, role, vocab.senior_roles),
+        career_stage=career_stage(profession, stage, band, role, vocab.senior_roles) or ("early career" if NEWLY.search(text) and profession else None),
         place=place.label if place else None,
         nation=(place.nation or None) if place else None,  # "" = several nations: not known
         region=place.region if place else None,

@@ -178,9 +178,13 @@ class Reader:
         """ "applying for Topol as a band 6 nurse": what is applied for is a programme (a proper
         name), and "as a" then says who is applying; "applying for a band 7 post as a CNS" wishes
         for the job, and "want to work in the NHS as a clinical scientist" for the profession."""
+        between = self.tokens[cue.last : last]
+        if cue.text.lower() in INTO_A_FIELD:
+            # "getting into digital health as a band 5 nurse": a field is wished for, and "as a"
+            # says who is asking; "moving into a CNIO job as a nurse" wishes for the job
+            return not any(t.key in JOB_WORDS for t in between) and not self.vocab.professions.scanner.scan(between) and not self.vocab.roles.scanner.scan(between)
         if not cue.text.lower().startswith("appl"):
             return False
-        between = self.tokens[cue.last : last]
         return any(t.text[:1].isupper() for t in between) and not any(t.key in JOB_WORDS for t in between)
 
     def _scope_broken(self, cue: Match[str], i: int) -> bool:
@@ -227,6 +231,7 @@ class Reader:
         )  # fmt: skip
 
 
+INTO_A_FIELD = frozenset({"get into", "getting into", "break into", "breaking into"})
 SHARED_VERBS = frozenset({"has", "is", "was", "wants", "works", "studies", "does", "did", "got", "hopes", "plans", "thinks"})
 # Lower-case acronyms that are more often words ("it", "act", "st" for saint or street).
 LOWER_WORDS = frozenset({"it", "act", "cap", "led", "na", "nas", "st", "ct", "md", "fy", "aa", "aas", "pas", "ots", "sn"})

@@ -150,6 +150,8 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
         return "home"  # "I want a job in Scotland": where they hope to be, only if nothing better
     if _moved_to(r, m.first):
         return "work"  # "just moved from UHW to the QEUH": where they went is where they work now
+    if _moved_to(r, m.first, MOVING):
+        return "ignore"  # "moving from MRI to the Royal Gwent in March": where they are going
     if _elsewhere(r, m.first):
         return "ignore"  # "moving to Leeds", but not "going back to uni? Royal Stoke, band 3"
     if any(t.key == "originally" for t in r.tokens[m.last : m.last + 2]) and not any(r.soft[i] or r.hard[i] for i in range(m.last, m.last + 2)):
@@ -159,10 +161,10 @@ def standing(r: Reader, m: PlaceMention, *, theirs: bool = False) -> Standing:
         return "ignore"  # "band 5 at Kettering General, from Ghana": where they come from
     if [t.key for t in r.tokens[m.last : m.last + 2]] in (["we", "call"], ["they", "call"], ["we", "say"], ["its", "called"]):
         return "ignore"  # "FY2 in Sunderland Royal (in Pakistan we call this house job)": a comparison
-    if r.cue_before("work", m.first, 5):
-        return "work"
-    if r.cue_before("home", m.first, 5):
-        return "home"
+    # the nearer of a work and a home cue: "core trainee at Derriford, but I'm from Belfast"
+    near = [c for c in r.all_cues if c.value in ("work", "home") and m.first - 5 <= c.first and c.last <= m.first]
+    if near:
+        return "work" if max(near, key=lambda c: (c.last, c.first)).value == "work" else "home"
     return "asker"
 
 
@@ -222,24 +224,30 @@ def _scope_not_place(r: Reader, m: PlaceMention) -> bool:
         (m.first > 0 and r.tokens[m.first - 1].key in CHOICE) or (m.last < len(r.tokens) and r.tokens[m.last].key in CHOICE)
     ):
         return True
+    if all(x.kind == "nation" for x in m.readings) and m.last < len(r.tokens) and r.tokens[m.last].key in OFFER_WORDS:
+        return True  # "do I need to look at England stuff?", "the Welsh ones": what is offered there
     if m.first < 2 or r.tokens[m.first - 1].key != "for" or r.tokens[m.first - 2].key in WORK_FOR:
         return False
     return r.tokens[m.first].key not in ("our", "my") and all(x.kind == "nation" for x in m.readings)
 
 
+OFFER_WORDS = frozenset({"stuff", "ones", "programmes", "programs", "schemes", "options", "routes", "courses", "things", "offers",
+                         "fellowships", "equivalents", "equivalent", "version", "versions", "opportunities", "offer", "offering"})
 WORK_FOR = frozenset({"work", "works", "working", "worked", "employed", "job", "nurse", "doctor"})
 MOVED = frozenset({"moved", "transferred", "switched", "relocated", "rotated", "came", "swapped"})
+MOVING = frozenset({"moving", "transferring", "switching", "relocating", "rotating", "going", "swapping"})
 
 
-def _moved_to(r: Reader, i: int) -> bool:
-    """A place after "moved from X to": the move is done, so it is where they are now."""
+def _moved_to(r: Reader, i: int, verbs: frozenset[str] = MOVED) -> bool:
+    """A place after "moved from X to": the move is done, so it is where they are now (with
+    `verbs` MOVING, "moving from X to": where they are going)."""
     j = i - 1
     if j >= 0 and r.tokens[j].key == "the":
         j -= 1
     if j < 1 or r.tokens[j].key != "to" or any(r.hard[k] for k in range(max(0, j - 8), i)):
         return False
     keys = [t.key for t in r.tokens[max(0, j - 8) : j]]
-    return any(a in MOVED and b == "from" for a, b in zip(keys, keys[1:], strict=False))
+    return any(a in verbs and b == "from" for a, b in zip(keys, keys[1:], strict=False))
 
 
 def _of_my_team(r: Reader, i: int) -> bool:
